@@ -1,0 +1,43 @@
+"""A scalar reverse-mode automatic-differentiation engine.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad  # dy/dx = 2x + 3
+7.0
+"""
+
+from autograd.engine import Op, Value, backprop, gradients, local_derivatives
+from autograd.functional import grad, hessian, jacobian, value_and_grad
+from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
+from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+
+__all__ = [
+    "AnomalyError",
+    "Op",
+    "Value",
+    "backprop",
+    "cos",
+    "detect_anomaly",
+    "dot",
+    "enable_grad",
+    "exp",
+    "grad",
+    "gradients",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "leaky_relu",
+    "local_derivatives",
+    "log",
+    "no_grad",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "sum",
+    "tanh",
+    "value_and_grad",
+]

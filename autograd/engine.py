@@ -1,0 +1,386 @@
+"""The machinery: the ``Value`` node, applying an ``Op``, and the reverse pass.
+
+What each op computes and how it differentiates lives in ``rules.py``; nothing here knows any
+particular op.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import reprlib
+from collections.abc import Callable, Iterable, Sequence
+from numbers import Real
+from typing import Union
+
+from autograd.modes import AnomalyError, mode
+
+Number = Union[int, float]
+Operand = Union["Value", float]
+Gradient = Union["Value", float]
+
+
+class Op:
+    """A primitive operation: ``forward`` on floats and its vector-Jacobian product ``vjp``.
+
+    ``vjp(g, *inputs, out)`` returns ``g * d(out)/d(input_i)`` for the leading inputs. It is written
+    with operators and ops only, so the same line runs on floats (an ordinary backward pass) and
+    on Values (building the graph of the derivative itself, which is how higher orders work).
+    Trailing inputs it returns nothing for are constant parameters: an exponent, a slope.
+
+    Calling an op applies it: plain numbers in, a float out; any Value in, a Value out.
+    User-defined ops work exactly like the built-in ones::
+
+        cube = Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))
+    """
+
+    __slots__ = ("name", "forward", "vjp", "symbol")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        vjp: Callable[..., Sequence[Gradient]],
+        symbol: str | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.symbol = symbol or name
+
+    def __call__(self, *inputs: Operand | Number) -> Value | float:
+        operands = tuple(_as_operand(x, self.name) for x in inputs)
+        if any(isinstance(x, Value) for x in operands):
+            return apply(self, operands)
+        return self.forward(*operands)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+class Value:
+    """A scalar in a computation graph: its ``data``, its gradient ``grad`` and how it was made.
+
+    Arithmetic (``+ - * / **``, unary ``-``, ``abs``) and the methods below build the graph;
+    ``backward()`` fills in ``grad`` for every node the result depends on. ``<``, ``>`` compare
+    ``data``; ``==`` and ``hash`` are by identity, so Values can be dict keys and set members.
+    """
+
+    __slots__ = ("data", "grad", "label", "_inputs", "_op")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        self.data: float = _as_float(data, "Value")
+        self.grad: float = 0.0
+        self.label = label
+        self._inputs: tuple[Operand, ...] = ()
+        self._op: Op | None = None
+
+    # -- the graph --------------------------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """Name of the op that made this node ("" for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this node was computed from, in operand order."""
+        return tuple(x for x in self._inputs if isinstance(x, Value))
+
+    @property
+    def inputs(self) -> tuple[Operand, ...]:
+        """All operands in order, Values and plain-number constants (such as the 2 in ``x * 2``)."""
+        return self._inputs
+
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Add d(self)/d(node), times ``gradient``, to ``node.grad`` for every node self depends on.
+
+        Gradients accumulate across calls, as in PyTorch; ``zero_grad()`` resets them.
+        """
+        for node, grad in backprop(self, _as_float(gradient, "backward")).items():
+            node.grad += grad  # type: ignore[assignment]  # floats: the pass ran without create_graph
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0 on this node and every node it depends on."""
+        for node in _consumer_counts(self):
+            node.grad = 0.0
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from the graph."""
+        return Value(self.data, self.label)
+
+    # -- ops: each line hands over to the rule table ------------------------------------------
+
+    def __add__(self, other: Operand | Number) -> Value:
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other: Operand | Number) -> Value:
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other: Operand | Number) -> Value:
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other: Operand | Number) -> Value:
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _binary(DIV, other, self)
+
+    def __pow__(self, other: Operand | Number) -> Value:
+        return _binary(POW if isinstance(other, Value) else POW_CONST, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        return _binary(RPOW, self, other)  # c ** x is recorded as rpow(x, c): the exponent first
+
+    def __neg__(self) -> Value:
+        return apply(NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return apply(ABS, (self,))
+
+    def exp(self) -> Value:
+        """e**x; d/dx = e**x."""
+        return apply(EXP, (self,))
+
+    def log(self) -> Value:
+        """Natural log; d/dx = 1/x. Raises ValueError for x <= 0."""
+        return apply(LOG, (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; d/dx = 1/(2 sqrt x). Raises ValueError for x < 0."""
+        return apply(SQRT, (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+        return apply(TANH, (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
+        return apply(SIGMOID, (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); d/dx = 1 for x > 0, else 0 (0 at the kink)."""
+        return apply(RELU, (self,))
+
+    def leaky_relu(self, slope: Number = 0.01) -> Value:
+        """x for x > 0, else slope * x; d/dx = 1 or slope."""
+        return apply(LEAKY_RELU, (self, _as_float(slope, "leaky_relu slope")))
+
+    def softplus(self) -> Value:
+        """log(1 + e**x), computed without overflow; d/dx = sigmoid(x)."""
+        return apply(SOFTPLUS, (self,))
+
+    def sin(self) -> Value:
+        """Sine; d/dx = cos x."""
+        return apply(SIN, (self,))
+
+    def cos(self) -> Value:
+        """Cosine; d/dx = -sin x."""
+        return apply(COS, (self,))
+
+    # -- comparisons and conversions --------------------------------------------------------
+
+    def __lt__(self, other: Operand | Number) -> bool:
+        return _compare(operator.lt, self, other)
+
+    def __le__(self, other: Operand | Number) -> bool:
+        return _compare(operator.le, self, other)
+
+    def __gt__(self, other: Operand | Number) -> bool:
+        return _compare(operator.gt, self, other)
+
+    def __ge__(self, other: Operand | Number) -> bool:
+        return _compare(operator.ge, self, other)
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
+# -- applying ops ---------------------------------------------------------------------------
+
+_new_value = object.__new__
+
+
+def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
+    """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
+    out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
+    node: Value = _new_value(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    if mode.grad_enabled:
+        node._inputs = inputs
+        node._op = op
+    else:
+        node._inputs = ()
+        node._op = None
+    if mode.anomaly and not math.isfinite(out):
+        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
+    return node
+
+
+def _as_float(x: object, where: str) -> float:
+    if type(x) is float:
+        return x
+    if isinstance(x, Real):
+        return float(x)
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}")
+
+
+def _as_operand(x: object, where: str) -> Operand:
+    return x if isinstance(x, Value) else _as_float(x, where)
+
+
+def _operand_or_none(x: object) -> Operand | None:
+    """The operand as Value or float, or None when it is not a number (so Python can say so)."""
+    if type(x) is float or isinstance(x, Value):
+        return x
+    return float(x) if isinstance(x, Real) else None
+
+
+def _binary(op: Op, x: object, y: object) -> Value:
+    """Apply a two-operand op from an operator; NotImplemented lets Python report a non-number operand."""
+    x_operand, y_operand = _operand_or_none(x), _operand_or_none(y)
+    if x_operand is None or y_operand is None:
+        return NotImplemented  # type: ignore[no-any-return]
+    return apply(op, (x_operand, y_operand))
+
+
+def _compare(relation: Callable[[float, float], bool], x: Value, y: object) -> bool:
+    other = _operand_or_none(y)
+    return NotImplemented if other is None else relation(x.data, float(other))
+
+
+def _describe(x: Operand) -> str:
+    if isinstance(x, Value):
+        return f"{x.label!r} (data={x.data!r})" if x.label else f"an unlabelled {x.op or 'leaf'} node (data={x.data!r})"
+    return f"the constant {x!r}"
+
+
+def _describe_all(inputs: Iterable[Operand]) -> str:
+    return ", ".join(_describe(x) for x in inputs)
+
+
+# -- the reverse pass -----------------------------------------------------------------------
+
+
+def _consumer_counts(root: Value) -> dict[Value, int]:
+    """For every node root depends on (root included): how many of its consumers lie in that graph."""
+    counts = {root: 0}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._inputs:
+            if isinstance(parent, Value):
+                if parent in counts:
+                    counts[parent] += 1
+                else:
+                    counts[parent] = 1
+                    stack.append(parent)
+    return counts
+
+
+def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
+    """d(root)/d(node) * seed for every node root depends on, without touching any ``.grad``.
+
+    Nodes are visited in reverse topological order (Kahn's algorithm on consumer counts), so a
+    node's gradient is complete before it is passed on, and no recursion limits the depth.
+    With ``create_graph`` the rules run on Values and the gradients are themselves differentiable.
+    """
+    counts = _consumer_counts(root)
+    grads: dict[Value, Gradient] = {root: seed}
+    ready = [root]
+    anomaly = mode.anomaly
+    while ready:
+        node = ready.pop()
+        op = node._op
+        if op is None:
+            continue
+        inputs = node._inputs
+        try:
+            if create_graph:
+                partials = op.vjp(grads[node], *inputs, node)
+            else:
+                args = [x.data if isinstance(x, Value) else x for x in inputs]
+                partials = op.vjp(grads[node], *args, node.data)
+        except (ArithmeticError, ValueError) as error:
+            raise type(error)(
+                f"backward of {op.name} at {_describe_all(inputs)}: the derivative is not finite here ({error})"
+            ) from error
+        # strict=False: trailing constant parameters (an exponent, a slope) get no partial.
+        for parent, partial in zip(inputs, partials, strict=False):
+            if isinstance(parent, Value):
+                if anomaly and not math.isfinite(float(partial)):
+                    raise AnomalyError(
+                        f"detect_anomaly: backward of {op.name} (node {_describe(node)}) gave the gradient "
+                        f"{float(partial)!r} for its input {_describe(parent)}"
+                    )
+                grads[parent] = grads[parent] + partial if parent in grads else partial
+                counts[parent] -= 1
+                if counts[parent] == 0:
+                    ready.append(parent)
+    return grads
+
+
+def gradients(output: Value | float, inputs: Sequence[Value], create_graph: bool = False) -> list[Gradient]:
+    """d(output)/d(x) for each x in ``inputs`` (0.0 where output does not depend on x).
+
+    Unlike ``backward()`` this leaves every ``.grad`` alone. With ``create_graph=True`` the results
+    are Values that can be differentiated again.
+    """
+    if not isinstance(output, Value):
+        return [0.0] * len(inputs)
+    grads = backprop(output, 1.0, create_graph)
+    return [grads.get(x, 0.0) for x in inputs]
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d(node)/d(input) for each Value-or-constant input the op differentiates (the edge labels of a diagram)."""
+    if node._op is None:
+        return ()
+    args = [x.data if isinstance(x, Value) else x for x in node._inputs]
+    return tuple(float(d) for d in node._op.vjp(1.0, *args, node.data))
+
+
+# The rule table is defined in terms of Op and Value, so it comes last.
+from autograd.rules import (  # noqa: E402
+    ABS,
+    ADD,
+    COS,
+    DIV,
+    EXP,
+    LEAKY_RELU,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    RPOW,
+    SIGMOID,
+    SIN,
+    SOFTPLUS,
+    SQRT,
+    SUB,
+    TANH,
+)

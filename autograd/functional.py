@@ -1,0 +1,167 @@
+"""Derivatives as functions: ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``.
+
+They compose: ``grad(grad(f))`` is the second derivative. Called with floats they return floats;
+called with Values, or from inside another of these transforms, they return Values that can be
+differentiated again. They never read or write any ``.grad``.
+
+Each differentiated argument is a number (or Value) or a list/tuple of them; the gradient has the
+same shape. ``jacobian`` and ``hessian`` lay the selected arguments out flat, in order.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+from autograd.engine import Gradient, Value, _as_float, apply, gradients
+from autograd.modes import mode
+from autograd.rules import IDENTITY
+
+ArgNums = Union[int, Sequence[int]]
+Function = Callable[..., Any]
+
+
+def grad(f: Function, argnums: ArgNums = 0) -> Function:
+    """The function computing df/dx for the argument(s) ``argnums`` of a scalar function ``f``.
+
+    >>> grad(lambda x: x ** 3)(2.0)
+    12.0
+    >>> grad(grad(lambda x: x ** 3))(2.0)
+    12.0
+    """
+    value_and_grad_f = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        return value_and_grad_f(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
+    """Like :func:`grad`, but the function returns ``(f(*args), gradient)`` from one forward pass."""
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        nested = _is_nested(args, kwargs)
+        call_args, inputs, shapes, single = _prepare(args, argnums, "grad")
+        out = _scalar_output(_call(f, call_args, kwargs), "grad")
+        grads = gradients(out, inputs, create_graph=nested)
+        value = out if nested else float(out)
+        return value, _unflatten(grads if nested else [float(g) for g in grads], shapes, single)
+
+    return value_and_grad_f
+
+
+def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
+    """The function computing J[i][j] = d f_i / d x_j, for ``f`` returning a list of scalars.
+
+    Columns follow the selected arguments laid out flat; a scalar-valued ``f`` gives one row.
+    """
+
+    @functools.wraps(f)
+    def jacobian_f(*args: Any, **kwargs: Any) -> list[list[Any]]:
+        nested = _is_nested(args, kwargs)
+        call_args, inputs, _, _ = _prepare(args, argnums, "jacobian")
+        result = _call(f, call_args, kwargs)
+        outputs = result if isinstance(result, (list, tuple)) else [result]
+        rows = [gradients(_scalar_output(y, "jacobian"), inputs, create_graph=nested) for y in outputs]
+        return rows if nested else [[float(d) for d in row] for row in rows]
+
+    return jacobian_f
+
+
+def hessian(f: Function, argnums: ArgNums = 0) -> Function:
+    """The function computing H[i][j] = d2 f / dx_i dx_j (a list of lists): the jacobian of the gradient.
+
+    >>> hessian(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
+    [[4.0, 6.0], [6.0, 0.0]]
+    """
+    grad_f = grad(f, argnums)
+
+    def flat_grad_f(*args: Any, **kwargs: Any) -> list[Any]:
+        return _flatten(grad_f(*args, **kwargs))
+
+    return functools.wraps(f)(jacobian(flat_grad_f, argnums))
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether the result must stay differentiable: Values came in, or an outer transform is running."""
+    if mode.transform_depth > 0:
+        return True
+    for x in [*args, *kwargs.values()]:
+        if isinstance(x, Value) or (isinstance(x, (list, tuple)) and any(isinstance(y, Value) for y in x)):
+            return True
+    return False
+
+
+def _wrap(x: Any, caller: str) -> Value:
+    # A fresh node per input, even for a Value: grad(lambda y: x * y)(x) must differentiate the
+    # y slot only, not every use of x (the "perturbation confusion" of naive nesting).
+    if isinstance(x, Value):
+        return apply(IDENTITY, (x,))
+    return Value(_as_float(x, f"{caller}: argument"))
+
+
+def _prepare(
+    args: Sequence[Any], argnums: ArgNums, caller: str
+) -> tuple[list[Any], list[Value], list[int | None], bool]:
+    """Replace the differentiated arguments by fresh nodes; return them flat and their shapes."""
+    single = isinstance(argnums, int)
+    indices = [argnums] if isinstance(argnums, int) else list(argnums)
+    call_args = list(args)
+    inputs: list[Value] = []
+    shapes: list[int | None] = []
+    for index in indices:
+        if not isinstance(index, int) or not -len(args) <= index < len(args):
+            raise ValueError(f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional arguments")
+        arg = args[index]
+        if isinstance(arg, (list, tuple)):
+            wrapped = [_wrap(x, caller) for x in arg]
+            call_args[index] = type(arg)(wrapped)
+            inputs.extend(wrapped)
+            shapes.append(len(wrapped))
+        else:
+            call_args[index] = _wrap(arg, caller)
+            inputs.append(call_args[index])
+            shapes.append(None)
+    return call_args, inputs, shapes, single
+
+
+def _call(f: Function, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    mode.transform_depth += 1
+    try:
+        return f(*args, **kwargs)
+    finally:
+        mode.transform_depth -= 1
+
+
+def _scalar_output(y: Any, caller: str) -> Value | float:
+    if isinstance(y, Value):
+        return y
+    if isinstance(y, (int, float)) and not isinstance(y, bool):
+        return float(y)
+    hint = "; use jacobian for a function with several outputs" if isinstance(y, (list, tuple)) else ""
+    raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {type(y).__name__}{hint}")
+
+
+def _unflatten(flat: Sequence[Gradient], shapes: Sequence[int | None], single: bool) -> Any:
+    parts: list[Any] = []
+    position = 0
+    for shape in shapes:
+        if shape is None:
+            parts.append(flat[position])
+            position += 1
+        else:
+            parts.append(list(flat[position : position + shape]))
+            position += shape
+    return parts[0] if single else tuple(parts)
+
+
+def _flatten(structure: Any) -> list[Any]:
+    items = structure if isinstance(structure, tuple) else (structure,)
+    return [y for item in items for y in (item if isinstance(item, list) else [item])]

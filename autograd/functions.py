@@ -1,0 +1,86 @@
+"""The ops as functions: a float in gives a float out, a Value in gives a Value out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar, cast
+
+from autograd import rules
+from autograd.engine import Number, Op, Operand, Value, _as_float
+
+T = TypeVar("T", Value, float)
+
+
+def _unary(op: Op, x: T) -> T:
+    return cast(T, op(x))
+
+
+def exp(x: T) -> T:
+    """e**x; d/dx = e**x. Raises OverflowError above x = 709.78."""
+    return _unary(rules.EXP, x)
+
+
+def log(x: T) -> T:
+    """Natural logarithm; d/dx = 1/x. Raises ValueError for x <= 0."""
+    return _unary(rules.LOG, x)
+
+
+def sqrt(x: T) -> T:
+    """Square root; d/dx = 1 / (2 sqrt x). Raises ValueError for x < 0."""
+    return _unary(rules.SQRT, x)
+
+
+def tanh(x: T) -> T:
+    """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
+    return _unary(rules.TANH, x)
+
+
+def sigmoid(x: T) -> T:
+    """Logistic function 1 / (1 + e**-x); d/dx = sigmoid(x) (1 - sigmoid(x)). Stable for any x."""
+    return _unary(rules.SIGMOID, x)
+
+
+def relu(x: T) -> T:
+    """max(x, 0); d/dx = 1 for x > 0, else 0 (the kink at 0 gets 0, as in PyTorch)."""
+    return _unary(rules.RELU, x)
+
+
+def leaky_relu(x: T, slope: Number = 0.01) -> T:
+    """x for x > 0, else slope * x; d/dx = 1 for x > 0, else slope."""
+    return cast(T, rules.LEAKY_RELU(x, _as_float(slope, "leaky_relu slope")))
+
+
+def softplus(x: T) -> T:
+    """log(1 + e**x), a smooth relu, computed without overflow; d/dx = sigmoid(x)."""
+    return _unary(rules.SOFTPLUS, x)
+
+
+def sin(x: T) -> T:
+    """Sine; d/dx = cos x."""
+    return _unary(rules.SIN, x)
+
+
+def cos(x: T) -> T:
+    """Cosine; d/dx = -sin x."""
+    return _unary(rules.COS, x)
+
+
+def sum(values: Iterable[Operand | Number]) -> Value | float:  # noqa: A001  (mirrors the builtin on purpose)
+    """x_1 + ... + x_n as one node; d/dx_i = 1.
+
+    One node instead of the chain of n - 1 additions that the builtin ``sum`` builds, so summing
+    100,000 terms stays one step deep. The empty sum is 0.0.
+    """
+    items = tuple(values)
+    return rules.SUM(*items) if items else 0.0
+
+
+def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float:
+    """w_1 x_1 + ... + w_n x_n as one node; d/dw_i = x_i, d/dx_i = w_i. The lengths must match."""
+    ws, xs = tuple(ws), tuple(xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: the two sequences differ in length ({len(ws)} weights, {len(xs)} inputs)")
+    return rules.DOT(*ws, *xs) if ws else 0.0
+
+
+__all__ = ["cos", "dot", "exp", "leaky_relu", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh"]
