@@ -8,16 +8,17 @@
 7.0
 """
 
-from autograd.engine import Op, Value, backprop, gradients, local_derivatives
+from autograd.engine import Op, Value, backprop, backward_order, gradients, local_derivatives
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
-from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 
 __all__ = [
     "AnomalyError",
     "Op",
     "Value",
     "backprop",
+    "backward_order",
     "cos",
     "detect_anomaly",
     "dot",
@@ -33,6 +34,7 @@ __all__ = [
     "log",
     "no_grad",
     "relu",
+    "scope",
     "sigmoid",
     "sin",
     "softplus",

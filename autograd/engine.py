@@ -66,7 +66,7 @@ class Value:
     ``data``; ``==`` and ``hash`` are by identity, so Values can be dict keys and set members.
     """
 
-    __slots__ = ("data", "grad", "label", "_inputs", "_op")
+    __slots__ = ("data", "grad", "label", "_inputs", "_op", "_scope")
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -76,6 +76,7 @@ class Value:
         self.label = label
         self._inputs: tuple[Operand, ...] = ()
         self._op: Op | None = None
+        self._scope: tuple[object, ...] = mode.scope
 
     # -- the graph --------------------------------------------------------------------------
 
@@ -88,6 +89,11 @@ class Value:
     def parents(self) -> tuple[Value, ...]:
         """The Values this node was computed from, in operand order."""
         return tuple(x for x in self._inputs if isinstance(x, Value))
+
+    @property
+    def scope(self) -> tuple[object, ...]:
+        """The ``autograd.scope`` objects active when this node was made, outermost first (e.g. layer, neuron)."""
+        return self._scope
 
     @property
     def inputs(self) -> tuple[Operand, ...]:
@@ -229,6 +235,7 @@ def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
     node.data = out
     node.grad = 0.0
     node.label = ""
+    node._scope = mode.scope
     if mode.grad_enabled:
         node._inputs = inputs
         node._op = op
@@ -300,19 +307,34 @@ def _consumer_counts(root: Value) -> dict[Value, int]:
     return counts
 
 
+def backward_order(root: Value) -> list[Value]:
+    """root first, then every node it depends on, each after all of its consumers (reverse topological order).
+
+    Kahn's algorithm on consumer counts: iterative, so graph depth is limited only by memory.
+    """
+    counts = _consumer_counts(root)
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node._inputs:
+            if isinstance(parent, Value):
+                counts[parent] -= 1
+                if counts[parent] == 0:
+                    ready.append(parent)
+    return order
+
+
 def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
     """d(root)/d(node) * seed for every node root depends on, without touching any ``.grad``.
 
-    Nodes are visited in reverse topological order (Kahn's algorithm on consumer counts), so a
-    node's gradient is complete before it is passed on, and no recursion limits the depth.
-    With ``create_graph`` the rules run on Values and the gradients are themselves differentiable.
+    Visiting nodes in ``backward_order`` means a node's gradient is complete before it is passed on.
+    With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
     """
-    counts = _consumer_counts(root)
     grads: dict[Value, Gradient] = {root: seed}
-    ready = [root]
     anomaly = mode.anomaly
-    while ready:
-        node = ready.pop()
+    for node in backward_order(root):
         op = node._op
         if op is None:
             continue
@@ -336,9 +358,6 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
                         f"{float(partial)!r} for its input {_describe(parent)}"
                     )
                 grads[parent] = grads[parent] + partial if parent in grads else partial
-                counts[parent] -= 1
-                if counts[parent] == 0:
-                    ready.append(parent)
     return grads
 
 

@@ -15,7 +15,8 @@ class _Mode(threading.local):
     # Class attributes are the defaults every new thread starts from.
     grad_enabled: bool = True
     anomaly: bool = False
-    transform_depth: int = 0  # how many grad/jacobian calls are evaluating their function right now
+    transform_depth: int = 0
+    scope: tuple[object, ...] = ()  # how many grad/jacobian calls are evaluating their function right now
 
 
 mode = _Mode()
@@ -66,3 +67,18 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         mode.anomaly = previous
+
+
+@contextmanager
+def scope(owner: object) -> Iterator[None]:
+    """Tag every node made inside with ``owner`` (any object: a name, a layer, a neuron).
+
+    Scopes nest; ``value.scope`` is the tuple of active owners, outermost first. nn modules use
+    this so that diagrams can draw the nodes of a neuron or a layer as one group.
+    """
+    previous = mode.scope
+    mode.scope = (*previous, owner)
+    try:
+        yield
+    finally:
+        mode.scope = previous
