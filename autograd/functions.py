@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TypeVar, cast
+from collections.abc import Iterable, Sequence
+from typing import TypeVar, cast, overload
 
 from autograd import rules
 from autograd.engine import Number, Op, Operand, Value, _as_float
@@ -65,7 +65,13 @@ def cos(x: T) -> T:
     return _unary(rules.COS, x)
 
 
-def sum(values: Iterable[Operand | Number]) -> Value | float:  # noqa: A001  (mirrors the builtin on purpose)
+@overload
+def sum(values: Iterable[Value]) -> Value: ...
+@overload
+def sum(values: Iterable[Number]) -> float: ...
+@overload
+def sum(values: Iterable[Operand | Number]) -> Value | float: ...
+def sum(values: Iterable[Operand | Number]) -> Value | float:
     """x_1 + ... + x_n as one node; d/dx_i = 1.
 
     One node instead of the chain of n - 1 additions that the builtin ``sum`` builds, so summing
@@ -75,6 +81,14 @@ def sum(values: Iterable[Operand | Number]) -> Value | float:  # noqa: A001  (mi
     return rules.SUM(*items) if items else 0.0
 
 
+@overload
+def dot(ws: Sequence[Value], xs: Iterable[Operand | Number]) -> Value: ...
+@overload
+def dot(ws: Iterable[Operand | Number], xs: Sequence[Value]) -> Value: ...
+@overload
+def dot(ws: Iterable[Number], xs: Iterable[Number]) -> float: ...
+@overload
+def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float: ...
 def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float:
     """w_1 x_1 + ... + w_n x_n as one node; d/dw_i = x_i, d/dx_i = w_i. The lengths must match."""
     ws, xs = tuple(ws), tuple(xs)
