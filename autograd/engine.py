@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from typing import Union
 
-from autograd.modes import AnomalyError, mode
+from autograd.modes import AnomalyError, current
 
 Number = Union[int, float]
 Operand = Union["Value", float]
@@ -76,7 +76,7 @@ class Value:
         self.label = label
         self._inputs: tuple[Operand, ...] = ()
         self._op: Op | None = None
-        self._scope: tuple[object, ...] = mode.scope
+        self._scope: tuple[object, ...] = current().scope
 
     # -- the graph --------------------------------------------------------------------------
 
@@ -230,20 +230,25 @@ _new_value = object.__new__
 
 def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
     """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
-    out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
+    if len(inputs) == 2:  # most ops: spare them building a list
+        x, y = inputs
+        out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
+    else:
+        out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
+    grad_enabled, anomaly, scope, _ = current()
+    if anomaly and not math.isfinite(out):
+        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
     node: Value = _new_value(Value)
     node.data = out
     node.grad = 0.0
     node.label = ""
-    node._scope = mode.scope
-    if mode.grad_enabled:
+    node._scope = scope
+    if grad_enabled:
         node._inputs = inputs
         node._op = op
     else:
         node._inputs = ()
         node._op = None
-    if mode.anomaly and not math.isfinite(out):
-        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
     return node
 
 
@@ -333,7 +338,7 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
     """
     grads: dict[Value, Gradient] = {root: seed}
-    anomaly = mode.anomaly
+    anomaly = current().anomaly
     for node in backward_order(root):
         op = node._op
         if op is None:
@@ -342,9 +347,14 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
         try:
             if create_graph:
                 partials = op.vjp(grads[node], *inputs, node)
+            elif len(inputs) == 2:  # most ops: spare them building a list
+                x, y = inputs
+                x = x.data if isinstance(x, Value) else x
+                partials = op.vjp(grads[node], x, y.data if isinstance(y, Value) else y, node.data)
+            elif len(inputs) == 1:
+                partials = op.vjp(grads[node], inputs[0].data, node.data)  # type: ignore[union-attr]
             else:
-                args = [x.data if isinstance(x, Value) else x for x in inputs]
-                partials = op.vjp(grads[node], *args, node.data)
+                partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
         except (ArithmeticError, ValueError) as error:
             raise type(error)(
                 f"backward of {op.name} at {_describe_all(inputs)}: the derivative is not finite here ({error})"
@@ -357,7 +367,8 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
                         f"detect_anomaly: backward of {op.name} (node {_describe(node)}) gave the gradient "
                         f"{float(partial)!r} for its input {_describe(parent)}"
                     )
-                grads[parent] = grads[parent] + partial if parent in grads else partial
+                earlier = grads.get(parent)
+                grads[parent] = partial if earlier is None else earlier + partial
     return grads
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from autograd.engine import Gradient, Value, _as_float, apply, gradients
-from autograd.modes import mode
+from autograd.modes import changed, current
 from autograd.rules import IDENTITY
 
 ArgNums = Union[int, Sequence[int]]
@@ -91,7 +91,7 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
 
 def _is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
     """Whether the result must stay differentiable: Values came in, or an outer transform is running."""
-    if mode.transform_depth > 0:
+    if current().transform_depth > 0:
         return True
     for x in [*args, *kwargs.values()]:
         if isinstance(x, Value) or (isinstance(x, (list, tuple)) and any(isinstance(y, Value) for y in x)):
@@ -133,11 +133,8 @@ def _prepare(
 
 
 def _call(f: Function, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    mode.transform_depth += 1
-    try:
+    with changed(transform_depth=current().transform_depth + 1):
         return f(*args, **kwargs)
-    finally:
-        mode.transform_depth -= 1
 
 
 def _scalar_output(y: Any, caller: str) -> Value | float:

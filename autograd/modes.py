@@ -1,25 +1,40 @@
-"""Thread-local switches: recording the graph (``no_grad``) and checking for NaN/inf (``detect_anomaly``)."""
+"""Switches that change how ops record: ``no_grad``, ``detect_anomaly``, ``scope``.
+
+They live in a context variable, so each thread (and each asyncio task) has its own: one thread's
+``no_grad`` never affects another thread's graph. Reading it costs one lookup per op.
+"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, NamedTuple
 
 
 class AnomalyError(FloatingPointError):
     """Raised under :func:`detect_anomaly` where a forward or backward step first makes NaN or inf."""
 
 
-class _Mode(threading.local):
-    # Class attributes are the defaults every new thread starts from.
+class State(NamedTuple):
     grad_enabled: bool = True
     anomaly: bool = False
-    transform_depth: int = 0
-    scope: tuple[object, ...] = ()  # how many grad/jacobian calls are evaluating their function right now
+    scope: tuple[object, ...] = ()
+    transform_depth: int = 0  # how many grad/jacobian calls are evaluating their function right now
 
 
-mode = _Mode()
+_state: ContextVar[State] = ContextVar("autograd_state", default=State())  # noqa: B039  (State is immutable)
+current = _state.get
+
+
+@contextmanager
+def changed(**changes: Any) -> Iterator[None]:
+    """Run the block with some fields of the state replaced, restoring them on the way out."""
+    token = _state.set(_state.get()._replace(**changes))
+    try:
+        yield
+    finally:
+        _state.reset(token)
 
 
 @contextmanager
@@ -27,30 +42,21 @@ def no_grad() -> Iterator[None]:
     """Compute values without recording the graph (also usable as a decorator: ``@no_grad()``).
 
     Ops inside return leaf Values: cheaper, and nothing can backpropagate through them.
-    The switch is per thread, so one thread's ``no_grad`` never affects another's graph.
     """
-    previous = mode.grad_enabled
-    mode.grad_enabled = False
-    try:
+    with changed(grad_enabled=False):
         yield
-    finally:
-        mode.grad_enabled = previous
 
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
     """Record the graph again inside a ``no_grad`` block."""
-    previous = mode.grad_enabled
-    mode.grad_enabled = True
-    try:
+    with changed(grad_enabled=True):
         yield
-    finally:
-        mode.grad_enabled = previous
 
 
 def is_grad_enabled() -> bool:
     """Whether ops in this thread record the graph."""
-    return mode.grad_enabled
+    return current().grad_enabled
 
 
 @contextmanager
@@ -61,12 +67,8 @@ def detect_anomaly() -> Iterator[None]:
     the ``log`` or the division that made it. Checking costs one ``isfinite`` per op, so it is off
     by default.
     """
-    previous = mode.anomaly
-    mode.anomaly = True
-    try:
+    with changed(anomaly=True):
         yield
-    finally:
-        mode.anomaly = previous
 
 
 @contextmanager
@@ -76,9 +78,5 @@ def scope(owner: object) -> Iterator[None]:
     Scopes nest; ``value.scope`` is the tuple of active owners, outermost first. nn modules use
     this so that diagrams can draw the nodes of a neuron or a layer as one group.
     """
-    previous = mode.scope
-    mode.scope = (*previous, owner)
-    try:
+    with changed(scope=(*current().scope, owner)):
         yield
-    finally:
-        mode.scope = previous
