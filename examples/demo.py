@@ -24,6 +24,10 @@ def sigmoid_graph(x: Value) -> Value:
     return f
 
 
+def rosenbrock(a: float, b: float) -> float:
+    return (1 - a) ** 2 + 100 * (b - a**2) ** 2
+
+
 def main() -> None:
     x = Value(0.0, label="x")
     f = sigmoid_graph(x)
@@ -39,7 +43,6 @@ def main() -> None:
         derivative = ag.grad(derivative)
         print(f"  order {order}: {derivative(0.5):+.6f}")
 
-    rosenbrock = lambda a, b: (1 - a) ** 2 + 100 * (b - a**2) ** 2
     print("\nNewton's method on the Rosenbrock function from (-1.2, 1.0)")
     point = [-1.2, 1.0]
     for step in range(7):
