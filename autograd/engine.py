@@ -120,27 +120,43 @@ class Value:
     # -- ops: each line hands over to the rule table ------------------------------------------
 
     def __add__(self, other: Operand | Number) -> Value:
+        if type(other) is float or isinstance(other, Value):
+            return apply(ADD, (self, other))
         return _binary(ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
+        if type(other) is float:
+            return apply(ADD, (other, self))
         return _binary(ADD, other, self)
 
     def __sub__(self, other: Operand | Number) -> Value:
+        if type(other) is float or isinstance(other, Value):
+            return apply(SUB, (self, other))
         return _binary(SUB, self, other)
 
     def __rsub__(self, other: Number) -> Value:
+        if type(other) is float:
+            return apply(SUB, (other, self))
         return _binary(SUB, other, self)
 
     def __mul__(self, other: Operand | Number) -> Value:
+        if type(other) is float or isinstance(other, Value):
+            return apply(MUL, (self, other))
         return _binary(MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
+        if type(other) is float:
+            return apply(MUL, (other, self))
         return _binary(MUL, other, self)
 
     def __truediv__(self, other: Operand | Number) -> Value:
+        if type(other) is float or isinstance(other, Value):
+            return apply(DIV, (self, other))
         return _binary(DIV, self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
+        if type(other) is float:
+            return apply(DIV, (other, self))
         return _binary(DIV, other, self)
 
     def __pow__(self, other: Operand | Number) -> Value:
