@@ -86,6 +86,11 @@ class Value:
         return self._op.name if self._op is not None else ""
 
     @property
+    def op_symbol(self) -> str:
+        """The op's short symbol for diagrams ("*", "+", "tanh"); "" for a leaf."""
+        return self._op.symbol if self._op is not None else ""
+
+    @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this node was computed from, in operand order."""
         return tuple(x for x in self._inputs if isinstance(x, Value))

@@ -1,0 +1,302 @@
+"""The computation graph as a diagram: a box per Value (label, data, grad), a circle per op."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import graphviz
+
+import autograd as ag
+from autograd import Value
+from viz.render import Diagram
+
+Owner = object
+Collapse = type | tuple[type, ...] | Callable[[Owner], bool] | None
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than ``max_nodes``; drawing it would be unreadable and slow."""
+
+
+def draw_graph(
+    root: Value | Sequence[Value],
+    *,
+    rankdir: str = "LR",
+    precision: int = 4,
+    show_grad: bool = True,
+    grads: Mapping[Value, float] | None = None,
+    edge_labels: bool = False,
+    color: bool = True,
+    highlight: Iterable[Value] = (),
+    clusters: bool = True,
+    collapse: Collapse = None,
+    max_nodes: int = 500,
+    title: str | None = None,
+) -> Diagram:
+    """Draw the graph that ``root`` (one Value or several) was computed from.
+
+    Each Value is a box with its label, ``data`` and ``grad`` (``precision`` digits); each op is a
+    circle between its operands and its result. ``rankdir`` is "LR" (left to right) or "TB".
+
+    - ``grads``: show these gradients instead of ``.grad`` (e.g. ``autograd.backprop(root)``);
+      nodes missing from the mapping show "grad ?".
+    - ``edge_labels``: write the local derivative d(result)/d(operand) on each edge.
+    - ``color``: shade each grad cell red (positive) or blue (negative), darker for larger |grad|.
+    - ``highlight``: Values to outline, with the edges between them (see :func:`path`).
+    - ``clusters``: group nodes made inside ``autograd.scope`` blocks (nn neurons and layers).
+    - ``collapse``: a type (e.g. ``nn.Neuron``), tuple of types or predicate on scope owners; each
+      matching owner is drawn as one box, so a whole MLP stays readable.
+    - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer.
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
+    if not isinstance(precision, int) or not 0 <= precision <= 17:
+        raise ValueError(f"draw_graph: precision must be an int from 0 to 17, got {precision!r}")
+    roots = [root] if isinstance(root, Value) else list(root)
+    for r in roots:
+        if not isinstance(r, Value):
+            raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(r).__name__}")
+    layout = _Layout.of(roots, _matcher(collapse), clusters)
+    if layout.size > max_nodes:
+        raise GraphTooLargeError(
+            f"draw_graph: the graph has {layout.size:,} nodes to draw, more than max_nodes={max_nodes:,}; "
+            "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, "
+            "or raise max_nodes"
+        )
+    style = _Style(precision, show_grad, grads, color, set(highlight), layout.values)
+    diagram = Diagram(graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"})
+    diagram.attr("node", fontname="Helvetica", fontsize="11")
+    diagram.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+    if title:
+        diagram.attr(label=f"<{_escape(title)}>", labelloc="t", fontsize="13")
+    _emit_nodes(diagram, layout, style)
+    _emit_edges(diagram, layout, style, edge_labels)
+    return diagram
+
+
+draw_dot = draw_graph  # the name micrograd users know
+
+
+def path(root: Value, leaf: Value) -> set[Value]:
+    """Every Value on some path from ``leaf`` up to ``root`` (empty if root does not depend on leaf).
+
+    ``draw_graph(root, highlight=path(root, w))`` shows which routes w's gradient is summed over.
+    """
+    ancestors = ag.backward_order(root)
+    on_path: set[Value] = {leaf} if any(v is leaf for v in ancestors) else set()
+    for node in reversed(ancestors):  # inputs before results
+        if any(p in on_path for p in node.parents):
+            on_path.add(node)
+    return on_path
+
+
+# -- which nodes go where ---------------------------------------------------------------------
+
+
+@dataclass
+class _Cluster:
+    owner: Owner
+    children: dict[int, _Cluster] = field(default_factory=dict)
+    members: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class _Layout:
+    values: list[Value]  # every Value drawn on its own, inputs before results
+    boxes: dict[int, tuple[Owner, list[Value]]]  # collapsed owners: id -> (owner, the Values inside)
+    box_of: dict[Value, int]
+    top: _Cluster  # cluster tree for the Values drawn on their own
+    consumers: dict[Value, list[Value]]
+    size: int
+
+    @classmethod
+    def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> _Layout:
+        everything: dict[Value, None] = {}
+        for r in roots:
+            for node in reversed(ag.backward_order(r)):
+                everything.setdefault(node)
+        consumers: dict[Value, list[Value]] = {v: [] for v in everything}
+        for node in everything:
+            for parent in node.parents:
+                consumers[parent].append(node)
+
+        # A leaf (a weight, a bias) belongs with the nodes that use it when they all share one scope.
+        def scope_of(v: Value) -> tuple[Owner, ...]:
+            if v.op or v.scope or not consumers[v]:
+                return v.scope
+            scopes = {tuple(map(id, c.scope)) for c in consumers[v]}
+            return consumers[v][0].scope if len(scopes) == 1 else v.scope
+
+        boxes: dict[int, tuple[Owner, list[Value]]] = {}
+        box_of: dict[Value, int] = {}
+        top = _Cluster(owner=None)
+        drawn: list[Value] = []
+        size = 0
+        for v in everything:
+            scope = scope_of(v)
+            owner = next((o for o in scope if collapsed(o)), None)
+            if owner is not None and v not in roots:
+                boxes.setdefault(id(owner), (owner, []))[1].append(v)
+                box_of[v] = id(owner)
+                continue
+            drawn.append(v)
+            size += 1 + (1 if v.op else 0) + sum(1 for x in v.inputs if not isinstance(x, Value))
+            cluster = top
+            for o in scope if clusters else ():
+                if collapsed(o):
+                    break
+                cluster = cluster.children.setdefault(id(o), _Cluster(owner=o))
+            cluster.members.append(v)
+        return cls(drawn, boxes, box_of, top, consumers, size + len(boxes))
+
+
+def _matcher(collapse: Collapse) -> Callable[[Owner], bool]:
+    if collapse is None:
+        return lambda owner: False
+    if isinstance(collapse, (type, tuple)):
+        kinds = collapse
+        return lambda owner: isinstance(owner, kinds)
+    if callable(collapse):
+        return collapse
+    raise TypeError(f"draw_graph: collapse must be a type, a tuple of types or a predicate, got {collapse!r}")
+
+
+# -- how nodes look ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Style:
+    precision: int
+    show_grad: bool
+    grads: Mapping[Value, float] | None
+    color: bool
+    highlight: set[Value]
+    values: list[Value]
+    largest: float = 0.0
+
+    def __post_init__(self) -> None:
+        known = [abs(g) for v in self.values if (g := self.grad(v)) is not None and math.isfinite(g)]
+        self.largest = max(known, default=0.0)
+
+    def grad(self, v: Value) -> float | None:
+        if self.grads is None:
+            return v.grad
+        found = self.grads.get(v)
+        return None if found is None else float(found)
+
+    def number(self, x: float) -> str:
+        if x == 0:
+            x = 0.0  # no "-0.0000"
+        if x == 0 or (1e-3 <= abs(x) < 1e6):
+            return f"{x:.{self.precision}f}"
+        return f"{x:.{max(self.precision - 1, 0)}e}"
+
+    def fill(self, g: float | None) -> str:
+        """White for 0, deepening red for positive and blue for negative gradients."""
+        if not self.color or g is None or g == 0 or not math.isfinite(g) or self.largest == 0:
+            return "#ffffff"
+        strength = math.sqrt(min(abs(g) / self.largest, 1.0))  # sqrt keeps small gradients visible
+        fade = round(255 - 150 * strength)
+        return f"#ff{fade:02x}{fade:02x}" if g > 0 else f"#{fade:02x}{fade:02x}ff"
+
+
+def _escape(text: str) -> str:
+    """Text for an HTML-like Graphviz label: markup characters become entities, newlines breaks."""
+    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "<br/>")
+
+
+def _value_label(v: Value, style: _Style) -> str:
+    cells = [f'<td border="1" sides="r">{_escape(v.label)}</td>'] if v.label else []
+    cells.append(f"<td>data {style.number(v.data)}</td>")
+    if style.show_grad:
+        g = style.grad(v)
+        text = "grad ?" if g is None else f"grad {style.number(g)}"
+        cells.append(f'<td bgcolor="{style.fill(g)}" border="1" sides="l">{text}</td>')
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3"><tr>{"".join(cells)}</tr></table>>'
+
+
+def _box_label(owner: Owner, members: list[Value], style: _Style, outputs: list[Value]) -> str:
+    rows = [f'<tr><td colspan="2"><b>{_escape(_owner_name(owner))}</b></td></tr>']
+    rows.append(f'<tr><td colspan="2"><font point-size="9">{len(members)} nodes inside</font></td></tr>')
+    for v in outputs:
+        g = style.grad(v)
+        grad = "grad ?" if g is None else f"grad {style.number(g)}"
+        rows.append(f'<tr><td>data {style.number(v.data)}</td><td bgcolor="{style.fill(g)}">{grad}</td></tr>')
+    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>'
+
+
+def _owner_name(owner: Owner) -> str:
+    if isinstance(owner, str):
+        return owner
+    name = getattr(owner, "name", None)
+    return name if isinstance(name, str) and name else repr(owner)
+
+
+# -- writing the DOT --------------------------------------------------------------------------
+
+
+def _node_id(v: Value, layout: _Layout) -> str:
+    box = layout.box_of.get(v)
+    return f"box{box}" if box is not None else f"v{id(v)}"
+
+
+def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
+    def emit(target: graphviz.Digraph, cluster: _Cluster) -> None:
+        for v in cluster.members:
+            marked = v in style.highlight
+            target.node(
+                f"v{id(v)}", _value_label(v, style), shape="box", style="rounded", margin="0.02",
+                color="#e8590c" if marked else "#444444", penwidth="3" if marked else "1",
+            )  # fmt: skip
+            if v.op:
+                target.node(f"op{id(v)}", f"<{_escape(v.op_symbol)}>", shape="circle", width="0.3", margin="0.01",
+                            style="filled", fillcolor="#f1f3f5", color="#e8590c" if marked else "#868e96")
+            for position, x in enumerate(v.inputs):
+                if not isinstance(x, Value):
+                    target.node(f"c{id(v)}_{position}", f"<{x:g}>", shape="plaintext",
+                                fontcolor="#868e96")
+        for number, child in enumerate(cluster.children.values()):
+            with target.subgraph(name=f"cluster_{id(child.owner)}_{number}") as sub:
+                sub.attr(label=f"<{_escape(_owner_name(child.owner))}>", style="rounded,dashed", color="#adb5bd",
+                         fontcolor="#495057", fontsize="10")
+                emit(sub, child)
+
+    emit(diagram, layout.top)
+    for box, (owner, members) in layout.boxes.items():
+        outputs = [v for v in members if any(layout.box_of.get(c) != box for c in layout.consumers[v])]
+        diagram.node(f"box{box}", _box_label(owner, members, style, outputs), shape="box", style="rounded,filled",
+                     fillcolor="#f8f9fa", color="#495057")
+
+
+def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: bool) -> None:
+    seen_box_edges: set[tuple[str, str]] = set()
+    for v in layout.values:
+        if not v.op:
+            continue
+        derivatives = ag.local_derivatives(v) if edge_labels else ()
+        for position, x in enumerate(v.inputs):
+            source = _node_id(x, layout) if isinstance(x, Value) else f"c{id(v)}_{position}"
+            attributes: dict[str, str] = {}
+            if isinstance(x, Value) and x in style.highlight and v in style.highlight:
+                attributes.update(color="#e8590c", penwidth="2.5")
+            if position < len(derivatives) and isinstance(x, Value):
+                attributes["label"] = f"<{_escape(style.number(derivatives[position]))}>"
+            if source.startswith("box"):
+                if (source, f"op{id(v)}") in seen_box_edges:
+                    continue
+                seen_box_edges.add((source, f"op{id(v)}"))
+            diagram.edge(source, f"op{id(v)}", **attributes)
+        out_attributes = {"color": "#e8590c", "penwidth": "2.5"} if v in style.highlight else {}
+        diagram.edge(f"op{id(v)}", f"v{id(v)}", **out_attributes)
+    # Inputs that enter a collapsed box from outside it.
+    for box, (_, members) in layout.boxes.items():
+        sources: dict[str, None] = {}
+        for v in members:
+            for x in v.parents:
+                if layout.box_of.get(x) != box:
+                    sources.setdefault(_node_id(x, layout))
+        for source in sources:
+            diagram.edge(source, f"box{box}")

@@ -1,0 +1,99 @@
+"""DOT source to SVG or PNG, with or without Graphviz installed.
+
+Rendering uses the Graphviz ``dot`` program when it is on the PATH, and otherwise the
+``graphviz-pure`` program that pip installs with this package (a self-contained port of Graphviz,
+no system libraries needed). PDF needs the real Graphviz; the error says how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+from pathlib import Path
+
+import graphviz
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+_FALLBACK_FORMATS = {"svg", "png"}
+_INSTALL_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
+
+
+class RenderError(RuntimeError):
+    """Rendering failed: no renderer can make the format, or the renderer rejected the graph."""
+
+
+def find_renderer(fmt: str = "svg") -> Path | None:
+    """The program that will render ``fmt``: Graphviz's ``dot`` if installed, else ``graphviz-pure``."""
+    dot = shutil.which("dot")
+    if dot:
+        return Path(dot)
+    if fmt in _FALLBACK_FORMATS:
+        name = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+        beside_python = Path(sysconfig.get_path("scripts")) / name
+        if beside_python.exists():
+            return beside_python
+        found = shutil.which("graphviz-pure")
+        return Path(found) if found else None
+    return None
+
+
+def render(source: str, fmt: str = "svg") -> bytes:
+    """Render DOT ``source`` to ``fmt`` ("svg", "png", "pdf" or "dot") and return the bytes."""
+    if fmt == "dot":
+        return source.encode("utf-8")
+    if fmt not in ("svg", "png", "pdf"):
+        raise RenderError(f"render: unknown format {fmt!r}; use one of svg, png, pdf, dot")
+    program = find_renderer(fmt)
+    if program is None:
+        if fmt in _FALLBACK_FORMATS:
+            raise RenderError(f"render: no renderer for {fmt}: reinstall to get graphviz-pure, or {_INSTALL_HINT}")
+        raise RenderError(f"render: {fmt} output needs the Graphviz dot program, not installed here; {_INSTALL_HINT}")
+    try:
+        result = subprocess.run(
+            [str(program), f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=120, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"render: {program.name} took more than 120 s; draw a smaller graph (collapse=...)") from None
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RenderError(f"render: {program.name} could not render the graph: {message}")
+    return result.stdout
+
+
+def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
+    """Write ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
+
+    The file appears whole or not at all: the bytes go to a temporary file that is then renamed.
+    """
+    target = Path(path)
+    fmt = FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise RenderError(f"save: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv")
+    data = render(graph.source, fmt)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints
+    """A ``graphviz.Digraph`` that displays itself inline in Jupyter even without Graphviz installed."""
+
+    def _repr_image_svg_xml(self) -> str:
+        return render(self.source, "svg").decode("utf-8")
+
+    def _repr_image_png(self) -> bytes:
+        return render(self.source, "png")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the diagram to ``path``; the suffix picks the format (see :func:`viz.save`)."""
+        return save(self, path)
