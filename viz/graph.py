@@ -55,7 +55,7 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     if not isinstance(precision, int) or not 0 <= precision <= 17:
         raise ValueError(f"draw_graph: precision must be an int from 0 to 17, got {precision!r}")
-    roots = [root] if isinstance(root, Value) else list(root)
+    roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, (list, tuple)) else [root]
     for r in roots:
         if not isinstance(r, Value):
             raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(r).__name__}")
@@ -123,12 +123,16 @@ class _Layout:
             for parent in node.parents:
                 consumers[parent].append(node)
 
-        # A leaf (a weight, a bias) belongs with the nodes that use it when they all share one scope.
+        # A leaf (a weight, a bias) belongs with the nodes that use it when they all share one scope
+        # inside the leaf's own: a weight made by a layer but used only by one neuron sits in the neuron.
         def scope_of(v: Value) -> tuple[Owner, ...]:
-            if v.op or v.scope or not consumers[v]:
+            if v.op or not consumers[v]:
                 return v.scope
-            scopes = {tuple(map(id, c.scope)) for c in consumers[v]}
-            return consumers[v][0].scope if len(scopes) == 1 else v.scope
+            used_in = {tuple(map(id, c.scope)) for c in consumers[v]}
+            inner = consumers[v][0].scope
+            if len(used_in) == 1 and tuple(map(id, inner[: len(v.scope)])) == tuple(map(id, v.scope)):
+                return inner
+            return v.scope
 
         boxes: dict[int, tuple[Owner, list[Value]]] = {}
         box_of: dict[Value, int] = {}

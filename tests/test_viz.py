@@ -1,0 +1,281 @@
+"""Diagrams rendered to real SVG (through dot where installed, and through the bundled fallback), and checked."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import autograd as ag
+import viz
+from autograd import Value
+from viz.render import find_renderer
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def sigmoid_graph(x0: float = 0.0) -> tuple[Value, Value]:
+    """Seed 003's graph of sigma(x) = 1 / (1 + e^-x), one named node per step."""
+    x = Value(x0, label="x")
+    a = -x
+    a.label = "A"
+    b = a.exp()
+    b.label = "B"
+    c = b + 1
+    c.label = "C"
+    f = 1 / c
+    f.label = "F"
+    return x, f
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)  # also proves the SVG is well-formed XML
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def svg_groups(svg: bytes, kind: str) -> list[ET.Element]:
+    return [g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == kind]
+
+
+@pytest.fixture(params=["fallback", "dot"])
+def renderer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once with Graphviz's dot hidden (the bundled graphviz-pure renders) and once with dot."""
+    if request.param == "fallback":
+        monkeypatch.setenv("PATH", "")
+        assert find_renderer("svg") is not None and find_renderer("svg").name.startswith("graphviz-pure")
+    elif shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed")
+    return str(request.param)
+
+
+def test_sigmoid_graph_shows_hand_derived_data_and_grads(renderer: str):
+    # By hand at x = 0: A = 0, B = e^0 = 1, C = 2, F = 1/2; dF/dC = -1/C^2 = -1/4, dF/dB = -1/4,
+    # dF/dA = -1/4 * e^A = -1/4, dF/dx = -1/4 * -1 = 1/4 = sigma(0)(1 - sigma(0)).
+    x, f = sigmoid_graph()
+    f.backward()
+    texts = svg_texts(viz.render(viz.draw_graph(f, edge_labels=True).source, "svg"))
+    for expected in ["x", "A", "B", "C", "F", "data 0.5000", "data 2.0000", "data 1.0000", "grad 1.0000"]:
+        assert expected in texts, expected
+    assert texts.count("grad -0.2500") == 3
+    assert "grad 0.2500" in texts
+    # local derivatives on the edges: dA/dx = -1, dB/dA = e^A = 1, dF/dC = -1/C^2 = -0.25
+    assert {"-1.0000", "1.0000", "-0.2500"} <= set(texts)
+    ops = [t for t in texts if t in {"-", "exp", "+", "/"}]
+    assert sorted(ops) == ["+", "-", "/", "exp"]
+
+
+def test_precision_and_direction():
+    x, f = sigmoid_graph()
+    f.backward()
+    source = viz.draw_graph(f, precision=2, rankdir="TB").source
+    assert "rankdir=TB" in source
+    assert "data 0.50" in source and "grad -0.25<" in source
+    with pytest.raises(ValueError, match="rankdir must be 'LR' or 'TB', got 'up'"):
+        viz.draw_graph(f, rankdir="up")
+    with pytest.raises(TypeError, match="expected a Value or a sequence of Values, got float"):
+        viz.draw_graph(1.0)  # type: ignore[arg-type]
+
+
+def test_gradients_from_a_mapping_and_unknown_ones():
+    x, f = sigmoid_graph()
+    grads = {f: 1.0, f.parents[0]: -0.25}
+    texts = svg_texts(viz.render(viz.draw_graph(f, grads=grads).source, "svg"))
+    assert texts.count("grad ?") == 3  # B, A and x are not known yet
+    assert x.grad == 0.0
+
+
+def test_colors_follow_gradient_sign():
+    x, f = sigmoid_graph()
+    f.backward()
+    source = viz.draw_graph(f).source
+    positive = re.findall(r'bgcolor="(#ff[0-9a-f]{4})"[^>]*>grad 0\.2500', source)
+    negative = re.findall(r'bgcolor="(#[0-9a-f]{4}ff)"[^>]*>grad -0\.2500', source)
+    assert positive and len(negative) == 3
+    assert 'bgcolor="#ffffff"' not in viz.draw_graph(f, color=True).source.split("grad 1.0000")[0][-60:]
+
+
+def test_highlight_path():
+    x, f = sigmoid_graph()
+    w = Value(3.0, label="w")
+    g = f * w + x  # x reaches g by two routes, w by one
+    on_path = viz.path(g, w)
+    assert on_path == {w, g.parents[0], g}
+    assert viz.path(f, w) == set()
+    source = viz.draw_graph(g, highlight=on_path).source
+    assert source.count("penwidth=3") == 3
+
+
+HOSTILE = ['say "hi"; x [label=pwn]', "<b>bold</b> & <script>alert(1)</script>", "{a|b} \\ back\\slash", "line1\nline2", "中文标签 ∂L/∂w"]
+
+
+def test_hostile_labels_render_as_plain_text(renderer: str):
+    values = [Value(float(i), label=text) for i, text in enumerate(HOSTILE)]
+    total = ag.sum(values)
+    total.label = "total"
+    svg = viz.render(viz.draw_graph(total).source, "svg")
+    texts = svg_texts(svg)
+    for text in HOSTILE:
+        for line in text.split("\n"):
+            assert line in texts, line
+    assert "pwn" not in texts  # no node was injected
+    assert len(svg_groups(svg, "node")) == len(HOSTILE) + 2  # the leaves, the sum and its op
+    assert b"<script" not in svg and b"<b>" not in svg
+
+
+class Owner:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def scoped_network() -> tuple[Value, list[Owner]]:
+    layer, first, second = Owner("layer 0"), Owner("neuron 0"), Owner("neuron 1")
+    x = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    outputs = []
+    with ag.scope(layer):
+        for neuron, weights in [(first, [0.1, 0.2]), (second, [-0.3, 0.4])]:
+            ws = [Value(w, label=f"w{i}") for i, w in enumerate(weights)]
+            with ag.scope(neuron):
+                outputs.append(ag.dot(ws, x).tanh())
+    out = outputs[0] + outputs[1]
+    out.label = "out"
+    return out, [layer, first, second]
+
+
+def test_scopes_become_clusters(renderer: str):
+    out, _ = scoped_network()
+    out.backward()
+    svg = viz.render(viz.draw_graph(out).source, "svg")
+    titles = [t for g in svg_groups(svg, "cluster") for t in svg_texts(ET.tostring(g))]
+    assert {"layer 0", "neuron 0", "neuron 1"} <= set(titles)
+    clusters = viz.draw_graph(out, clusters=False).source
+    assert "cluster" not in clusters
+
+
+def test_collapse_draws_each_owner_as_one_box(renderer: str):
+    out, _ = scoped_network()
+    out.backward()
+    full = viz.draw_graph(out)
+    collapsed = viz.draw_graph(out, collapse=lambda owner: getattr(owner, "name", "").startswith("neuron"))
+    svg = viz.render(collapsed.source, "svg")
+    texts = svg_texts(svg)
+    assert "neuron 0" in texts and "neuron 1" in texts
+    assert "w0" not in texts  # the weights are inside the boxes
+    assert len(svg_groups(svg, "node")) < len(svg_groups(viz.render(full.source, "svg"), "node"))
+    # each box shows its output: tanh(0.1 * 0.5 + 0.2 * -1) and tanh(-0.3 * 0.5 + 0.4 * -1)
+    assert f"data {math.tanh(0.05 - 0.2):.4f}" in texts
+    assert f"data {math.tanh(-0.15 - 0.4):.4f}" in texts
+    with pytest.raises(TypeError, match="collapse must be a type"):
+        viz.draw_graph(out, collapse=3)  # type: ignore[arg-type]
+
+
+def test_large_graph_raises_with_advice():
+    x = Value(1.0)
+    y = x
+    for _ in range(300):
+        y = y * 1.01  # a value, an op and a constant each: 1 + 3 * 300 nodes
+    with pytest.raises(viz.GraphTooLargeError, match=r"901 nodes to draw, more than max_nodes=500; pass collapse="):
+        viz.draw_graph(y)
+    assert viz.draw_graph(y, max_nodes=1000) is not None
+
+
+def test_save_by_suffix_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    x, f = sigmoid_graph()
+    diagram = viz.draw_graph(f)
+    assert viz.save(diagram, tmp_path / "g.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert viz.save(diagram, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert viz.save(diagram, tmp_path / "g.dot").read_text().startswith("digraph")
+    with pytest.raises(viz.RenderError, match=r"cannot tell the format from 'g.jpeg'"):
+        viz.save(diagram, tmp_path / "g.jpeg")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(viz.RenderError, match="pdf output needs the Graphviz dot program.*apt-get install graphviz"):
+        viz.save(diagram, tmp_path / "g.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.png", "g.svg"]  # no partial files
+
+
+def test_inline_display_without_graphviz(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", "")
+    x, f = sigmoid_graph()
+    bundle = viz.draw_graph(f)._repr_mimebundle_()
+    assert "grad" in bundle["image/svg+xml"]
+
+
+def test_bad_dot_is_reported():
+    with pytest.raises(viz.RenderError, match="could not render the graph"):
+        viz.render("digraph { a -> }", "svg")
+    with pytest.raises(viz.RenderError, match="unknown format 'bmp'"):
+        viz.render("digraph {}", "bmp")
+
+
+def test_backward_steps_follow_the_chain_rule():
+    x, f = sigmoid_graph()
+    steps = viz.backward_steps(f)
+    assert [s.node.label for s in steps] == ["F", "C", "B", "A", "x"]
+    assert [s.grad for s in steps] == [1.0, -0.25, -0.25, -0.25, 0.25]  # the hand derivation above
+    assert steps[1].formula() == "dF/dC = dF/dF · dF/dC = 1 × -0.25 = -0.25"
+    assert x.grad == 0.0  # computing the frames does not run backward on the graph
+
+
+def test_step_with_two_routes_sums_them():
+    # y = a * b + a: dy/da = b + 1 = 4 by two routes (through the product and directly)
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    product = a * b
+    product.label = "p"
+    y = product + a
+    y.label = "y"
+    step = next(s for s in viz.backward_steps(y) if s.node is a)
+    assert sorted(t.product for t in step.terms) == [1.0, 3.0]
+    assert step.grad == 4.0
+
+
+def test_step_frames_and_exports(tmp_path: Path):
+    x, f = sigmoid_graph()
+    steps = viz.backward_steps(f)
+    frame = viz.draw_step(f, steps, 2)
+    texts = svg_texts(viz.render(frame.source, "svg"))
+    assert texts.count("grad ?") == 2
+    assert any(t.startswith("step 3 of 5:") for t in texts)
+    with pytest.raises(IndexError, match=r"index 5 is outside 0..4"):
+        viz.draw_step(f, steps, 5)
+    files = viz.save_steps(f, tmp_path / "frames")
+    assert [p.name for p in files] == [f"step_{i}.svg" for i in range(1, 6)]
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    gif = viz.save_gif(f, tmp_path / "backward.gif")
+    with Image.open(gif) as image:
+        assert image.n_frames == 5
+
+
+class FakeNeuron:
+    def __init__(self, weights: list[float], bias: float) -> None:
+        self.w = [Value(w) for w in weights]
+        self.b = Value(bias)
+        self.activation = "sigmoid"
+
+
+class FakeLayer:
+    def __init__(self, neurons: list[FakeNeuron]) -> None:
+        self.neurons = neurons
+
+
+class FakeModel:
+    def __init__(self) -> None:  # seed 004's 2-2-2 network
+        hidden = FakeLayer([FakeNeuron([0.15, 0.20], 0.35), FakeNeuron([0.25, 0.30], 0.35)])
+        output = FakeLayer([FakeNeuron([0.40, 0.45], 0.60), FakeNeuron([0.50, 0.55], 0.60)])
+        self.layers = [hidden, output]
+
+
+def test_network_diagram(renderer: str):
+    svg = viz.render(viz.draw_network(FakeModel(), input_names=["i1", "i2"]).source, "svg")
+    texts = svg_texts(svg)
+    assert texts.count("b=0.35") == 2 and texts.count("b=0.60") == 2
+    assert {"i1", "i2", "sigmoid"} <= set(texts)
+    assert len(svg_groups(svg, "edge")) == 8
+    with pytest.raises(TypeError, match="expected a model with .layers of .neurons"):
+        viz.draw_network(object())
+    with pytest.raises(ValueError, match="3 input names for a model with 2 inputs"):
+        viz.draw_network(FakeModel(), input_names=["a", "b", "c"])

@@ -1,0 +1,58 @@
+"""A multilayer perceptron as the textbook picture: neurons as circles, weights as edges."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from viz.render import Diagram
+
+
+def draw_network(model: Any, input_names: Sequence[str] | None = None, precision: int = 2) -> Diagram:
+    """Draw ``model`` (anything with ``.layers``, each with ``.neurons``, each with weights ``.w`` and bias ``.b``).
+
+    Edge colour gives the weight's sign (red positive, blue negative) and its width the weight's
+    size relative to the largest; each neuron shows its bias and activation.
+    """
+    try:
+        layers = [list(layer.neurons) for layer in model.layers]
+    except AttributeError:
+        raise TypeError(
+            f"draw_network: expected a model with .layers of .neurons (like nn.MLP), got {type(model).__name__}"
+        ) from None
+    if not layers or not layers[0]:
+        raise ValueError("draw_network: the model has no neurons")
+    n_inputs = len(layers[0][0].w)
+    names = list(input_names) if input_names is not None else [f"x{i}" for i in range(n_inputs)]
+    if len(names) != n_inputs:
+        raise ValueError(f"draw_network: {len(names)} input names for a model with {n_inputs} inputs")
+    largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
+
+    diagram = Diagram(graph_attr={"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica"})
+    diagram.attr("node", fontname="Helvetica", fontsize="10")
+    with diagram.subgraph(name="cluster_inputs") as column:
+        column.attr(label="inputs", color="white")
+        for i, name in enumerate(names):
+            column.node(f"in{i}", name, shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
+    previous = [f"in{i}" for i in range(n_inputs)]
+    for depth, layer in enumerate(layers):
+        current = []
+        with diagram.subgraph(name=f"cluster_layer{depth}") as column:
+            column.attr(label=f"layer {depth}", color="white")
+            for j, neuron in enumerate(layer):
+                activation = getattr(neuron, "activation", "")
+                activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
+                label = f"b={neuron.b.data:.{precision}f}" + (f"\\n{activation}" if activation else "")
+                column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true")
+                current.append(f"l{depth}n{j}")
+        for j, neuron in enumerate(layer):
+            for source, w in zip(previous, neuron.w, strict=True):
+                share = abs(w.data) / largest
+                diagram.edge(
+                    source, current[j], color="#d6336c" if w.data >= 0 else "#1c7ed6",
+                    penwidth=f"{0.3 + 3.5 * math.sqrt(share):.2f}", arrowhead="none",
+                    tooltip=f"{w.label or 'w'} = {w.data:.{precision}f}",
+                )  # fmt: skip
+        previous = current
+    return diagram

@@ -1,0 +1,124 @@
+"""Training pictures with matplotlib (``pip install chainrule[plots]``): curves, boundaries, gradient checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import autograd as ag
+from autograd import Value
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6, 4)) -> Axes:
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("viz.plots needs matplotlib: pip install 'chainrule[plots]'") from None
+    return plt.subplots(figsize=size)[1]
+
+
+History = Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]]
+
+
+def plot_history(history: History, ax: Axes | None = None) -> Axes:
+    """Loss (left axis) and any accuracy (right axis) per epoch.
+
+    ``history`` maps a name to one number per epoch (``{"loss": [...], "accuracy": [...]}``), or is a
+    list of per-epoch records (``[{"loss": 0.7, "accuracy": 0.5}, ...]``).
+    """
+    if not isinstance(history, Mapping):
+        records = list(history)
+        history = {key: [float(r[key]) for r in records] for key in (records[0] if records else {})}
+    if not history:
+        raise ValueError("plot_history: the history is empty")
+    ax = _axes(ax)
+    losses = {k: v for k, v in history.items() if "acc" not in k}
+    accuracies = {k: v for k, v in history.items() if "acc" in k}
+    for name, values in losses.items():
+        ax.plot(range(1, len(values) + 1), values, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    lines, labels = ax.get_legend_handles_labels()
+    if accuracies:
+        right = ax.twinx()
+        for name, values in accuracies.items():
+            right.plot(range(1, len(values) + 1), values, linestyle="--", label=name)
+        right.set_ylabel("accuracy")
+        right.set_ylim(0, 1.05)
+        more_lines, more_labels = right.get_legend_handles_labels()
+        lines, labels = lines + more_lines, labels + more_labels
+    ax.legend(lines, labels, loc="center right")
+    ax.set_title("training history")
+    return ax
+
+
+def plot_decision_boundary(
+    predict: Callable[[list[float]], Any],
+    points: Any,
+    labels: Any,
+    ax: Axes | None = None,
+    resolution: int = 120,
+    threshold: float = 0.0,
+) -> Axes:
+    """The regions a 2-D classifier assigns to each class, with the data on top.
+
+    ``predict(point)`` returns a score (a class is ``score > threshold``) or a list of class scores
+    (the class is the largest): a model's forward pass works as it is. It runs under ``no_grad``.
+    """
+    xy = np.asarray(points, dtype=float)
+    if xy.ndim != 2 or xy.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: points must have shape (n, 2), got {xy.shape}")
+    classes = np.asarray(labels)
+    pad = 0.1 * (xy.max(axis=0) - xy.min(axis=0)) + 0.25
+    low, high = xy.min(axis=0) - pad, xy.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+
+    def classify(point: list[float]) -> int:
+        score = predict(point)
+        if isinstance(score, (list, tuple)):
+            return int(np.argmax([float(s) for s in score]))
+        return int(float(score) > threshold)
+
+    with ag.no_grad():
+        regions = np.array([classify([float(a), float(b)]) for a, b in zip(gx.ravel(), gy.ravel(), strict=True)])
+    ax = _axes(ax, (5, 5))
+    ax.contourf(gx, gy, regions.reshape(gx.shape), alpha=0.3, cmap="coolwarm", levels=len(np.unique(regions)))
+    ax.scatter(xy[:, 0], xy[:, 1], c=classes, cmap="coolwarm", edgecolors="black", linewidths=0.5, s=25)
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
+    ax.set_title("decision boundary")
+    return ax
+
+
+def plot_gradient_check(
+    analytic: Sequence[float | Value],
+    numeric: Sequence[float],
+    names: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Engine gradients against finite differences: on the diagonal when they agree."""
+    a = np.array([float(x) for x in analytic])
+    n = np.array([float(x) for x in numeric])
+    if a.shape != n.shape:
+        raise ValueError(f"plot_gradient_check: {a.size} analytic values but {n.size} numeric ones")
+    ax = _axes(ax, (5, 5))
+    span = max(float(np.abs(np.concatenate([a, n])).max(initial=0.0)), 1e-12) * 1.1
+    ax.plot([-span, span], [-span, span], color="grey", linewidth=0.8, label="agreement")
+    wrong = ~np.isclose(a, n, rtol=1e-4, atol=1e-6)
+    ax.scatter(n[~wrong], a[~wrong], s=25, label="agree")
+    ax.scatter(n[wrong], a[wrong], s=40, color="crimson", marker="x", label="disagree")
+    for i in np.flatnonzero(wrong):
+        if names is not None:
+            ax.annotate(names[int(i)], (n[i], a[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    ax.set_xlabel("finite differences")
+    ax.set_ylabel("engine (backward)")
+    ax.legend()
+    ax.set_title("gradient check")
+    return ax

@@ -1,0 +1,126 @@
+"""The backward pass one node at a time: which gradient became known, and the chain-rule sum behind it."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import autograd as ag
+from autograd import Value
+from viz.graph import draw_graph
+from viz.render import Diagram, render, save
+
+
+@dataclass(frozen=True)
+class Term:
+    """One route of the chain rule: d(root)/d(consumer) * d(consumer)/d(node)."""
+
+    consumer: Value
+    upstream: float  # d(root)/d(consumer), known from an earlier step
+    local: float  # d(consumer)/d(node)
+
+    @property
+    def product(self) -> float:
+        return self.upstream * self.local
+
+
+@dataclass(frozen=True)
+class Step:
+    """Step ``index`` of the backward pass: ``node``'s gradient ``grad`` is the sum of ``terms``."""
+
+    index: int
+    node: Value
+    grad: float
+    terms: tuple[Term, ...]
+    root: Value
+
+    def formula(self, precision: int = 4) -> str:
+        """The chain rule for this step in words and numbers, e.g. ``dF/dC = dF/dF · dF/dC = 1 × -0.25``."""
+        name, top = _name(self.node), _name(self.root)
+        if not self.terms:
+            return f"d{name}/d{name} = 1 (the start of the backward pass)"
+        symbolic = " + ".join(f"d{top}/d{_name(t.consumer)} · d{_name(t.consumer)}/d{name}" for t in self.terms)
+        numeric = " + ".join(f"{t.upstream:.{precision}g} × {t.local:.{precision}g}" for t in self.terms)
+        return f"d{top}/d{name} = {symbolic} = {numeric} = {self.grad:.{precision}g}"
+
+
+def backward_steps(root: Value) -> list[Step]:
+    """The frames of ``root.backward()``, in the order the engine completes each node's gradient.
+
+    Nothing is written to ``.grad``: the gradients come from ``autograd.backprop``.
+    """
+    order = ag.backward_order(root)
+    grads = ag.backprop(root)
+    routes: dict[Value, list[tuple[Value, float]]] = {v: [] for v in order}
+    for consumer in order:
+        for x, local in zip(consumer.inputs, ag.local_derivatives(consumer), strict=False):
+            if isinstance(x, Value):
+                routes[x].append((consumer, local))
+    return [
+        Step(index, node, float(grads[node]), tuple(Term(c, float(grads[c]), local) for c, local in routes[node]), root)
+        for index, node in enumerate(order)
+    ]
+
+
+def draw_step(root: Value, steps: Sequence[Step], index: int, **options: Any) -> Diagram:
+    """The diagram after step ``index``: gradients known so far, the current node outlined, the formula on top."""
+    if not 0 <= index < len(steps):
+        raise IndexError(f"draw_step: index {index} is outside 0..{len(steps) - 1}")
+    step = steps[index]
+    known = {s.node: s.grad for s in steps[: index + 1]}
+    title = f"step {index + 1} of {len(steps)}:  {step.formula()}"
+    highlight = {step.node, *(t.consumer for t in step.terms)}
+    return draw_graph(root, grads=known, highlight=highlight, title=title, **options)
+
+
+def save_steps(root: Value, folder: str | os.PathLike[str], fmt: str = "svg", **options: Any) -> list[Path]:
+    """Write one numbered file per backward step (``step_01.svg``, ...) and return their paths."""
+    steps = backward_steps(root)
+    width = len(str(len(steps)))
+    return [
+        save(draw_step(root, steps, i, **options), Path(folder) / f"step_{i + 1:0{width}d}.{fmt}")
+        for i in range(len(steps))
+    ]
+
+
+def save_gif(root: Value, path: str | os.PathLike[str], seconds_per_step: float = 1.5, **options: Any) -> Path:
+    """An animated GIF of the backward pass, one frame per step (needs Pillow: ``pip install chainrule[plots]``)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("save_gif needs Pillow: pip install 'chainrule[plots]'") from None
+    steps = backward_steps(root)
+    pngs = [render(draw_step(root, steps, i, **options).source, "png") for i in range(len(steps))]
+    frames = [Image.open(io.BytesIO(png)) for png in pngs]
+    width, height = max(f.width for f in frames), max(f.height for f in frames)
+    canvas = []
+    for frame in frames:  # frames differ in size as numbers appear: pad them onto one white canvas
+        page = Image.new("RGB", (width, height), "white")
+        page.paste(frame.convert("RGB"), (0, 0))
+        canvas.append(page)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    canvas[0].save(target, save_all=True, append_images=canvas[1:], duration=int(seconds_per_step * 1000), loop=0)
+    return target
+
+
+def step_slider(root: Value, **options: Any) -> Any:
+    """A notebook slider over the backward steps (needs ipywidgets)."""
+    try:
+        import ipywidgets
+        from IPython.display import display
+    except ImportError:
+        raise ImportError("step_slider needs ipywidgets: pip install ipywidgets") from None
+    steps = backward_steps(root)
+    return ipywidgets.interact(
+        lambda step: display(draw_step(root, steps, step - 1, **options)),  # type: ignore[no-untyped-call]
+        step=ipywidgets.IntSlider(min=1, max=len(steps), value=1, description="step"),
+    )
+
+
+def _name(v: Value) -> str:
+    return v.label or (v.op or "leaf")
