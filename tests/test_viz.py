@@ -46,7 +46,9 @@ def renderer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     """Run a test once with Graphviz's dot hidden (the bundled graphviz-pure renders) and once with dot."""
     if request.param == "fallback":
         monkeypatch.setenv("PATH", "")
-        assert find_renderer("svg") is not None and find_renderer("svg").name.startswith("graphviz-pure")
+        fallback = find_renderer("svg")
+        assert fallback is not None
+        assert fallback.name.startswith("graphviz-pure")
     elif shutil.which("dot") is None:
         pytest.skip("Graphviz dot is not installed")
     return str(request.param)
@@ -57,6 +59,7 @@ def test_sigmoid_graph_shows_hand_derived_data_and_grads(renderer: str):
     # dF/dA = -1/4 * e^A = -1/4, dF/dx = -1/4 * -1 = 1/4 = sigma(0)(1 - sigma(0)).
     x, f = sigmoid_graph()
     f.backward()
+    assert x.grad == 0.25
     texts = svg_texts(viz.render(viz.draw_graph(f, edge_labels=True).source, "svg"))
     for expected in ["x", "A", "B", "C", "F", "data 0.5000", "data 2.0000", "data 1.0000", "grad 1.0000"]:
         assert expected in texts, expected
@@ -69,7 +72,7 @@ def test_sigmoid_graph_shows_hand_derived_data_and_grads(renderer: str):
 
 
 def test_precision_and_direction():
-    x, f = sigmoid_graph()
+    _, f = sigmoid_graph()
     f.backward()
     source = viz.draw_graph(f, precision=2, rankdir="TB").source
     assert "rankdir=TB" in source
@@ -89,7 +92,7 @@ def test_gradients_from_a_mapping_and_unknown_ones():
 
 
 def test_colors_follow_gradient_sign():
-    x, f = sigmoid_graph()
+    _, f = sigmoid_graph()
     f.backward()
     source = viz.draw_graph(f).source
     positive = re.findall(r'bgcolor="(#ff[0-9a-f]{4})"[^>]*>grad 0\.2500', source)
@@ -109,7 +112,13 @@ def test_highlight_path():
     assert source.count("penwidth=3") == 3
 
 
-HOSTILE = ['say "hi"; x [label=pwn]', "<b>bold</b> & <script>alert(1)</script>", "{a|b} \\ back\\slash", "line1\nline2", "中文标签 ∂L/∂w"]
+HOSTILE = [
+    'say "hi"; x [label=pwn]',
+    "<b>bold</b> & <script>alert(1)</script>",
+    "{a|b} \\ back\\slash",
+    "line1\nline2",
+    "中文标签 ∂L/∂w",
+]
 
 
 def test_hostile_labels_render_as_plain_text(renderer: str):
@@ -183,7 +192,7 @@ def test_large_graph_raises_with_advice():
 
 
 def test_save_by_suffix_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    x, f = sigmoid_graph()
+    _, f = sigmoid_graph()
     diagram = viz.draw_graph(f)
     assert viz.save(diagram, tmp_path / "g.svg").read_bytes().lstrip().startswith(b"<?xml")
     assert viz.save(diagram, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -191,14 +200,14 @@ def test_save_by_suffix_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with pytest.raises(viz.RenderError, match=r"cannot tell the format from 'g.jpeg'"):
         viz.save(diagram, tmp_path / "g.jpeg")
     monkeypatch.setenv("PATH", "")
-    with pytest.raises(viz.RenderError, match="pdf output needs the Graphviz dot program.*apt-get install graphviz"):
+    with pytest.raises(viz.RenderError, match=r"pdf output needs the Graphviz dot program.*apt-get install graphviz"):
         viz.save(diagram, tmp_path / "g.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.png", "g.svg"]  # no partial files
 
 
 def test_inline_display_without_graphviz(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PATH", "")
-    x, f = sigmoid_graph()
+    _, f = sigmoid_graph()
     bundle = viz.draw_graph(f)._repr_mimebundle_()
     assert "grad" in bundle["image/svg+xml"]
 
@@ -232,7 +241,7 @@ def test_step_with_two_routes_sums_them():
 
 
 def test_step_frames_and_exports(tmp_path: Path):
-    x, f = sigmoid_graph()
+    _, f = sigmoid_graph()
     steps = viz.backward_steps(f)
     frame = viz.draw_step(f, steps, 2)
     texts = svg_texts(viz.render(frame.source, "svg"))
@@ -275,7 +284,7 @@ def test_network_diagram(renderer: str):
     assert texts.count("b=0.35") == 2 and texts.count("b=0.60") == 2
     assert {"i1", "i2", "sigmoid"} <= set(texts)
     assert len(svg_groups(svg, "edge")) == 8
-    with pytest.raises(TypeError, match="expected a model with .layers of .neurons"):
+    with pytest.raises(TypeError, match=r"expected a model with \.layers of \.neurons"):
         viz.draw_network(object())
     with pytest.raises(ValueError, match="3 input names for a model with 2 inputs"):
         viz.draw_network(FakeModel(), input_names=["a", "b", "c"])

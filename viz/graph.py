@@ -55,10 +55,11 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     if not isinstance(precision, int) or not 0 <= precision <= 17:
         raise ValueError(f"draw_graph: precision must be an int from 0 to 17, got {precision!r}")
-    roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, (list, tuple)) else [root]
-    for r in roots:
-        if not isinstance(r, Value):
-            raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(r).__name__}")
+    candidates: list[object] = list(root) if isinstance(root, (list, tuple)) else [root]
+    roots = [r for r in candidates if isinstance(r, Value)]
+    if len(roots) != len(candidates) or not roots:
+        bad = next((r for r in candidates if not isinstance(r, Value)), root)
+        raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(bad).__name__}")
     layout = _Layout.of(roots, _matcher(collapse), clusters)
     if layout.size > max_nodes:
         raise GraphTooLargeError(

@@ -29,7 +29,8 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
         raise ValueError(f"draw_network: {len(names)} input names for a model with {n_inputs} inputs")
     largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
 
-    diagram = Diagram(graph_attr={"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica"})
+    layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica"}
+    diagram = Diagram(graph_attr=layout)
     diagram.attr("node", fontname="Helvetica", fontsize="10")
     with diagram.subgraph(name="cluster_inputs") as column:
         column.attr(label="inputs", color="white")
