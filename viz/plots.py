@@ -59,23 +59,17 @@ def plot_history(history: History, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_decision_boundary(
-    predict: Callable[[list[float]], Any],
-    points: Any,
-    labels: Any,
-    ax: Axes | None = None,
-    resolution: int = 120,
-    threshold: float = 0.0,
-) -> Axes:
-    """The regions a 2-D classifier assigns to each class, with the data on top.
+def decision_regions(
+    predict: Callable[[list[float]], Any], points: Any, resolution: int = 120, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The class ``predict`` gives each point of a grid covering ``points`` (shape (n, 2)), padded.
 
-    ``predict(point)`` returns a score (a class is ``score > threshold``) or a list of class scores
-    (the class is the largest): a model's forward pass works as it is. It runs under ``no_grad``.
+    ``predict(point)`` returns a score (class 1 when ``score > threshold``) or a list of class
+    scores (the class is the largest). Returns the grid's x, y and class arrays. Runs under ``no_grad``.
     """
     xy = np.asarray(points, dtype=float)
     if xy.ndim != 2 or xy.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: points must have shape (n, 2), got {xy.shape}")
-    classes = np.asarray(labels)
+        raise ValueError(f"decision_regions: points must have shape (n, 2), got {xy.shape}")
     pad = 0.1 * (xy.max(axis=0) - xy.min(axis=0)) + 0.25
     low, high = xy.min(axis=0) - pad, xy.max(axis=0) + pad
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
@@ -87,12 +81,27 @@ def plot_decision_boundary(
         return int(float(score) > threshold)
 
     with ag.no_grad():
-        regions = np.array([classify([float(a), float(b)]) for a, b in zip(gx.ravel(), gy.ravel(), strict=True)])
+        classes = [classify([float(a), float(b)]) for a, b in zip(gx.ravel(), gy.ravel(), strict=True)]
+    return gx, gy, np.array(classes).reshape(gx.shape)
+
+
+def plot_decision_boundary(
+    predict: Callable[[list[float]], Any],
+    points: Any,
+    labels: Any,
+    ax: Axes | None = None,
+    resolution: int = 120,
+    threshold: float = 0.0,
+) -> Axes:
+    """The regions a 2-D classifier assigns to each class (see :func:`decision_regions`), data on top."""
+    gx, gy, regions = decision_regions(predict, points, resolution, threshold)
+    xy = np.asarray(points, dtype=float)
     ax = _axes(ax, (5, 5))
-    ax.contourf(gx, gy, regions.reshape(gx.shape), alpha=0.3, cmap="coolwarm", levels=len(np.unique(regions)))
-    ax.scatter(xy[:, 0], xy[:, 1], c=classes, cmap="coolwarm", edgecolors="black", linewidths=0.5, s=25)
-    ax.set_xlim(low[0], high[0])
-    ax.set_ylim(low[1], high[1])
+    levels = np.arange(regions.max() + 2) - 0.5
+    ax.contourf(gx, gy, regions, levels=levels, alpha=0.3, cmap="coolwarm")
+    ax.scatter(xy[:, 0], xy[:, 1], c=np.asarray(labels), cmap="coolwarm", edgecolors="black", linewidths=0.5, s=25)
+    ax.set_xlim(gx.min(), gx.max())
+    ax.set_ylim(gy.min(), gy.max())
     ax.set_title("decision boundary")
     return ax
 

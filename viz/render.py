@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sysconfig
-import tempfile
+import uuid
 from pathlib import Path
 
 import graphviz
@@ -74,13 +74,13 @@ def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str])
         raise RenderError(f"save: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv")
     data = render(graph.source, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(temporary, "xb") as file:  # "x": never clobber; permissions follow the umask
             file.write(data)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return target
 

@@ -1,0 +1,56 @@
+"""viz.plots: the numbers behind each picture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+from autograd import Value
+from viz.plots import decision_regions, plot_decision_boundary, plot_gradient_check, plot_history
+
+
+def teardown_function() -> None:
+    plt.close("all")
+
+
+def test_history_from_mapping_and_records():
+    ax = plot_history({"loss": [0.9, 0.5, 0.2], "accuracy": [0.5, 0.8, 1.0]})
+    assert np.array_equal(np.asarray(ax.lines[0].get_ydata()), [0.9, 0.5, 0.2])
+    twin = next(a for a in ax.figure.axes if a is not ax)
+    assert np.array_equal(np.asarray(twin.lines[0].get_ydata()), [0.5, 0.8, 1.0])
+    ax = plot_history([{"loss": 3.0}, {"loss": 1.0}])
+    assert np.array_equal(np.asarray(ax.lines[0].get_ydata()), [3.0, 1.0])
+    with pytest.raises(ValueError, match="history is empty"):
+        plot_history({})
+
+
+def test_decision_regions_of_a_linear_rule():
+    points = np.array([[-1.0, -1.0], [1.0, 1.0], [0.5, -0.5]])
+    gx, _, classes = decision_regions(lambda p: Value(p[0]) - 0.3, points, resolution=40)
+    assert np.array_equal(classes, (gx > 0.3).astype(int))
+    _, _, multi = decision_regions(lambda p: [p[1], -p[1], 0.0], points, resolution=40)
+    assert set(np.unique(multi)) == {0, 1}
+    with pytest.raises(ValueError, match=r"points must have shape \(n, 2\), got \(3,\)"):
+        decision_regions(lambda p: 0.0, [1.0, 2.0, 3.0])
+
+
+def test_decision_boundary_plot_shows_every_point():
+    points = np.array([[-1.0, 0.0], [1.0, 0.0]])
+    ax = plot_decision_boundary(lambda p: p[0], points, [0, 1], resolution=20)
+    assert np.array_equal(ax.collections[-1].get_offsets(), points)
+
+
+def test_gradient_check_marks_the_disagreements():
+    ax = plot_gradient_check([1.0, 2.0, Value(-3.0)], [1.0, 2.5, -3.0], names=["a", "b", "c"])
+    agree, disagree = np.asarray(ax.collections[0].get_offsets()), np.asarray(ax.collections[1].get_offsets())
+    assert len(agree) == 2
+    assert disagree.tolist() == [[2.5, 2.0]]
+    assert [t.get_text() for t in ax.texts] == ["b"]
+    with pytest.raises(ValueError, match="2 analytic values but 1 numeric"):
+        plot_gradient_check([1.0, 2.0], [1.0])
