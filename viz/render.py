@@ -57,8 +57,8 @@ def render(source: str, fmt: str = "svg") -> bytes:
         )
     except subprocess.TimeoutExpired:
         raise RenderError(f"render: {program.name} took more than 120 s; draw a smaller graph (collapse=...)") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
+    if result.returncode != 0 or not result.stdout:
+        message = result.stderr.decode("utf-8", "replace").strip() or "no output"
         raise RenderError(f"render: {program.name} could not render the graph: {message}")
     return result.stdout
 

@@ -1,0 +1,65 @@
+"""Neural networks on the scalar engine: layers, losses, optimizers, data, training, saving.
+
+>>> from nn import MLP
+>>> model = MLP(2, [16, 16, 1], seed=0)
+>>> model([0.5, -1.0]).data  # doctest: +SKIP
+"""
+
+from nn.data import (
+    IDXFormatError,
+    batches,
+    load_digits,
+    load_mnist,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    make_xor,
+    read_idx,
+    train_test_split,
+)
+from nn.io import ModelFileError, load, load_into, save
+from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
+from nn.losses import binary_cross_entropy_with_logits, cross_entropy, hinge, l2, log_softmax, max_margin, mse, softmax
+from nn.module import Module
+from nn.optim import SGD, Adam, LinearDecay, Optimizer, StepLR
+from nn.train import accuracy, fit, predict
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Adam",
+    "IDXFormatError",
+    "Layer",
+    "LinearDecay",
+    "ModelFileError",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "StepLR",
+    "accuracy",
+    "batches",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "fit",
+    "hinge",
+    "l2",
+    "load",
+    "load_digits",
+    "load_into",
+    "load_mnist",
+    "log_softmax",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "max_margin",
+    "mse",
+    "predict",
+    "read_idx",
+    "save",
+    "softmax",
+    "train_test_split",
+]

@@ -1,0 +1,179 @@
+"""Toy data sets (numpy, seeded), minibatches, splits, and readers for MNIST's IDX files and the 8x8 digits."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+Dataset = tuple[np.ndarray, np.ndarray]
+
+
+def _check_count(n: int, who: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"{who}: n_samples must be an int >= 2, got {n!r}")
+    return n
+
+
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> Dataset:
+    """Two interleaving half circles: class 0 on top (centre (0, 0)), class 1 below (centre (1, 0.5)).
+
+    Returns points of shape (n, 2) and labels 0/1 (use ``2 * y - 1`` for the ±1 of a hinge loss).
+    """
+    n = _check_count(n_samples, "make_moons")
+    rng = np.random.default_rng(seed)
+    n_top = n // 2
+    top = np.linspace(0, np.pi, n_top)
+    bottom = np.linspace(0, np.pi, n - n_top)
+    points = np.concatenate([
+        np.stack([np.cos(top), np.sin(top)], axis=1),
+        np.stack([1 - np.cos(bottom), 0.5 - np.sin(bottom)], axis=1),
+    ])
+    labels = np.concatenate([np.zeros(n_top, dtype=int), np.ones(n - n_top, dtype=int)])
+    return _shuffled(points + rng.normal(0, noise, points.shape), labels, rng)
+
+
+def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None) -> Dataset:
+    """A small circle (class 1, radius ``factor``) inside a unit circle (class 0)."""
+    n = _check_count(n_samples, "make_circles")
+    if not 0 < factor < 1:
+        raise ValueError(f"make_circles: factor must lie in (0, 1), got {factor!r}")
+    rng = np.random.default_rng(seed)
+    n_outer = n // 2
+    angles = np.concatenate([np.linspace(0, 2 * np.pi, n_outer, endpoint=False),
+                             np.linspace(0, 2 * np.pi, n - n_outer, endpoint=False)])  # fmt: skip
+    radius = np.concatenate([np.ones(n_outer), np.full(n - n_outer, factor)])
+    points = np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
+    labels = np.concatenate([np.zeros(n_outer, dtype=int), np.ones(n - n_outer, dtype=int)])
+    return _shuffled(points + rng.normal(0, noise, points.shape), labels, rng)
+
+
+def make_spirals(n_samples: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = None) -> Dataset:
+    """``classes`` interleaved spiral arms, each turning once around the origin."""
+    n = _check_count(n_samples, "make_spirals")
+    if classes < 2:
+        raise ValueError(f"make_spirals: classes must be >= 2, got {classes!r}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    radius = np.concatenate([np.linspace(0.05, 1.0, int(np.sum(labels == c))) for c in range(classes)])
+    labels = np.sort(labels)
+    angle = labels * 2 * np.pi / classes + radius * 2 * np.pi + rng.normal(0, noise * 0.5, n)
+    points = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    return _shuffled(points, labels, rng)
+
+
+def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> Dataset:
+    """Points around the four corners (±1, ±1); the label is 1 where exactly one coordinate is positive."""
+    n = _check_count(n_samples, "make_xor")
+    rng = np.random.default_rng(seed)
+    corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=float)
+    which = np.arange(n) % 4
+    points = corners[which] + rng.normal(0, noise, (n, 2))
+    labels = np.array([0, 1, 1, 0])[which]
+    return _shuffled(points, labels, rng)
+
+
+def make_blobs(n_samples: int = 100, centers: int = 3, std: float = 0.5, seed: int | None = None) -> Dataset:
+    """Gaussian blobs around ``centers`` points spaced evenly on a circle of radius 3."""
+    n = _check_count(n_samples, "make_blobs")
+    if centers < 1:
+        raise ValueError(f"make_blobs: centers must be >= 1, got {centers!r}")
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % centers
+    angle = 2 * np.pi * labels / centers
+    points = 3 * np.stack([np.cos(angle), np.sin(angle)], axis=1) + rng.normal(0, std, (n, 2))
+    return _shuffled(points, labels, rng)
+
+
+def _shuffled(points: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> Dataset:
+    order = rng.permutation(len(labels))
+    return points[order], labels[order]
+
+
+def train_test_split(
+    points: np.ndarray, labels: np.ndarray, test_fraction: float = 0.25, seed: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle and split into (train points, test points, train labels, test labels)."""
+    if len(points) != len(labels):
+        raise ValueError(f"train_test_split: {len(points)} points but {len(labels)} labels")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"train_test_split: test_fraction must lie in (0, 1), got {test_fraction!r}")
+    order = np.random.default_rng(seed).permutation(len(labels))
+    n_test = max(1, round(test_fraction * len(labels)))
+    test, train = order[:n_test], order[n_test:]
+    return points[train], points[test], labels[train], labels[test]
+
+
+def batches(
+    points: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool = True, seed: int | None = None
+) -> Iterator[Dataset]:
+    """Minibatches of at most ``batch_size`` samples covering the data once (one epoch)."""
+    if len(points) != len(labels):
+        raise ValueError(f"batches: {len(points)} points but {len(labels)} labels")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    order = np.random.default_rng(seed).permutation(len(labels)) if shuffle else np.arange(len(labels))
+    for start in range(0, len(order), batch_size):
+        chosen = order[start : start + batch_size]
+        yield points[chosen], labels[chosen]
+
+
+# -- MNIST's IDX format -------------------------------------------------------------------------
+
+_IDX_TYPES: dict[int, str | type] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class IDXFormatError(ValueError):
+    """The file is not a well-formed IDX file (MNIST's format)."""
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (plain or .gz), as MNIST ships them: magic 0 0 type ndim, sizes, then the data."""
+    source = Path(path)
+    opener = gzip.open if source.suffix == ".gz" else open
+    with opener(source, "rb") as file:
+        raw = file.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise IDXFormatError(f"read_idx: {source.name} does not start with an IDX magic number")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise IDXFormatError(f"read_idx: {source.name} is truncated inside its header")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise IDXFormatError(
+            f"read_idx: {source.name} holds {len(raw) - header} bytes of data, but its header {shape} needs {expected}"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def load_mnist(folder: str | os.PathLike[str], kind: str = "train") -> Dataset:
+    """MNIST from ``folder`` (files such as train-images-idx3-ubyte[.gz]): images scaled to [0, 1], flat, and labels."""
+    if kind not in ("train", "t10k"):
+        raise ValueError(f"load_mnist: kind must be 'train' or 't10k', got {kind!r}")
+    found = {}
+    for part in ("images-idx3-ubyte", "labels-idx1-ubyte"):
+        candidates = [Path(folder) / f"{kind}-{part}{suffix}" for suffix in ("", ".gz")]
+        existing = [c for c in candidates if c.exists()]
+        if not existing:
+            raise FileNotFoundError(f"load_mnist: neither {candidates[0]} nor {candidates[1].name} exists")
+        found[part] = read_idx(existing[0])
+    images, labels = found["images-idx3-ubyte"], found["labels-idx1-ubyte"]
+    if len(images) != len(labels):
+        raise IDXFormatError(f"load_mnist: {len(images)} images but {len(labels)} labels")
+    return images.reshape(len(images), -1).astype(float) / 255.0, labels.astype(int)
+
+
+def load_digits() -> Dataset:
+    """The 8x8 handwritten digits from scikit-learn (1797 images), pixels scaled to [0, 1]."""
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError("load_digits needs scikit-learn, which ships the data: pip install scikit-learn") from None
+    digits = sklearn_digits()
+    return digits.data / 16.0, digits.target.astype(int)

@@ -1,0 +1,125 @@
+"""Loss functions. Each takes a batch (or one sample) and returns the mean loss as one Value."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Union
+
+import autograd as ag
+from autograd import Value
+
+Score = Union[Value, float]
+
+
+def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Score, float]]:
+    preds = list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
+    wanted = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if len(preds) != len(wanted):
+        raise ValueError(f"{name}: {len(preds)} predictions but {len(wanted)} targets")
+    if not preds:
+        raise ValueError(f"{name}: the batch is empty")
+    return list(zip(preds, (float(t) for t in wanted), strict=True))
+
+
+def _flatten(xs: Any) -> list[Score]:
+    if not isinstance(xs, (list, tuple)):
+        return [xs]
+    return [y for x in xs for y in (x if isinstance(x, (list, tuple)) else [x])]
+
+
+def _flat_targets(ts: Any) -> list[float]:
+    if not isinstance(ts, (list, tuple)):
+        return [float(ts)]
+    return [float(y) for t in ts for y in (t if isinstance(t, (list, tuple)) else [t])]
+
+
+def mse(
+    predictions: Score | Sequence[Score] | Sequence[Sequence[Score]],
+    targets: float | Sequence[float] | Sequence[Sequence[float]],
+    half: bool = False,
+    reduction: str = "mean",
+) -> Value:
+    """Squared error: mean (or sum) over every output of (prediction - target)**2, times 1/2 if ``half``.
+
+    ``half=True, reduction="sum"`` is the textbook E = sum 1/2 (target - output)**2 of the worked examples,
+    whose derivative is simply (output - target).
+    """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"mse: reduction must be 'mean' or 'sum', got {reduction!r}")
+    pairs = _pairs(_flatten(predictions), _flat_targets(targets), "mse")
+    total = ag.sum([(p - t) ** 2 for p, t in pairs])
+    scale = (0.5 if half else 1.0) / (len(pairs) if reduction == "mean" else 1)
+    return _as_value(total * scale)
+
+
+def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: float | Sequence[float]) -> Value:
+    """Mean of -[t log s(z) + (1 - t) log(1 - s(z))] for logits z and targets t in [0, 1].
+
+    Computed as softplus(z) - t z, which never overflows (logits of ±1000 are fine);
+    d/dz = sigmoid(z) - t.
+    """
+    pairs = _pairs(logits, targets, "binary_cross_entropy_with_logits")
+    for _, t in pairs:
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got {t!r}")
+    return _as_value(ag.sum([ag.softplus(_value(z)) - t * z for z, t in pairs]) / len(pairs))
+
+
+def log_softmax(logits: Sequence[Score]) -> list[Value]:
+    """log(e^z_i / sum_j e^z_j) = z_i - logsumexp(z), shifted by max(z) so nothing overflows."""
+    if not logits:
+        raise ValueError("log_softmax: no logits")
+    shift = max(float(z) for z in logits)  # a constant: the result does not depend on it
+    log_total = ag.log(ag.sum([ag.exp(_value(z) - shift) for z in logits])) + shift
+    return [_value(z) - log_total for z in logits]
+
+
+def softmax(logits: Sequence[Score]) -> list[Value]:
+    """e^z_i / sum_j e^z_j, stable for any logits; the outputs are positive and sum to 1."""
+    return [p.exp() for p in log_softmax(logits)]
+
+
+def cross_entropy(logits: Any, labels: int | Sequence[int]) -> Value:
+    """Softmax cross-entropy: mean of -log softmax(z)[label]; d/dz_i = softmax(z)_i - [i == label].
+
+    ``logits`` is one sample's list of class scores with an int label, or a batch of such lists
+    with a list of labels.
+    """
+    batch = [logits] if not logits or not isinstance(logits[0], (list, tuple)) else list(logits)
+    wanted = [labels] if isinstance(labels, int) else list(labels)
+    if len(batch) != len(wanted):
+        raise ValueError(f"cross_entropy: {len(batch)} samples but {len(wanted)} labels")
+    losses = []
+    for sample, label in zip(batch, wanted, strict=True):
+        scores: list[Score] = list(sample)
+        if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(scores):
+            raise ValueError(f"cross_entropy: label {label!r} is not a class index for {len(scores)} classes")
+        losses.append(-log_softmax(scores)[label])
+    return _as_value(ag.sum(losses) / len(losses))
+
+
+def hinge(scores: Score | Sequence[Score], labels: float | Sequence[float]) -> Value:
+    """Max-margin loss, mean of max(0, 1 - y s) for labels y in {-1, +1} (micrograd's demo loss)."""
+    pairs = _pairs(scores, labels, "hinge")
+    for _, y in pairs:
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
+    return _as_value(ag.sum([ag.relu(1 - y * _value(s)) for s, y in pairs]) / len(pairs))
+
+
+max_margin = hinge
+
+
+def l2(parameters: Sequence[Value], alpha: float) -> Value:
+    """L2 regularisation alpha * sum(p**2); add it to a loss to pull weights towards 0."""
+    if alpha < 0:
+        raise ValueError(f"l2: alpha must be >= 0, got {alpha!r}")
+    return _as_value(alpha * ag.dot(parameters, parameters))
+
+
+def _value(x: Score) -> Value:
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _as_value(x: Value | float) -> Value:
+    return x if isinstance(x, Value) else Value(x)

@@ -1,0 +1,94 @@
+"""``Module``: the parameter bookkeeping every layer shares."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from numbers import Real
+from typing import Any
+
+from autograd import Value
+
+
+class Module:
+    """Base class: finds the parameters (Values) among a module's attributes, however nested.
+
+    Attributes that are Values, Modules, or lists of either are walked in the order they were
+    assigned, which gives every parameter a stable dotted name such as ``layers.0.neurons.1.w.0``.
+    """
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a fixed order."""
+        found: list[tuple[str, Value]] = []
+        stack: list[tuple[str, Any]] = [("", self)]
+        while stack:
+            prefix, item = stack.pop()
+            if isinstance(item, Value):
+                found.append((prefix, item))
+                continue
+            children = vars(item).items() if isinstance(item, Module) else enumerate(item)
+            entries = [
+                (f"{prefix}.{key}" if prefix else str(key), child)
+                for key, child in children
+                if isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child))
+            ]
+            stack.extend(reversed(entries))  # reversed: the stack pops them back in order
+        return found
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (weights and biases), in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (call before each backward pass)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """The parameters' values by name: plain floats, safe to serialise."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set every parameter from ``state``; names and numbers are all checked before anything changes."""
+        named = dict(self.named_parameters())
+        missing = sorted(set(named) - set(state))
+        unexpected = sorted(set(state) - set(named))
+        if missing or unexpected:
+            raise KeyError(
+                f"load_state_dict: the names do not match this {type(self).__name__}"
+                + (f"; missing {_few(missing)}" if missing else "")
+                + (f"; unexpected {_few(unexpected)}" if unexpected else "")
+            )
+        values: dict[str, float] = {}
+        for name, number in state.items():
+            if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(float(number)):
+                raise ValueError(f"load_state_dict: {name} must be a finite number, got {number!r}")
+            values[name] = float(number)
+        for name, p in named.items():
+            p.data = values[name]
+
+    def __repr__(self) -> str:
+        lines = [self.describe()]
+        for name, child in _submodules(self):
+            lines.extend("  " + line for line in f"({name}): {child!r}".splitlines())
+        return "\n".join(lines)
+
+    def describe(self) -> str:
+        """One line about this module itself (the repr adds its children below)."""
+        return f"{type(self).__name__}({len(self.parameters())} parameters)"
+
+
+def _holds_parameters(items: list[Any] | tuple[Any, ...]) -> bool:
+    return bool(items) and all(isinstance(x, (Value, Module)) for x in items)
+
+
+def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
+    for key, child in vars(module).items():
+        if isinstance(child, Module):
+            yield key, child
+        elif isinstance(child, (list, tuple)) and child and all(isinstance(x, Module) for x in child):
+            yield from ((f"{key}.{i}", x) for i, x in enumerate(child))
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
