@@ -1,64 +1,63 @@
-"""A tour of the engine: seed 003's sigmoid graph, backward step by step, and higher derivatives.
+"""The flagship demo: train micrograd's two-moons MLP, then draw what it learned.
 
-Run: python examples/demo.py
+Run: python examples/demo.py [--output FOLDER]
+Writes into FOLDER (default ./output): the computation graph of one neuron and the trained network's
+weights (SVG), and the decision boundary with the training curves (PNG).
 """
 
 from __future__ import annotations
 
-import math
+import argparse
+import time
+from pathlib import Path
 
-import autograd as ag
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no window needed
+import matplotlib.pyplot as plt
+
+import nn
+import viz
 from autograd import Value
-
-
-def sigmoid_graph(x: Value) -> Value:
-    """sigma(x) = 1 / (1 + e^-x), one node per step as in the tutorial: A..F."""
-    a = -x
-    a.label = "A = -x"
-    b = a.exp()
-    b.label = "B = e^A"
-    c = b + 1
-    c.label = "C = B + 1"
-    f = 1 / c
-    f.label = "F = 1 / C"
-    return f
-
-
-def rosenbrock(a: float, b: float) -> float:
-    return (1 - a) ** 2 + 100 * (b - a**2) ** 2
+from viz.plots import plot_decision_boundary, plot_history
 
 
 def main() -> None:
-    x = Value(0.0, label="x")
-    f = sigmoid_graph(x)
-    f.backward()
-    print("forward, then backward, on sigma(x) at x = 0")
-    for node in reversed(ag.backward_order(f)):
-        print(f"  {node.label:10} data = {node.data:+.4f}   dF/d(node) = {node.grad:+.4f}")
-    print(f"  check: sigma(0) (1 - sigma(0)) = {0.5 * 0.5:.4f}")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", type=Path, default=Path("output"), help="folder for the pictures")
+    parser.add_argument("--epochs", type=int, default=100)
+    args = parser.parse_args()
 
-    print("\nhigher derivatives of sigma at x = 0.5, by nesting grad")
-    derivative = ag.sigmoid
-    for order in range(1, 4):
-        derivative = ag.grad(derivative)
-        print(f"  order {order}: {derivative(0.5):+.6f}")
+    points, labels = nn.make_moons(100, noise=0.1, seed=1)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+    print(model)
+    optimizer = nn.SGD(model.parameters(), lr=1.0)
+    schedule = nn.LinearDecay(optimizer, start=1.0, end=0.1, steps=args.epochs)  # micrograd's 1.0 - 0.9 k / 100
+    start = time.perf_counter()
+    history = nn.fit(model, points, labels, loss="hinge", optimizer=optimizer, schedule=schedule,
+                     epochs=args.epochs, l2=1e-4)  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(f"trained {args.epochs} full-batch steps in {seconds:.1f} s ({seconds / args.epochs * 1e3:.0f} ms per step)")
+    print(f"training accuracy: {nn.accuracy(model, points, labels):.0%}   final loss: {history['loss'][-1]:.4f}")
 
-    print("\nNewton's method on the Rosenbrock function from (-1.2, 1.0)")
-    point = [-1.2, 1.0]
-    for step in range(7):
-        g = ag.grad(rosenbrock, argnums=(0, 1))(*point)
-        (h11, h12), (h21, h22) = ag.hessian(rosenbrock, argnums=(0, 1))(*point)
-        det = h11 * h22 - h12 * h21
-        point = [point[0] - (h22 * g[0] - h12 * g[1]) / det, point[1] - (-h21 * g[0] + h11 * g[1]) / det]
-        print(f"  step {step + 1}: ({point[0]:+.6f}, {point[1]:+.6f})  f = {rosenbrock(*point):.3e}")
+    out = args.output
+    out.mkdir(parents=True, exist_ok=True)
+    x = [Value(float(v), label=f"x{i}") for i, v in enumerate(points[0])]
+    activation = model.layers[0].neurons[0](x)
+    activation.label = "relu(w·x + b)"
+    activation.backward()
+    title = "one neuron of the first layer, on the first training point"
+    written = [viz.save(viz.draw_graph(activation, edge_labels=True, title=title), out / "neuron.svg")]
+    written.append(viz.save(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg"))
 
-    deep = Value(1.0)
-    y = deep
-    for _ in range(200_000):
-        y = y * 1.000001
-    y.backward()
-    print(f"\na 200,000-node chain backpropagates without recursion: dy/dx = {deep.grad:.6f} "
-          f"(exact {math.exp(200_000 * math.log1p(1e-6)):.6f})")
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    plot_decision_boundary(lambda p: model(p), points, labels, ax=left)
+    plot_history(history, ax=right)
+    figure.tight_layout()
+    figure.savefig(out / "decision_boundary.png", dpi=110)
+    written.append(out / "decision_boundary.png")
+    for path in written:
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

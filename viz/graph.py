@@ -67,7 +67,8 @@ def draw_graph(
             "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, "
             "or raise max_nodes"
         )
-    style = _Style(precision, show_grad, grads, color, set(highlight), layout.values)
+    everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
+    style = _Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
     diagram = Diagram(graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"})
     diagram.attr("node", fontname="Helvetica", fontsize="11")
     diagram.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
@@ -143,7 +144,7 @@ class _Layout:
         for v in everything:
             scope = scope_of(v)
             owner = next((o for o in scope if collapsed(o)), None)
-            if owner is not None and v not in roots:
+            if owner is not None:
                 boxes.setdefault(id(owner), (owner, []))[1].append(v)
                 box_of[v] = id(owner)
                 continue
@@ -180,6 +181,7 @@ class _Style:
     color: bool
     highlight: set[Value]
     values: list[Value]
+    roots: set[Value]
     largest: float = 0.0
 
     def __post_init__(self) -> None:
@@ -237,7 +239,10 @@ def _owner_name(owner: Owner) -> str:
     if isinstance(owner, str):
         return owner
     name = getattr(owner, "name", None)
-    return name if isinstance(name, str) and name else repr(owner)
+    if isinstance(name, str) and name:
+        return name
+    describe = getattr(owner, "describe", None)  # nn modules: a one-line summary
+    return str(describe()) if callable(describe) else repr(owner)
 
 
 # -- writing the DOT --------------------------------------------------------------------------
@@ -271,7 +276,9 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
 
     emit(diagram, layout.top)
     for box, (owner, members) in layout.boxes.items():
-        outputs = [v for v in members if any(layout.box_of.get(c) != box for c in layout.consumers[v])]
+        outputs = [
+            v for v in members if v in style.roots or any(layout.box_of.get(c) != box for c in layout.consumers[v])
+        ]
         diagram.node(f"box{box}", _box_label(owner, members, style, outputs), shape="box", style="rounded,filled",
                      fillcolor="#f8f9fa", color="#495057")
 

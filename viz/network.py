@@ -45,7 +45,8 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
                 activation = getattr(neuron, "activation", "")
                 activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
                 label = f"b={neuron.b.data:.{precision}f}" + (f"\\n{activation}" if activation else "")
-                column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true")
+                column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true", style="filled",
+                            fillcolor="white")
                 current.append(f"l{depth}n{j}")
         for j, neuron in enumerate(layer):
             for source, w in zip(previous, neuron.w, strict=True):
