@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Union
 
+import numpy as np
+
 import autograd as ag
 from autograd import Value
 
 Score = Union[Value, float]
+# Targets and labels may come straight from the data sets as numpy arrays.
+Targets = Union[float, Sequence[float], Sequence[Sequence[float]], "np.ndarray[Any, Any]"]
+
+
+def _plain(xs: Any) -> Any:
+    """numpy arrays become lists, so targets can come straight from the data sets."""
+    return xs.tolist() if isinstance(xs, np.ndarray) else xs
 
 
 def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Score, float]]:
+    targets = _plain(targets)
     preds = list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
     wanted = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if len(preds) != len(wanted):
@@ -28,6 +38,7 @@ def _flatten(xs: Any) -> list[Score]:
 
 
 def _flat_targets(ts: Any) -> list[float]:
+    ts = _plain(ts)
     if not isinstance(ts, (list, tuple)):
         return [float(ts)]
     return [float(y) for t in ts for y in (t if isinstance(t, (list, tuple)) else [t])]
@@ -35,7 +46,7 @@ def _flat_targets(ts: Any) -> list[float]:
 
 def mse(
     predictions: Score | Sequence[Score] | Sequence[Sequence[Score]],
-    targets: float | Sequence[float] | Sequence[Sequence[float]],
+    targets: Targets,
     half: bool = False,
     reduction: str = "mean",
 ) -> Value:
@@ -52,7 +63,7 @@ def mse(
     return _as_value(total * scale)
 
 
-def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: float | Sequence[float]) -> Value:
+def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: Targets) -> Value:
     """Mean of -[t log s(z) + (1 - t) log(1 - s(z))] for logits z and targets t in [0, 1].
 
     Computed as softplus(z) - t z, which never overflows (logits of ±1000 are fine);
@@ -79,13 +90,14 @@ def softmax(logits: Sequence[Score]) -> list[Value]:
     return [p.exp() for p in log_softmax(logits)]
 
 
-def cross_entropy(logits: Any, labels: int | Sequence[int]) -> Value:
+def cross_entropy(logits: Any, labels: int | Sequence[int] | np.ndarray[Any, Any]) -> Value:
     """Softmax cross-entropy: mean of -log softmax(z)[label]; d/dz_i = softmax(z)_i - [i == label].
 
     ``logits`` is one sample's list of class scores with an int label, or a batch of such lists
     with a list of labels.
     """
     batch = [logits] if not logits or not isinstance(logits[0], (list, tuple)) else list(logits)
+    labels = _plain(labels)
     wanted = [labels] if isinstance(labels, int) else list(labels)
     if len(batch) != len(wanted):
         raise ValueError(f"cross_entropy: {len(batch)} samples but {len(wanted)} labels")
@@ -98,7 +110,7 @@ def cross_entropy(logits: Any, labels: int | Sequence[int]) -> Value:
     return _as_value(ag.sum(losses) / len(losses))
 
 
-def hinge(scores: Score | Sequence[Score], labels: float | Sequence[float]) -> Value:
+def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
     """Max-margin loss, mean of max(0, 1 - y s) for labels y in {-1, +1} (micrograd's demo loss)."""
     pairs = _pairs(scores, labels, "hinge")
     for _, y in pairs:

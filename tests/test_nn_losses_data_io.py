@@ -79,6 +79,7 @@ def test_hinge_and_l2():
     assert loss.data == pytest.approx((0 + 0.5 + 1.2) / 3)
     loss.backward()
     assert [s.grad for s in scores] == pytest.approx([0.0, -1 / 3, -1 / 3])
+    assert nn.hinge(scores, np.array([1, 1, 1])).data == pytest.approx(loss.data)  # labels straight from numpy
     with pytest.raises(ValueError, match=r"labels must be -1 or \+1, got 0\.0"):
         nn.hinge(scores, [1, 0, 1])
     ws = [Value(3.0), Value(-4.0)]
