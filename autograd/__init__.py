@@ -12,19 +12,35 @@ from autograd.engine import Op, Value, backprop, backward_order, gradients, loca
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from autograd.testing import (
+    GradientCheckError,
+    GradientReport,
+    assert_gradients_close,
+    check_gradients,
+    check_op,
+    check_parameters,
+    gradcheck,
+)
 
 __all__ = [
     "AnomalyError",
+    "GradientCheckError",
+    "GradientReport",
     "Op",
     "Value",
+    "assert_gradients_close",
     "backprop",
     "backward_order",
+    "check_gradients",
+    "check_op",
+    "check_parameters",
     "cos",
     "detect_anomaly",
     "dot",
     "enable_grad",
     "exp",
     "grad",
+    "gradcheck",
     "gradients",
     "hessian",
     "is_grad_enabled",
