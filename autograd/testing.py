@@ -414,8 +414,10 @@ def _finish(
     __tracebackhide__ = True
     bad_rules = []
     # Only a failure of the engine against finite differences puts a rule (or the code) in doubt.
-    engine_off = [not (row.passed or math.isnan(row.numeric) or _close(row.engine, row.numeric, atol, rtol)) for row in rows]
-    if any(engine_off):
+    engine_off = any(
+        not (row.passed or math.isnan(row.numeric) or _close(row.engine, row.numeric, atol, rtol)) for row in rows
+    )
+    if engine_off:
         bad_rules = _suspect_ops(root, eps, atol, rtol) or [
             "every op's rule agrees with its own forward at this point: is part of the result computed outside "
             "the graph (.data, float(), math functions on numbers)?"
