@@ -7,6 +7,7 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -288,3 +289,14 @@ def test_network_diagram(renderer: str):
         viz.draw_network(object())
     with pytest.raises(ValueError, match="3 input names for a model with 2 inputs"):
         viz.draw_network(FakeModel(), input_names=["a", "b", "c"])
+
+
+def test_network_diagram_keeps_neurons_in_order_top_to_bottom(renderer: str):
+    hidden = FakeLayer([FakeNeuron([0.1 * j, -0.2, 0.3], 0.01 * j) for j in range(5)])
+    output = FakeLayer([FakeNeuron([0.5] * 5, 0.5 + 0.01 * j) for j in range(2)])
+    wide = SimpleNamespace(layers=[hidden, output])  # enough neurons for dot to shuffle them if it may
+    svg = viz.render(viz.draw_network(wide, input_names=["a", "b", "c"]).source, "svg").decode()
+    heights = {t: float(y) for t, y in re.findall(r"<title>(\w+)</title>\s*<ellipse[^>]*cy=\"([-\d.]+)\"", svg)}
+    for column in (["in0", "in1", "in2"], [f"l0n{j}" for j in range(5)], ["l1n0", "l1n1"]):
+        ys = [heights[name] for name in column]
+        assert ys == sorted(ys), f"{column} drawn out of order: {ys}"  # SVG y grows downwards

@@ -29,27 +29,30 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
         raise ValueError(f"draw_network: {len(names)} input names for a model with {n_inputs} inputs")
     largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
 
-    layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica"}
+    # A complete bipartite layer has the same crossings in any order, so crossing minimisation would only
+    # shuffle neurons; with it (mclimit) nearly off, dot keeps declaration order, bottom to top in LR.
+    # Declaring each column in reverse therefore puts neuron 0 at the top, as in the textbooks.
+    layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica",
+              "mclimit": "0.01"}  # fmt: skip
     diagram = Diagram(graph_attr=layout)
     diagram.attr("node", fontname="Helvetica", fontsize="10")
     with diagram.subgraph(name="cluster_inputs") as column:
         column.attr(label="inputs", color="white")
-        for i, name in enumerate(names):
+        for i, name in reversed(list(enumerate(names))):
             column.node(f"in{i}", name, shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
     previous = [f"in{i}" for i in range(n_inputs)]
     for depth, layer in enumerate(layers):
-        current = []
         with diagram.subgraph(name=f"cluster_layer{depth}") as column:
             column.attr(label=f"layer {depth}", color="white")
-            for j, neuron in enumerate(layer):
+            for j, neuron in reversed(list(enumerate(layer))):
                 activation = getattr(neuron, "activation", "")
                 activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
                 label = f"b={neuron.b.data:.{precision}f}" + (f"\\n{activation}" if activation else "")
                 column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true", style="filled",
                             fillcolor="white")
-                current.append(f"l{depth}n{j}")
-        for j, neuron in enumerate(layer):
-            for source, w in zip(previous, neuron.w, strict=True):
+        current = [f"l{depth}n{j}" for j in range(len(layer))]
+        for j, neuron in reversed(list(enumerate(layer))):
+            for source, w in reversed(list(zip(previous, neuron.w, strict=True))):
                 share = abs(w.data) / largest
                 diagram.edge(
                     source, current[j], color="#d6336c" if w.data >= 0 else "#1c7ed6",
