@@ -34,6 +34,7 @@ from html import escape
 from typing import Any, Union
 
 from autograd.engine import Op, Value, _describe, apply, backward_order, gradients
+from autograd.functional import _unflatten
 from autograd.modes import enable_grad, no_grad
 
 EPS = 1e-6
@@ -590,16 +591,7 @@ def _flatten_arguments(
         raise ValueError("gradcheck: give at least one argument to differentiate")
 
     def rebuild(leaves: list[Value]) -> list[Any]:
-        call: list[Any] = []
-        position = 0
-        for shape in shapes:
-            if shape is None:
-                call.append(leaves[position])
-                position += 1
-            else:
-                call.append(leaves[position : position + shape])
-                position += shape
-        return call
+        return list(_unflatten(leaves, shapes, single=False))
 
     return names, point, rebuild
 
