@@ -13,6 +13,7 @@ from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from autograd.testing import (
+    GradientChecker,
     GradientCheckError,
     GradientReport,
     assert_gradients_close,
@@ -25,6 +26,7 @@ from autograd.testing import (
 __all__ = [
     "AnomalyError",
     "GradientCheckError",
+    "GradientChecker",
     "GradientReport",
     "Op",
     "Value",

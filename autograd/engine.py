@@ -28,13 +28,16 @@ class Op:
     on Values (building the graph of the derivative itself, which is how higher orders work).
     Trailing inputs it returns nothing for are constant parameters: an exponent, a slope.
 
+    ``kinks`` lists the points where the op is not differentiable in its first input (relu's 0), so
+    gradient checks can tell a kink from a wrong rule.
+
     Calling an op applies it: plain numbers in, a float out; any Value in, a Value out.
     User-defined ops work exactly like the built-in ones::
 
         cube = Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))
     """
 
-    __slots__ = ("name", "forward", "vjp", "symbol")
+    __slots__ = ("name", "forward", "vjp", "symbol", "kinks")
 
     def __init__(
         self,
@@ -42,11 +45,13 @@ class Op:
         forward: Callable[..., float],
         vjp: Callable[..., Sequence[Gradient]],
         symbol: str | None = None,
+        kinks: Sequence[float] = (),
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.symbol = symbol or name
+        self.kinks = tuple(float(k) for k in kinks)
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
         operands = tuple(_as_operand(x, self.name) for x in inputs)

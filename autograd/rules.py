@@ -85,7 +85,7 @@ def _nonzero(x: Value | float) -> bool:
     return float(x) != 0.0
 
 
-# Op(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol)
+# Op(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks)
 ADD = Op("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+")
 SUB = Op("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-")
 MUL = Op("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*")
@@ -99,13 +99,13 @@ EXP = Op("exp", _exp, lambda g, x, out: (g * out,))
 SQRT = Op("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√")
 TANH = Op("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),))
 SIGMOID = Op("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ")
-RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda g, x, out: (g if x > 0.0 else 0.0,), "ReLU")
-LEAKY_RELU = Op("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a,))
+RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda g, x, out: (g if x > 0.0 else 0.0,), "ReLU", kinks=[0.0])
+LEAKY_RELU = Op("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a,), kinks=[0.0])  # noqa: E501
 SOFTPLUS = Op("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),))
 COS: Op  # defined below; the two derivatives refer to each other
 SIN = Op("sin", math.sin, lambda g, x, out: (g * COS(x),))
 COS = Op("cos", math.cos, lambda g, x, out: (-g * SIN(x),))
-ABS = Op("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0,), "|x|")
+ABS = Op("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0,), "|x|", kinks=[0.0])
 SUM = Op("sum", lambda *xs: math.fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
 DOT = Op("dot", _dot, _dot_vjp, "·")
 IDENTITY = Op("identity", lambda x: x, lambda g, x, out: (g,), "id")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pytest
 
 import autograd as ag
@@ -120,7 +124,8 @@ def test_gradcheck_says_kink_instead_of_failing():
 
 def test_gradcheck_reports_points_outside_the_domain():
     report = ag.gradcheck(lambda x: x.log(), 5e-7)  # x - eps < 0
-    assert not report.passed and report.rows[0].verdict == "f is not defined at x ± eps"
+    assert not report.passed and report.rows[0].kind == "undefined"
+    assert report.rows[0].verdict.startswith("cannot evaluate f at the shifted points")
 
 
 def test_gradcheck_raises_with_the_table():
@@ -131,11 +136,11 @@ def test_gradcheck_raises_with_the_table():
 
 
 def test_gradcheck_bad_input():
-    with pytest.raises(TypeError, match=r"gradcheck: arguments must be numbers.*str"):
+    with pytest.raises(TypeError, match=r"gradcheck: argument x must be a real number, got str '1\.0'"):
         ag.gradcheck(lambda x: x, "1.0")
     with pytest.raises(ValueError, match="order must be 1 or 2, got 3"):
         ag.gradcheck(lambda x: x, 1.0, order=3)
-    with pytest.raises(ValueError, match="at least one argument"):
+    with pytest.raises(ValueError, match="at least one number to differentiate"):
         ag.gradcheck(lambda: Value(1.0))
     with pytest.raises(TypeError, match=r"must return a scalar.*list"):
         ag.gradcheck(lambda x: [x, x], 1.0)
@@ -201,7 +206,7 @@ def test_check_gradients_bad_input():
     clash = Value(1.0, label="w1") + twice
     with pytest.raises(ValueError, match="2 nodes are labelled 'w1'"):
         ag.check_gradients(clash, {"w1": 1.0})
-    with pytest.raises(TypeError, match="expected gradient for 'w1' must be a number, got 'a'"):
+    with pytest.raises(TypeError, match="expected gradient for 'w1' must be a real number, got str 'a'"):
         ag.check_gradients(loss, {"w1": "a"})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="keys must be Values or labels, got int"):
         ag.check_gradients(loss, {1: 1.0})  # type: ignore[arg-type]
@@ -341,4 +346,161 @@ def test_pytest_plugin_reads_its_tolerances_from_the_ini_file(pytester: pytest.P
     pytester.runpytest().assert_outcomes(passed=1)
     pytester.makeini("[pytest]\ngradcheck_rtol = tight\n")
     result = pytester.runpytest()
-    result.stderr.fnmatch_lines(["*gradcheck_rtol must be a number, got 'tight'*"])
+    assert result.ret != 0 and "'tight'" in result.stderr.str()  # pytest (>= 8.4) or the plugin refuses it
+    pytester.makeini("[pytest]\ngradcheck_eps = -1\n")
+    pytester.runpytest().stderr.fnmatch_lines(["*gradcheck ini options: GradientChecker: eps must be > 0, got -1.0*"])
+
+
+# -- what a careless check would let through ------------------------------------------------------
+
+NO_G = Op("cube", lambda x: x**3, lambda g, x, out: (3 * x**2,))  # forgets the upstream gradient
+HALF_MUL = Op("half_mul", lambda x, y: x * y, lambda g, x, y, out: (g * y,))  # no partial for y
+
+
+def test_a_rule_that_forgets_the_upstream_gradient_is_caught():
+    report = ag.check_op(NO_G, 2.0)
+    assert not report.passed and "multiply by g" in report.notes[0]
+    through = ag.gradcheck(lambda x: NO_G(x) * 5.0, 2.0)  # true 5 * 3x² = 60; the engine passes 3x² on
+    assert through.rows[0].engine == 12.0 and through.rows[0].numeric == pytest.approx(60.0)
+    assert "'cube' ignores the upstream gradient g" in through.notes[0]
+
+
+def test_small_gradients_are_checked_relative_to_their_size():
+    tiny = ag.gradcheck(lambda x: WRONG_CUBE(x), 1e-3)  # 2e-6 instead of 3e-6
+    assert not tiny.passed and tiny.rows[0].numeric == pytest.approx(3e-6, rel=1e-6)
+    loss, _ = seed_004_loss()
+    typo = seed_004_by_hand()
+    typo["w1"] = 0.000439568  # a single wrong digit in 0.000438568 (0.23 % off)
+    assert [row.name for row in ag.check_gradients(loss, typo).failures] == ["w1"]
+    x = Value(0.5, label="x")
+    assert not ag.check_gradients(1e-6 * x * x, {"x": 0.0}).passed  # the true value is 1e-6
+
+
+def test_a_kink_elsewhere_does_not_excuse_a_wrong_row():
+    report = ag.gradcheck(lambda x, y: WRONG_CUBE(x) + y.relu(), 2.0, 0.0)
+    x_row, y_row = report.rows
+    assert x_row.kind == "engine" and y_row.kind == "kink"
+    assert not ag.gradcheck(lambda x: WRONG_CUBE(x) + Value(0.0).relu(), 2.0).passed
+
+
+def test_at_a_kink_the_value_must_lie_between_the_one_sided_slopes():
+    w = Value(0.0, label="w")
+    loss = (w * 2.0).relu()  # slopes 0 (left) and 2 (right)
+    assert ag.check_gradients(loss, {"w": 1.0}).rows[0].kind == "kink"  # a subgradient is fine
+    outside = ag.check_gradients(loss, {"w": 5.0}).rows[0]
+    assert outside.kind == "hand" and "outside" in outside.verdict
+    assert ag.check_op(ag.rules.RELU, 0.0).rows[0].kind == "kink"
+
+
+def test_finite_differences_that_cannot_decide_say_so():
+    assert ag.gradcheck(lambda x: x.log(), 1e-4).passed  # 1/x = 10000: the extrapolation keeps up
+    assert ag.gradcheck(lambda x: x * 2.0, 1e10).passed  # the step grows with |x|
+    pole = ag.gradcheck(lambda a: 1 / a, 1e-7).rows[0]  # the step straddles the pole at 0
+    assert pole.kind == "unsettled" and "do not settle" in pole.verdict
+    noisy = ag.gradcheck(lambda x: x + 1e12, 1.0).rows[0]  # 1e12 swamps a step of 1e-6
+    assert noisy.kind == "unsettled" and noisy.verdict.startswith("inconclusive")
+    jump = ag.gradcheck(lambda x: x * x if x > 0 else -x, 0.0)  # f branches on x
+    assert "branch" in jump.notes[0]
+
+
+def test_a_missing_partial_is_named():
+    report = ag.gradcheck(lambda x, y: HALF_MUL(x, y), 2.0, 3.0)
+    assert [row.name for row in report.failures] == ["y"]
+    assert "'half_mul' gives no derivative for its input 2" in report.notes[0]
+    assert "no derivative for y: treated as constant" in ag.check_op(HALF_MUL, 2.0, 3.0).notes[0]
+
+
+def test_gradcheck_of_a_function_that_differentiates_inside():
+    report = ag.gradcheck(lambda x: ag.grad(lambda y: y**3)(x), 2.0)  # d/dx 3x² = 6x
+    assert report.passed and report.rows[0].engine == pytest.approx(12.0)
+
+
+def test_checks_refuse_to_pass_on_nothing():
+    model, other = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
+    loss = nn.mse(model([0.5, -1.5]), 1.0)
+    with pytest.raises(ValueError, match="none of the 13 parameters is in the graph"):
+        ag.check_parameters(loss, other)
+    with ag.no_grad():
+        untracked = nn.mse(model([0.5, -1.5]), 1.0)
+    with pytest.raises(ValueError, match="no_grad"):
+        ag.check_parameters(untracked, model)
+    with pytest.raises(ValueError, match="nothing to check"):
+        ag.check_parameters(loss, {})
+    with pytest.raises(ValueError, match="nothing to check"):
+        ag.check_gradients(loss, {})
+    x = Value(2.0, label="x")
+    with pytest.raises(ValueError, match=r"'x' \(data=2.0\) is not in the graph of the loss"):
+        ag.check_gradients(x * x, {x.detach(): 4.0})
+    with pytest.raises(ValueError, match="give the inputs at which to check 'sum'"):
+        ag.check_op(ag.rules.SUM)
+
+
+def test_a_stale_graph_is_refused():
+    w = Value(1.0, label="w")
+    loss = (w * 3.0).tanh()
+    w.data = 2.0  # as an optimizer step would
+    with pytest.raises(ValueError, match=r"the graph is stale.*Compute the loss again"):
+        ag.check_gradients(loss, {"w": 1.0})
+
+
+def test_settings_and_arguments_are_validated():
+    f = lambda x: x.exp()
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"eps": 0.0}, "eps must be > 0, got 0.0"), ({"eps": -1e-6}, "eps must be > 0"),
+        ({"atol": -1.0}, "atol must be >= 0"), ({"rtol": math.nan}, "rtol must be finite, got nan"),
+        ({"order": True}, "order must be 1 or 2, got True"), ({"order": 2.0}, "order must be 1 or 2, got 2.0"),
+    ]  # fmt: skip
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            ag.gradcheck(f, 1.0, **bad)
+    with pytest.raises(TypeError, match="gradcheck: eps must be a real number, got str 'a'"):
+        ag.gradcheck(f, 1.0, eps="a")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="gradcheck: argument x must be finite, got nan"):
+        ag.gradcheck(f, math.nan)
+    assert ag.gradcheck(lambda x: x * x, np.int64(2)).rows[0].engine == 4.0
+    assert ag.gradcheck(lambda x: x * x, Fraction(1, 2)).rows[0].engine == 1.0
+
+
+def test_check_op_errors_name_the_op():
+    with pytest.raises(ZeroDivisionError, match=r"check_op: the rule of 'sqrt' fails at \(0\)"):
+        ag.check_op(ag.rules.SQRT, 0.0)
+    with pytest.raises(TypeError, match=r"check_op: the forward of 'exp' fails at \(1, 2\)"):
+        ag.check_op(ag.rules.EXP, 1.0, 2.0)
+    with pytest.raises(TypeError, match="rule of 'three' must return a tuple of at most 1 derivatives"):
+        ag.check_op(Op("three", lambda x: x, lambda g, x, out: (g, g, g)), 1.0)
+    with pytest.raises(TypeError, match="rule of 'bare' must return a tuple"):
+        ag.check_op(Op("bare", lambda x: x, lambda g, x, out: g), 1.0)
+    with pytest.raises(TypeError, match=r"rule of 'none' returned a non-number among \(None,\)"):
+        ag.check_op(Op("none", lambda x: x, lambda g, x, out: (None,)), 1.0)  # type: ignore[arg-type,return-value]
+
+
+def test_check_parameters_takes_values_and_names_repeats_apart():
+    model = nn.MLP(2, [2, 1], seed=0)
+    loss = nn.mse(model([0.5, -1.5]), 1.0)
+    report = ag.check_parameters(loss, model.parameters())
+    assert report.passed and report.rows[0].name == "[0] w0"  # every neuron has a w0
+    with pytest.raises(TypeError, match="check_parameters: loss must be a Value, got float"):
+        ag.check_parameters(1.0, model)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="check_gradients: expected must map Values or labels to numbers: NoneType"):
+        ag.check_gradients(loss, None)  # type: ignore[arg-type]
+
+
+def test_pytest_fixture_takes_tolerances_per_call_and_from_toml(pytester: pytest.Pytester):
+    pytester.makepyprojecttoml("[tool.pytest.ini_options]\ngradcheck_rtol = 0.5\n")
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            from autograd import Op
+
+            square = Op("square", lambda x: x * x, lambda g, x, out: (1.5 * g * x,))  # 4.5 for 6 at x = 3
+
+            def test_tolerated_by_the_toml_setting(gradcheck):
+                assert repr(gradcheck) == "GradientChecker(eps=1e-06, atol=1e-09, rtol=0.5)"
+                gradcheck.op(square, 3.0)
+
+            def test_tightened_for_one_call(gradcheck):
+                gradcheck.op(square, 3.0, rtol=1e-5)
+            """
+        )
+    )
+    pytester.runpytest().assert_outcomes(passed=1, failed=1)
