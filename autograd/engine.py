@@ -11,7 +11,7 @@ import operator
 import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from typing import Union
+from typing import Any, Union
 
 from autograd.modes import AnomalyError, current
 
@@ -115,7 +115,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node it depends on."""
-        for node in _consumer_counts(self):
+        for node in backward_order(self):
             node.grad = 0.0
 
     def detach(self) -> Value:
@@ -318,38 +318,36 @@ def _describe_all(inputs: Iterable[Operand]) -> str:
 # -- the reverse pass -----------------------------------------------------------------------
 
 
-def _consumer_counts(root: Value) -> dict[Value, int]:
-    """For every node root depends on (root included): how many of its consumers lie in that graph."""
-    counts = {root: 0}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._inputs:
-            if isinstance(parent, Value):
-                if parent in counts:
-                    counts[parent] += 1
-                else:
-                    counts[parent] = 1
-                    stack.append(parent)
-    return counts
-
-
 def backward_order(root: Value) -> list[Value]:
-    """root first, then every node it depends on, each after all of its consumers (reverse topological order).
+    """root first, then every node it depends on, each after all of its consumers (reverse topological order)."""
+    return _reverse_topological_order(root, with_leaves=True)
 
-    Kahn's algorithm on consumer counts: iterative, so graph depth is limited only by memory.
-    """
-    counts = _consumer_counts(root)
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node._inputs:
-            if isinstance(parent, Value):
-                counts[parent] -= 1
-                if counts[parent] == 0:
-                    ready.append(parent)
-    return order
+
+def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
+    # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
+    # is limited only by memory, and one pass over the graph. A node is expanded when first popped:
+    # it goes back on the stack under a None marker, with its inputs on top; when the marker comes
+    # off, every input is finished, so the node is too. Leaves have no inputs: they finish when seen.
+    finished: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Value | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            finished.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always its node
+        elif node not in expanded:
+            expanded.add(node)
+            stack.append(node)
+            stack.append(None)
+            for x in node._inputs:
+                if isinstance(x, Value) and x not in expanded:
+                    if x._op is not None:
+                        stack.append(x)
+                    elif with_leaves:
+                        expanded.add(x)
+                        finished.append(x)
+    finished.reverse()
+    return finished
 
 
 def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
@@ -358,22 +356,26 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     Visiting nodes in ``backward_order`` means a node's gradient is complete before it is passed on.
     With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
     """
-    grads: dict[Value, Gradient] = {root: seed}
+    if root._op is None:
+        return {root: seed}
+    order = _reverse_topological_order(root, with_leaves=False)  # leaves have nothing to pass on
+    if not create_graph and type(seed) is float and not current().anomaly:
+        try:
+            return _backprop_floats(order, {root: seed})
+        except Exception:  # the general loop below runs again, and reports any error properly
+            pass
+    return _backprop_general(order, {root: seed}, create_graph)
+
+
+def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_graph: bool) -> dict[Value, Gradient]:
+    """The reverse pass for any op and any gradient type, checking what ``detect_anomaly`` asks for."""
     anomaly = current().anomaly
-    for node in backward_order(root):
-        op = node._op
-        if op is None:
-            continue
-        inputs = node._inputs
+    for node in order:
+        op, inputs = node._op, node._inputs
+        assert op is not None  # the order holds no leaves
         try:
             if create_graph:
                 partials = op.vjp(grads[node], *inputs, node)
-            elif len(inputs) == 2:  # most ops: spare them building a list
-                x, y = inputs
-                x = x.data if isinstance(x, Value) else x
-                partials = op.vjp(grads[node], x, y.data if isinstance(y, Value) else y, node.data)
-            elif len(inputs) == 1:
-                partials = op.vjp(grads[node], inputs[0].data, node.data)  # type: ignore[union-attr]
             else:
                 partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
         except (ArithmeticError, ValueError) as error:
@@ -390,6 +392,46 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
                     )
                 earlier = grads.get(parent)
                 grads[parent] = partial if earlier is None else earlier + partial
+    return grads
+
+
+def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value, Gradient]:
+    """``_backprop_general`` for the common case, float gradients and no checks, tuned for speed.
+
+    Nearly every node has one or two operands, so those skip building argument lists and zipping
+    partials. The arithmetic is the same as the general loop's; anything out of the ordinary (an
+    error, an op that gives no partial for a Value operand) raises, and ``backprop`` falls back.
+    """
+    get = grads.get
+    for node in order:
+        inputs: tuple[Any, ...] = node._inputs
+        vjp = node._op.vjp  # type: ignore[union-attr]  # the order holds no leaves
+        if len(inputs) == 1:  # the operand is a Value: nodes always have one
+            (x,) = inputs
+            (dx,) = vjp(grads[node], x.data, node.data)
+            earlier = get(x)
+            grads[x] = dx if earlier is None else earlier + dx
+        elif len(inputs) == 2:
+            x, y = inputs
+            if isinstance(y, Value):
+                if isinstance(x, Value):
+                    dx, dy = vjp(grads[node], x.data, y.data, node.data)
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
+                else:
+                    _, dy = vjp(grads[node], x, y.data, node.data)
+                earlier = get(y)
+                grads[y] = dy if earlier is None else earlier + dy
+            else:  # a constant y may be a parameter with no partial (the 2 in x ** 2)
+                dx = vjp(grads[node], x.data, y, node.data)[0]
+                earlier = get(x)
+                grads[x] = dx if earlier is None else earlier + dx
+        else:
+            partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+            for x, dx in zip(inputs, partials, strict=True):  # strict: a missing partial goes to the general loop
+                if isinstance(x, Value):
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
     return grads
 
 
