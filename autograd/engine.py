@@ -49,9 +49,14 @@ class Op:
         self.symbol = symbol or name
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
-        operands = tuple(_as_operand(x, self.name) for x in inputs)
-        if any(isinstance(x, Value) for x in operands):
-            return apply(self, operands)
+        operands: tuple[Operand, ...] = inputs
+        for x in inputs:  # plain loops, not generators: a neuron's dot has dozens of operands
+            if type(x) is not float and not isinstance(x, Value):
+                operands = tuple(_as_operand(x, self.name) for x in inputs)  # ints become floats; else TypeError
+                break
+        for x in operands:
+            if isinstance(x, Value):
+                return apply(self, operands)
         return self.forward(*operands)
 
     def __repr__(self) -> str:
@@ -251,9 +256,11 @@ _new_value = object.__new__
 
 def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
     """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
-    if len(inputs) == 2:  # most ops: spare them building a list
+    if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
         out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
+    elif len(inputs) == 1:
+        out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
     grad_enabled, anomaly, scope, _ = current()

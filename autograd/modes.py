@@ -71,12 +71,31 @@ def detect_anomaly() -> Iterator[None]:
         yield
 
 
-@contextmanager
-def scope(owner: object) -> Iterator[None]:
+def scope(owner: object) -> Scope:
     """Tag every node made inside with ``owner`` (any object: a name, a layer, a neuron).
 
     Scopes nest; ``value.scope`` is the tuple of active owners, outermost first. nn modules use
     this so that diagrams can draw the nodes of a neuron or a layer as one group.
     """
-    with changed(scope=(*current().scope, owner)):
-        yield
+    return Scope(owner)
+
+
+class Scope:
+    """The context manager that :func:`scope` returns.
+
+    A class rather than a ``contextmanager`` generator, and a ``State`` built directly rather than
+    by ``_replace``: nn enters one per neuron call, and this way costs a quarter as much.
+    """
+
+    __slots__ = ("owner", "_token")
+
+    def __init__(self, owner: object) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        state = _state.get()
+        inside = State(state.grad_enabled, state.anomaly, (*state.scope, self.owner), state.transform_depth)
+        self._token = _state.set(inside)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _state.reset(self._token)
