@@ -338,19 +338,21 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
     finished: list[Value] = []
     expanded: set[Value] = set()
     stack: list[Value | None] = [root]
+    pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:
-            finished.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always its node
+            finished.append(pop())  # type: ignore[arg-type]  # below a marker is always its node
         elif node not in expanded:
             expanded.add(node)
-            stack.append(node)
-            stack.append(None)
+            push(node)
+            push(None)
             for x in node._inputs:
-                if isinstance(x, Value) and x not in expanded:
+                if isinstance(x, Value):
                     if x._op is not None:
-                        stack.append(x)
-                    elif with_leaves:
+                        if x not in expanded:
+                            push(x)
+                    elif with_leaves and x not in expanded:
                         expanded.add(x)
                         finished.append(x)
     finished.reverse()
