@@ -263,15 +263,15 @@ def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
-    grad_enabled, anomaly, scope, _ = current()
-    if anomaly and not math.isfinite(out):
+    state = current()
+    if state.anomaly and not math.isfinite(out):
         raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
     node: Value = _new_value(Value)
     node.data = out
     node.grad = 0.0
     node.label = ""
-    node._scope = scope
-    if grad_enabled:
+    node._scope = state.scope
+    if state.grad_enabled:
         node._inputs = inputs
         node._op = op
     else:
