@@ -7,8 +7,8 @@ They live in a context variable, so each thread (and each asyncio task) has its 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import ContextDecorator, contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 
@@ -99,8 +99,8 @@ def scope(owner: object) -> Scope:
     return Scope(owner)
 
 
-class Scope:
-    """The context manager that :func:`scope` returns.
+class Scope(ContextDecorator):
+    """The context manager (or decorator) that :func:`scope` returns.
 
     A class rather than a ``contextmanager`` generator, and a ``State`` built directly rather than
     by ``replace``: nn enters one per neuron call, and this way costs a quarter as much.
@@ -111,10 +111,14 @@ class Scope:
     def __init__(self, owner: object) -> None:
         self.owner = owner
 
+    def _recreate_cm(self) -> Scope:
+        # As a decorator: a fresh Scope per call, so recursive or concurrent calls never share a token.
+        return Scope(self.owner)
+
     def __enter__(self) -> None:
         state = _state.get()
         inside = State(state.grad_enabled, state.anomaly, (*state.scope, self.owner), state.transform_depth)
-        self._token = _state.set(inside)
+        self._token: Token[State] = _state.set(inside)
 
     def __exit__(self, *exc_info: object) -> None:
         _state.reset(self._token)
