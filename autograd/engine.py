@@ -332,9 +332,10 @@ def backward_order(root: Value) -> list[Value]:
 
 def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
     # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
-    # is limited only by memory, and one pass over the graph. A node is expanded when first popped:
-    # it goes back on the stack under a None marker, with its inputs on top; when the marker comes
-    # off, every input is finished, so the node is too. Leaves have no inputs: they finish when seen.
+    # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
+    # first). A node is expanded when first popped: it goes back on the stack under a None marker,
+    # with its inputs on top; when the marker comes off, every input is finished, so the node is
+    # too. Leaves have no inputs: they finish when first seen.
     finished: list[Value] = []
     expanded: set[Value] = set()
     stack: list[Value | None] = [root]
@@ -371,7 +372,7 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     if not create_graph and type(seed) is float and not current().anomaly:
         try:
             return _backprop_floats(order, {root: seed})
-        except Exception:  # the general loop below runs again, and reports any error properly
+        except Exception:  # anything unusual: start again on the general loop, which also words the error
             pass
     return _backprop_general(order, {root: seed}, create_graph)
 
@@ -437,7 +438,7 @@ def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value,
                 grads[x] = dx if earlier is None else earlier + dx
         else:
             partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
-            for x, dx in zip(inputs, partials, strict=True):  # strict: a missing partial goes to the general loop
+            for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
                 if isinstance(x, Value):
                     earlier = get(x)
                     grads[x] = dx if earlier is None else earlier + dx
