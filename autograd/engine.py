@@ -11,7 +11,7 @@ import operator
 import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from typing import Union
+from typing import Any, Union
 
 from autograd.modes import AnomalyError, current
 
@@ -54,9 +54,14 @@ class Op:
         self.kinks = tuple(float(k) for k in kinks)
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
-        operands = tuple(_as_operand(x, self.name) for x in inputs)
-        if any(isinstance(x, Value) for x in operands):
-            return apply(self, operands)
+        operands: tuple[Operand, ...] = inputs
+        for x in inputs:  # plain loops, not generators: a neuron's dot has dozens of operands
+            if type(x) is not float and not isinstance(x, Value):
+                operands = tuple(_as_operand(x, self.name) for x in inputs)  # ints become floats; else TypeError
+                break
+        for x in operands:
+            if isinstance(x, Value):
+                return apply(self, operands)
         return self.forward(*operands)
 
     def __repr__(self) -> str:
@@ -120,7 +125,7 @@ class Value:
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node it depends on."""
-        for node in _consumer_counts(self):
+        for node in backward_order(self):
             node.grad = 0.0
 
     def detach(self) -> Value:
@@ -256,20 +261,22 @@ _new_value = object.__new__
 
 def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
     """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
-    if len(inputs) == 2:  # most ops: spare them building a list
+    if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
         out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
+    elif len(inputs) == 1:
+        out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
-    grad_enabled, anomaly, scope, _ = current()
-    if anomaly and not math.isfinite(out):
+    state = current()
+    if state.anomaly and not math.isfinite(out):
         raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
     node: Value = _new_value(Value)
     node.data = out
     node.grad = 0.0
     node.label = ""
-    node._scope = scope
-    if grad_enabled:
+    node._scope = state.scope
+    if state.grad_enabled:
         node._inputs = inputs
         node._op = op
     else:
@@ -323,38 +330,39 @@ def _describe_all(inputs: Iterable[Operand]) -> str:
 # -- the reverse pass -----------------------------------------------------------------------
 
 
-def _consumer_counts(root: Value) -> dict[Value, int]:
-    """For every node root depends on (root included): how many of its consumers lie in that graph."""
-    counts = {root: 0}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._inputs:
-            if isinstance(parent, Value):
-                if parent in counts:
-                    counts[parent] += 1
-                else:
-                    counts[parent] = 1
-                    stack.append(parent)
-    return counts
-
-
 def backward_order(root: Value) -> list[Value]:
-    """root first, then every node it depends on, each after all of its consumers (reverse topological order).
+    """root first, then every node it depends on, each after all of its consumers (reverse topological order)."""
+    return _reverse_topological_order(root, with_leaves=True)
 
-    Kahn's algorithm on consumer counts: iterative, so graph depth is limited only by memory.
-    """
-    counts = _consumer_counts(root)
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in node._inputs:
-            if isinstance(parent, Value):
-                counts[parent] -= 1
-                if counts[parent] == 0:
-                    ready.append(parent)
-    return order
+
+def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
+    # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
+    # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
+    # first). A node is expanded when first popped: it goes back on the stack under a None marker,
+    # with its inputs on top; when the marker comes off, every input is finished, so the node is
+    # too. Leaves have no inputs: they finish when first seen.
+    finished: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Value | None] = [root]
+    pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
+    while stack:
+        node = pop()
+        if node is None:
+            finished.append(pop())  # type: ignore[arg-type]  # below a marker is always its node
+        elif node not in expanded:
+            expanded.add(node)
+            push(node)
+            push(None)
+            for x in node._inputs:
+                if isinstance(x, Value):
+                    if x._op is not None:
+                        if x not in expanded:
+                            push(x)
+                    elif with_leaves and x not in expanded:
+                        expanded.add(x)
+                        finished.append(x)
+    finished.reverse()
+    return finished
 
 
 def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
@@ -363,22 +371,26 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     Visiting nodes in ``backward_order`` means a node's gradient is complete before it is passed on.
     With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
     """
-    grads: dict[Value, Gradient] = {root: seed}
+    if root._op is None:
+        return {root: seed}
+    order = _reverse_topological_order(root, with_leaves=False)  # leaves have nothing to pass on
+    if not create_graph and type(seed) is float and not current().anomaly:
+        try:
+            return _backprop_floats(order, {root: seed})
+        except Exception:  # anything unusual: start again on the general loop, which also words the error
+            pass
+    return _backprop_general(order, {root: seed}, create_graph)
+
+
+def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_graph: bool) -> dict[Value, Gradient]:
+    """The reverse pass for any op and any gradient type, checking what ``detect_anomaly`` asks for."""
     anomaly = current().anomaly
-    for node in backward_order(root):
-        op = node._op
-        if op is None:
-            continue
-        inputs = node._inputs
+    for node in order:
+        op, inputs = node._op, node._inputs
+        assert op is not None  # the order holds no leaves
         try:
             if create_graph:
                 partials = op.vjp(grads[node], *inputs, node)
-            elif len(inputs) == 2:  # most ops: spare them building a list
-                x, y = inputs
-                x = x.data if isinstance(x, Value) else x
-                partials = op.vjp(grads[node], x, y.data if isinstance(y, Value) else y, node.data)
-            elif len(inputs) == 1:
-                partials = op.vjp(grads[node], inputs[0].data, node.data)  # type: ignore[union-attr]
             else:
                 partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
         except (ArithmeticError, ValueError) as error:
@@ -395,6 +407,46 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
                     )
                 earlier = grads.get(parent)
                 grads[parent] = partial if earlier is None else earlier + partial
+    return grads
+
+
+def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value, Gradient]:
+    """``_backprop_general`` for the common case, float gradients and no checks, tuned for speed.
+
+    Nearly every node has one or two operands, so those skip building argument lists and zipping
+    partials. The arithmetic is the same as the general loop's; anything out of the ordinary (an
+    error, an op that gives no partial for a Value operand) raises, and ``backprop`` falls back.
+    """
+    get = grads.get
+    for node in order:
+        inputs: tuple[Any, ...] = node._inputs
+        vjp = node._op.vjp  # type: ignore[union-attr]  # the order holds no leaves
+        if len(inputs) == 1:  # the operand is a Value: nodes always have one
+            (x,) = inputs
+            (dx,) = vjp(grads[node], x.data, node.data)
+            earlier = get(x)
+            grads[x] = dx if earlier is None else earlier + dx
+        elif len(inputs) == 2:
+            x, y = inputs
+            if isinstance(y, Value):
+                if isinstance(x, Value):
+                    dx, dy = vjp(grads[node], x.data, y.data, node.data)
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
+                else:
+                    _, dy = vjp(grads[node], x, y.data, node.data)
+                earlier = get(y)
+                grads[y] = dy if earlier is None else earlier + dy
+            else:  # a constant y may be a parameter with no partial (the 2 in x ** 2)
+                dx = vjp(grads[node], x.data, y, node.data)[0]
+                earlier = get(x)
+                grads[x] = dx if earlier is None else earlier + dx
+        else:
+            partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+            for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
+                if isinstance(x, Value):
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
     return grads
 
 

@@ -74,10 +74,10 @@ def _dot(*ws_then_xs: float) -> float:
     return math.fsum(map(mul, ws_then_xs[:n], ws_then_xs[n:]))
 
 
-def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> tuple[Value | float, ...]:
+def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> list[Value | float]:
     n = (len(ws_then_xs_then_out) - 1) // 2
     ws, xs = ws_then_xs_then_out[:n], ws_then_xs_then_out[n : 2 * n]
-    return (*(g * x for x in xs), *(g * w for w in ws))
+    return [g * v for v in xs + ws]  # d/dw_i = x_i, then d/dx_i = w_i
 
 
 def _nonzero(x: Value | float) -> bool:

@@ -8,14 +8,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+FOUND = (Path(__file__).resolve().parent.parent / "notebooks").glob("**/*.ipynb")  # zh/ too
+NOTEBOOKS = sorted(path for path in FOUND if ".ipynb_checkpoints" not in path.parts)
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/ holds no .ipynb files"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.parent.name + "/" + p.stem for p in NOTEBOOKS])
 def test_notebook_is_committed_clean(path: Path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
@@ -24,7 +25,7 @@ def test_notebook_is_committed_clean(path: Path):
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; clear them before committing"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.parent.name + "/" + p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path):
     notebook = nbformat.read(path, as_version=4)
     # Run from a scratch folder so that files a notebook writes never land in the source tree.
