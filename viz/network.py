@@ -33,7 +33,7 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
     # shuffle neurons; with it (mclimit) nearly off, dot keeps declaration order, bottom to top in LR.
     # Declaring each column in reverse therefore puts neuron 0 at the top, as in the textbooks.
     layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica",
-              "mclimit": "0.01"}  # fmt: skip
+              "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3"}  # fmt: skip  # nodes over edges
     diagram = Diagram(graph_attr=layout)
     diagram.attr("node", fontname="Helvetica", fontsize="10")
     with diagram.subgraph(name="cluster_inputs") as column:
