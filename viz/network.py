@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from viz.render import Diagram
+from autograd import Value
+from viz.render import Diagram, RenderError, find_renderer, render
 
 
 def draw_network(model: Any, input_names: Sequence[str] | None = None, precision: int = 2) -> Diagram:
@@ -27,32 +31,38 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
     names = list(input_names) if input_names is not None else [f"x{i}" for i in range(n_inputs)]
     if len(names) != n_inputs:
         raise ValueError(f"draw_network: {len(names)} input names for a model with {n_inputs} inputs")
-    largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
+    return _network(layers, names, precision, reverse=_reverse_declaration())
 
+
+def _network(layers: list[list[Any]], names: list[str], precision: int, reverse: bool) -> Diagram:
     # A complete bipartite layer has the same crossings in any order, so crossing minimisation would only
-    # shuffle neurons; with it (mclimit) nearly off, dot keeps declaration order, bottom to top in LR.
-    # Declaring each column in reverse therefore puts neuron 0 at the top, as in the textbooks.
+    # shuffle neurons; with it (mclimit) nearly off, dot keeps the order in which nodes and edges are
+    # declared, and stacks it top-down or bottom-up depending on its version (see _reverse_declaration).
+    def in_order(items: list[Any]) -> list[Any]:
+        return items[::-1] if reverse else items
+
+    largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
     layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica",
               "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3"}  # fmt: skip  # nodes over edges
     diagram = Diagram(graph_attr=layout)
     diagram.attr("node", fontname="Helvetica", fontsize="10")
     with diagram.subgraph(name="cluster_inputs") as column:
         column.attr(label="inputs", color="white")
-        for i, name in reversed(list(enumerate(names))):
+        for i, name in in_order(list(enumerate(names))):
             column.node(f"in{i}", name, shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
-    previous = [f"in{i}" for i in range(n_inputs)]
+    previous = [f"in{i}" for i in range(len(names))]
     for depth, layer in enumerate(layers):
         with diagram.subgraph(name=f"cluster_layer{depth}") as column:
             column.attr(label=f"layer {depth}", color="white")
-            for j, neuron in reversed(list(enumerate(layer))):
+            for j, neuron in in_order(list(enumerate(layer))):
                 activation = getattr(neuron, "activation", "")
                 activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
                 label = f"b={neuron.b.data:.{precision}f}" + (f"\\n{activation}" if activation else "")
                 column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true", style="filled",
                             fillcolor="white")
         current = [f"l{depth}n{j}" for j in range(len(layer))]
-        for j, neuron in reversed(list(enumerate(layer))):
-            for source, w in reversed(list(zip(previous, neuron.w, strict=True))):
+        for j, neuron in in_order(list(enumerate(layer))):
+            for source, w in in_order(list(zip(previous, neuron.w, strict=True))):
                 share = abs(w.data) / largest
                 diagram.edge(
                     source, current[j], color="#d6336c" if w.data >= 0 else "#1c7ed6",
@@ -61,3 +71,24 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
                 )  # fmt: skip
         previous = current
     return diagram
+
+
+def _reverse_declaration() -> bool:
+    """Whether columns must be declared bottom-up for neuron 0 to be drawn on top.
+
+    Graphviz 2.4x (the Debian and Ubuntu packages) stacks a column as declared; later versions,
+    graphviz-pure among them, the other way up. A two-neuron probe, once per renderer, tells which.
+    """
+    program = find_renderer("svg")
+    try:
+        return _probe(str(program)) if program is not None else True
+    except (RenderError, KeyError, ValueError):
+        return True
+
+
+@functools.cache
+def _probe(program: str) -> bool:
+    neurons = [SimpleNamespace(w=[Value(1.0)], b=Value(0.0)) for _ in range(2)]
+    svg = render(_network([neurons], ["x"], 0, reverse=True).source).decode("utf-8", "replace")
+    heights = dict(re.findall(r"<title>(l0n[01])</title>\s*<ellipse[^>]*cy=\"([-\d.]+)\"", svg))
+    return float(heights["l0n0"]) < float(heights["l0n1"])  # SVG y grows downwards
