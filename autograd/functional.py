@@ -59,14 +59,17 @@ def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
 
     Columns follow the selected arguments laid out flat; a scalar-valued ``f`` gives one row.
     """
+    return _jacobian(f, argnums, "jacobian")
 
+
+def _jacobian(f: Function, argnums: ArgNums, caller: str) -> Function:
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> list[list[Any]]:
         nested = _is_nested(args, kwargs)
-        call_args, inputs, _, _ = _prepare(args, argnums, "jacobian")
+        call_args, inputs, _, _ = _prepare(args, argnums, caller)
         result = _call(f, call_args, kwargs)
         outputs = result if isinstance(result, (list, tuple)) else [result]
-        rows = [gradients(_scalar_output(y, "jacobian"), inputs, create_graph=nested) for y in outputs]
+        rows = [gradients(_scalar_output(y, caller), inputs, create_graph=nested) for y in outputs]
         return rows if nested else [[float(d) for d in row] for row in rows]
 
     return jacobian_f
@@ -83,7 +86,7 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     def flat_grad_f(*args: Any, **kwargs: Any) -> list[Any]:
         return _flatten(grad_f(*args, **kwargs))
 
-    return functools.wraps(f)(jacobian(flat_grad_f, argnums))
+    return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian"))
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -343,17 +343,22 @@ def check_op(
     partials = _op_partials(op, point, out)
     if not partials:
         raise ValueError(f"check_op: the rule of {op.name!r} gives no derivative at all for {len(point)} inputs")
+    at_g_one = _op_partials(op, point, out, upstream=1.0)
     magnitude = max(abs(out), *map(abs, point))
     rows = []
     for i, partial in enumerate(partials):
         slope = _slope(_along(_Forward(op), point, i), point[i], out, eps, magnitude)
         kink = functools.partial(_op_kink, op, point, i, eps)
-        rows.append(_judge(f"d{op.name}/d{names[i]}", partial / UPSTREAM, slope, None, atol, rtol, kink))
+        row = _judge(f"d{op.name}/d{names[i]}", at_g_one[i], slope, None, atol, rtol, kink)
+        if not math.isclose(partial, UPSTREAM * at_g_one[i], rel_tol=1e-9, abs_tol=1e-300):
+            verdict = (f"WRONG: not proportional to the upstream gradient g: g = 1 gives {_number(at_g_one[i])}, "
+                       f"g = {UPSTREAM} gives {_number(partial)}; multiply by g")  # fmt: skip
+            row = GradientRow(row.name, row.engine, row.numeric, None, verdict, "engine")
+        rows.append(row)
     notes = []
     if len(partials) < len(point):
         constants = ", ".join(names[len(partials) :])
         notes.append(f"the rule gives no derivative for {constants}: treated as constant parameters")
-    notes += _forgotten_g(op, rows, partials)
     if order == 2:
         rows += _op_second_derivatives(op, point, names, len(partials), eps, atol, rtol, magnitude, notes)
     shown = ", ".join(f"{n}={_number(x)}" for n, x in zip(names, point, strict=True))
@@ -638,9 +643,9 @@ def _op_call(op: Op, what: str, function: Callable[..., Any], point: Sequence[fl
         raise type(error)(f"check_op: the {what} of {op.name!r} fails at ({shown}): {error}") from error
 
 
-def _op_partials(op: Op, point: Sequence[float], out: float) -> list[float]:
-    """The rule's partials at ``point`` with g = UPSTREAM, checked for shape and type."""
-    result = _op_call(op, "rule", op.vjp, point, UPSTREAM, *point, out)
+def _op_partials(op: Op, point: Sequence[float], out: float, upstream: float = UPSTREAM) -> list[float]:
+    """The rule's partials at ``point`` for the upstream gradient g = ``upstream``, checked for shape and type."""
+    result = _op_call(op, "rule", op.vjp, point, upstream, *point, out)
     if not isinstance(result, (tuple, list)) or len(result) > len(point):
         raise TypeError(
             f"check_op: the rule of {op.name!r} must return a tuple of at most {len(point)} derivatives, got {result!r}"
@@ -655,13 +660,6 @@ def _op_kink(op: Op, point: Sequence[float], i: int, eps: float) -> str:
     if i == 0 and any(abs(point[0] - k) <= h for k in op.kinks):
         return f"{op.name} at its kink"
     return ""
-
-
-def _forgotten_g(op: Op, rows: list[GradientRow], partials: list[float]) -> list[str]:
-    for row, partial in zip(rows, partials, strict=False):
-        if row.kind == "engine" and math.isclose(partial, row.numeric, rel_tol=1e-6, abs_tol=1e-12):
-            return [f"the rule of {op.name!r} gives the same value for g = {UPSTREAM} as for g = 1: multiply by g"]
-    return []
 
 
 def _op_second_derivatives(

@@ -34,7 +34,7 @@ def main() -> None:
     f.backward()
     print("forward, then backward, on sigma(x) at x = 0")
     for node in reversed(ag.backward_order(f)):
-        print(f"  {node.label:10} data = {node.data:+.4f}   dF/d(node) = {node.grad:+.4f}")
+        print(f"  {node.label:10} data = {node.data + 0.0:+.4f}   dF/d(node) = {node.grad:+.4f}")  # + 0.0: no -0
     print(f"  check: sigma(0) (1 - sigma(0)) = {0.5 * 0.5:.4f}")
 
     print("\nhigher derivatives of sigma at x = 0.5, by nesting grad")

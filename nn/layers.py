@@ -138,6 +138,8 @@ class MLP(Module):
         seed: int | None = None,
     ) -> None:
         self.nin = _check_size(nin, "MLP: nin")
+        if not isinstance(sizes, Sequence) or isinstance(sizes, str):
+            raise TypeError(f"MLP: sizes must be a list of layer sizes such as [16, 16, 1], got {sizes!r}")
         if not sizes:
             raise ValueError("MLP: sizes must list at least one layer size")
         self.sizes = [_check_size(s, "MLP: every layer size") for s in sizes]

@@ -54,7 +54,7 @@ class Module:
         missing = sorted(set(named) - set(state))
         unexpected = sorted(set(state) - set(named))
         if missing or unexpected:
-            raise KeyError(
+            raise ValueError(
                 f"load_state_dict: the names do not match this {type(self).__name__}"
                 + (f"; missing {_few(missing)}" if missing else "")
                 + (f"; unexpected {_few(unexpected)}" if unexpected else "")

@@ -33,10 +33,10 @@ LOSSES: dict[str, LossFunction] = {
 }
 
 
-def _predicted_class(output: Any) -> int:
+def _predicted_class(output: Any, threshold: float) -> int:
     if isinstance(output, (list, tuple)):
         return int(np.argmax([float(o) for o in output]))
-    return int(float(output) > 0)
+    return int(float(output) > threshold)
 
 
 def predict(model: Model, points: Sequence[Sequence[float]] | np.ndarray) -> list[Any]:
@@ -46,19 +46,31 @@ def predict(model: Model, points: Sequence[Sequence[float]] | np.ndarray) -> lis
     return [[o.data for o in out] if isinstance(out, list) else float(out) for out in outputs]
 
 
-def accuracy(model: Model, points: Sequence[Sequence[float]] | np.ndarray, labels: Sequence[Any] | np.ndarray) -> float:
-    """Fraction classified right: a scalar output is class 1 when > 0 (labels 0/1 or -1/+1), a list by argmax."""
-    return _accuracy(predict(model, points), labels)
+def accuracy(
+    model: Model,
+    points: Sequence[Sequence[float]] | np.ndarray,
+    labels: Sequence[Any] | np.ndarray,
+    threshold: float | None = None,
+) -> float:
+    """Fraction classified right: a list output by argmax, a scalar output as class 1 when > ``threshold``.
+
+    The threshold is 0 for scores and logits (hinge, bce) and 0.5 for probabilities or for outputs
+    trained with mse towards 0/1; by default 0.5 if the model's output activation is sigmoid, else 0.
+    Labels are 0/1 or -1/+1 for a scalar output, class indices for a list.
+    """
+    if threshold is None:
+        threshold = 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
+    return _accuracy(predict(model, points), labels, threshold)
 
 
-def _accuracy(outputs: Sequence[Any], labels: Sequence[Any] | np.ndarray) -> float:
+def _accuracy(outputs: Sequence[Any], labels: Sequence[Any] | np.ndarray, threshold: float = 0.0) -> float:
     if len(outputs) != len(labels):
         raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
     scalar = not isinstance(outputs[0], (list, tuple))
     right = 0
     for output, label in zip(outputs, labels, strict=True):
         truth = int(float(label) > 0) if scalar else int(label)
-        right += _predicted_class(output) == truth
+        right += _predicted_class(output, threshold) == truth
     return right / len(outputs)
 
 
@@ -92,6 +104,10 @@ def fit(
         raise ValueError(f"fit: {len(xs)} points but {len(ys)} labels")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive int or None (the full data), got {batch_size!r}")
+    if loss in ("hinge", "bce"):
+        _check_binary_labels(ys, loss)
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
@@ -110,6 +126,8 @@ def fit(
         shuffled = batch_size is not None
         for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
             outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
+            if isinstance(loss, str):
+                _check_output_shape(outputs[0], loss)
             batch_loss = loss_function(outputs, list(batch_y))
             if l2:
                 batch_loss = batch_loss + losses.l2(parameters, l2)
@@ -127,8 +145,25 @@ def fit(
             logs["accuracy"] = _accuracy(scores, labels_seen)
         for key, value in logs.items():
             history[key].append(value)
-        bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()})
+        bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # redraw at tqdm's pace
         if callback is not None and callback(epoch, logs):
             break
     bar.close()
     return history
+
+
+def _check_binary_labels(labels: np.ndarray, loss: str) -> None:
+    found = set(labels.tolist())
+    if not (found <= {0, 1} or found <= {-1, 1}):
+        raise ValueError(f"fit: loss {loss!r} needs labels 0/1 or -1/+1, got {sorted(found)[:10]}")
+
+
+def _check_output_shape(output: Any, loss: str) -> None:
+    """Say which loss fits the model's output when they do not match, before a confusing error deeper down."""
+    several = isinstance(output, (list, tuple))
+    if loss == "cross_entropy" and not several:
+        raise ValueError("fit: loss 'cross_entropy' needs one output per class, but the model gives one number; "
+                         "use 'bce' or 'hinge' for a single output")  # fmt: skip
+    if loss in ("hinge", "bce") and several:
+        raise ValueError(f"fit: loss {loss!r} needs one output, but the model gives {len(output)}; "
+                         "use 'cross_entropy' for one output per class")  # fmt: skip

@@ -126,3 +126,8 @@ def test_newtons_method_finds_the_minimum():
         x -= df(x) / d2f(x)
     assert 4 * x**3 - 6 * x + 1 == pytest.approx(0.0, abs=1e-12)
     assert d2f(x) > 0
+
+
+def test_hessian_errors_name_hessian():
+    with pytest.raises(ValueError, match=r"^hessian: argnums=\(0, 1\) does not fit a call with 1 positional"):
+        ag.hessian(lambda x: x * x, argnums=(0, 1))(1.0)

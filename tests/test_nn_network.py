@@ -171,7 +171,7 @@ def test_state_dict_round_trip_and_validation():
     broken = dict(before, **{"layers.0.neurons.0.w.0": float("nan")})
     with pytest.raises(ValueError, match=r"layers\.0\.neurons\.0\.w\.0 must be a finite number, got nan"):
         other.load_state_dict(broken)
-    with pytest.raises(KeyError, match=r"missing layers\.1\.neurons\.0\.b; unexpected extra"):
+    with pytest.raises(ValueError, match=r"missing layers\.1\.neurons\.0\.b; unexpected extra"):
         other.load_state_dict({**{k: v for k, v in before.items() if k != "layers.1.neurons.0.b"}, "extra": 1.0})
     assert other.state_dict() == before  # nothing changed
 
@@ -274,3 +274,35 @@ def test_predict_and_accuracy():
     assert nn.predict(model, [[2.0], [-3.0]]) == [2.0, -3.0]
     assert nn.accuracy(model, [[2.0], [-3.0], [1.0]], [1, -1, -1]) == pytest.approx(2 / 3)
     assert nn.accuracy(model, [[2.0], [-3.0]], [1, 0]) == 1.0
+
+
+def test_accuracy_threshold_for_probabilities_and_mse_outputs():
+    model = nn.MLP(1, [1], output_activation="sigmoid", seed=0)
+    model.set_weights([([[1.0]], [0.0])])  # sigmoid(x): 0.88 for x = 2, 0.27 for x = -1
+    assert nn.accuracy(model, [[2.0], [-1.0]], [1, 0]) == 1.0  # sigmoid output: class 1 above 0.5
+    linear = nn.MLP(1, [1], seed=0)
+    linear.set_weights([([[1.0]], [0.0])])  # output = x, as if trained with mse towards 0/1
+    assert nn.accuracy(linear, [[0.3], [0.8]], [0, 1]) == 0.5  # default threshold 0 calls 0.3 a one
+    assert nn.accuracy(linear, [[0.3], [0.8]], [0, 1], threshold=0.5) == 1.0
+
+
+def test_fit_refuses_mismatched_losses_outputs_and_labels():
+    points, labels = nn.make_moons(20, seed=0)
+    one_output, two_outputs = nn.MLP(2, [4, 1], seed=0), nn.MLP(2, [4, 2], seed=0)
+    with pytest.raises(ValueError, match="'cross_entropy' needs one output per class, but the model gives one"):
+        nn.fit(one_output, points, labels, loss="cross_entropy", progress=False)
+    with pytest.raises(ValueError, match="'bce' needs one output, but the model gives 2"):
+        nn.fit(two_outputs, points, labels, loss="bce", progress=False)
+    with pytest.raises(ValueError, match=r"'hinge' needs labels 0/1 or -1/\+1, got \[0, 2\]"):
+        nn.fit(one_output, points, labels * 2, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match=r"batch_size must be a positive int or None .*got 0"):
+        nn.fit(one_output, points, labels, batch_size=0, progress=False)
+
+
+def test_model_construction_errors_say_what_to_pass():
+    with pytest.raises(TypeError, match=r"MLP: sizes must be a list of layer sizes such as \[16, 16, 1\], got 3"):
+        nn.MLP(2, 3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="MLP: sizes must list at least one layer size"):
+        nn.MLP(2, [])
+    with pytest.raises(ValueError, match=r"MLP: every layer size must be a positive int, got 0"):
+        nn.MLP(2, [0])

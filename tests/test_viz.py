@@ -300,3 +300,14 @@ def test_network_diagram_keeps_neurons_in_order_top_to_bottom(renderer: str):
     for column in (["in0", "in1", "in2"], [f"l0n{j}" for j in range(5)], ["l1n0", "l1n1"]):
         ys = [heights[name] for name in column]
         assert ys == sorted(ys), f"{column} drawn out of order: {ys}"  # SVG y grows downwards
+
+
+def test_draw_graph_is_deterministic_and_works_with_graphviz_own_methods(tmp_path: Path):
+    first, second = sigmoid_graph()[1], sigmoid_graph()[1]
+    assert viz.draw_graph(first).source == viz.draw_graph(second).source  # no id()s in the DOT
+    diagram = viz.draw_dot(first, format="png")  # micrograd's call
+    assert diagram.format == "png"
+    written = diagram.save("graph.gv", directory=str(tmp_path))  # graphviz's own save(filename, directory)
+    assert Path(written).read_text(encoding="utf-8") == diagram.source
+    with pytest.raises(ValueError, match="format must be 'svg', 'png' or 'pdf', got 'gif'"):
+        viz.draw_dot(first, format="gif")

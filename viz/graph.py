@@ -35,6 +35,7 @@ def draw_graph(
     collapse: Collapse = None,
     max_nodes: int = 500,
     title: str | None = None,
+    format: str = "svg",  # noqa: A002  (micrograd's keyword)
 ) -> Diagram:
     """Draw the graph that ``root`` (one Value or several) was computed from.
 
@@ -50,7 +51,10 @@ def draw_graph(
     - ``collapse``: a type (e.g. ``nn.Neuron``), tuple of types or predicate on scope owners; each
       matching owner is drawn as one box, so a whole MLP stays readable.
     - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer.
+    - ``format``: what graphviz's own ``render()`` writes, as in micrograd's ``draw_dot(root, format="svg")``.
     """
+    if format not in ("svg", "png", "pdf"):
+        raise ValueError(f"draw_graph: format must be 'svg', 'png' or 'pdf', got {format!r}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     if not isinstance(precision, int) or not 0 <= precision <= 17:
@@ -69,7 +73,8 @@ def draw_graph(
         )
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
     style = _Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
-    diagram = Diagram(graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"})
+    layout_attributes = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"}
+    diagram = Diagram(format=format, graph_attr=layout_attributes)
     diagram.attr("node", fontname="Helvetica", fontsize="11")
     diagram.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
     if title:
@@ -113,6 +118,11 @@ class _Layout:
     top: _Cluster  # cluster tree for the Values drawn on their own
     consumers: dict[Value, list[Value]]
     size: int
+    names: dict[int, int] = field(default_factory=dict)
+
+    def name(self, ident: int) -> int:
+        """A small number for an object's id, given in drawing order: the DOT is the same on every run."""
+        return self.names.setdefault(ident, len(self.names))
 
     @classmethod
     def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> _Layout:
@@ -250,7 +260,7 @@ def _owner_name(owner: Owner) -> str:
 
 def _node_id(v: Value, layout: _Layout) -> str:
     box = layout.box_of.get(v)
-    return f"box{box}" if box is not None else f"v{id(v)}"
+    return f"box{layout.name(box)}" if box is not None else f"v{layout.name(id(v))}"
 
 
 def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
@@ -258,18 +268,19 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
         for v in cluster.members:
             marked = v in style.highlight
             target.node(
-                f"v{id(v)}", _value_label(v, style), shape="box", style="rounded", margin="0.02",
+                f"v{layout.name(id(v))}", _value_label(v, style), shape="box", style="rounded", margin="0.02",
                 color="#e8590c" if marked else "#444444", penwidth="3" if marked else "1",
             )  # fmt: skip
             if v.op:
-                target.node(f"op{id(v)}", f"<{_escape(v.op_symbol)}>", shape="circle", width="0.3", margin="0.01",
-                            style="filled", fillcolor="#f1f3f5", color="#e8590c" if marked else "#868e96")
+                target.node(f"op{layout.name(id(v))}", f"<{_escape(v.op_symbol)}>", shape="circle", width="0.3",
+                            margin="0.01", style="filled", fillcolor="#f1f3f5",
+                            color="#e8590c" if marked else "#868e96")
             for position, x in enumerate(v.inputs):
                 if not isinstance(x, Value):
-                    target.node(f"c{id(v)}_{position}", f"<{x:g}>", shape="plaintext",
+                    target.node(f"c{layout.name(id(v))}_{position}", f"<{x:g}>", shape="plaintext",
                                 fontcolor="#868e96")
         for number, child in enumerate(cluster.children.values()):
-            with target.subgraph(name=f"cluster_{id(child.owner)}_{number}") as sub:
+            with target.subgraph(name=f"cluster_{layout.name(id(child.owner))}_{number}") as sub:
                 sub.attr(label=f"<{_escape(_owner_name(child.owner))}>", style="rounded,dashed", color="#adb5bd",
                          fontcolor="#495057", fontsize="10")
                 emit(sub, child)
@@ -279,8 +290,8 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
         outputs = [
             v for v in members if v in style.roots or any(layout.box_of.get(c) != box for c in layout.consumers[v])
         ]
-        diagram.node(f"box{box}", _box_label(owner, members, style, outputs), shape="box", style="rounded,filled",
-                     fillcolor="#f8f9fa", color="#495057")
+        diagram.node(f"box{layout.name(box)}", _box_label(owner, members, style, outputs), shape="box",
+                     style="rounded,filled", fillcolor="#f8f9fa", color="#495057")
 
 
 def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: bool) -> None:
@@ -290,19 +301,19 @@ def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: b
             continue
         derivatives = ag.local_derivatives(v) if edge_labels else ()
         for position, x in enumerate(v.inputs):
-            source = _node_id(x, layout) if isinstance(x, Value) else f"c{id(v)}_{position}"
+            source = _node_id(x, layout) if isinstance(x, Value) else f"c{layout.name(id(v))}_{position}"
             attributes: dict[str, str] = {}
             if isinstance(x, Value) and x in style.highlight and v in style.highlight:
                 attributes.update(color="#e8590c", penwidth="2.5")
             if position < len(derivatives) and isinstance(x, Value):
                 attributes["label"] = f"<{_escape(style.number(derivatives[position]))}>"
             if source.startswith("box"):
-                if (source, f"op{id(v)}") in seen_box_edges:
+                if (source, f"op{layout.name(id(v))}") in seen_box_edges:
                     continue
-                seen_box_edges.add((source, f"op{id(v)}"))
-            diagram.edge(source, f"op{id(v)}", **attributes)
+                seen_box_edges.add((source, f"op{layout.name(id(v))}"))
+            diagram.edge(source, f"op{layout.name(id(v))}", **attributes)
         out_attributes = {"color": "#e8590c", "penwidth": "2.5"} if v in style.highlight else {}
-        diagram.edge(f"op{id(v)}", f"v{id(v)}", **out_attributes)
+        diagram.edge(f"op{layout.name(id(v))}", f"v{layout.name(id(v))}", **out_attributes)
     # Inputs that enter a collapsed box from outside it.
     for box, (_, members) in layout.boxes.items():
         sources: dict[str, None] = {}
@@ -311,4 +322,4 @@ def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: b
                 if layout.box_of.get(x) != box:
                     sources.setdefault(_node_id(x, layout))
         for source in sources:
-            diagram.edge(source, f"box{box}")
+            diagram.edge(source, f"box{layout.name(box)}")

@@ -94,6 +94,4 @@ class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type
     def _repr_image_png(self) -> bytes:
         return render(self.source, "png")
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the diagram to ``path``; the suffix picks the format (see :func:`viz.save`)."""
-        return save(self, path)
+    # No save() override: graphviz's render() and view() call save(filename, directory) themselves.

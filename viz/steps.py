@@ -67,7 +67,8 @@ def backward_steps(root: Value) -> list[Step]:
 
 
 def draw_step(root: Value, steps: Sequence[Step], index: int, **options: Any) -> Diagram:
-    """The diagram after step ``index``: gradients known so far, the current node outlined, the formula on top."""
+    """The diagram after ``steps[index]`` (0-based, like the list): gradients known so far, the current node
+    outlined, the formula on top. Its title counts from 1, as the saved files and the slider do."""
     if not 0 <= index < len(steps):
         raise IndexError(f"draw_step: index {index} is outside 0..{len(steps) - 1}")
     step = steps[index]
@@ -112,9 +113,12 @@ def step_slider(root: Value, **options: Any) -> Any:
     """A notebook slider over the backward steps (needs ipywidgets)."""
     try:
         import ipywidgets
+        from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         raise ImportError("step_slider needs ipywidgets: pip install ipywidgets") from None
+    if get_ipython() is None:
+        raise RuntimeError("step_slider needs a running notebook; elsewhere use viz.save_steps or viz.save_gif")
     steps = backward_steps(root)
     return ipywidgets.interact(
         lambda step: display(draw_step(root, steps, step - 1, **options)),  # type: ignore[no-untyped-call]
