@@ -397,6 +397,10 @@ def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_g
             raise type(error)(
                 f"backward of {op.name} at {_describe_all(inputs)}: the derivative is not finite here ({error})"
             ) from error
+        except TypeError as error:
+            raise TypeError(
+                f"backward of {op.name}: its derivative rule must be vjp(g, *inputs, out) returning a tuple ({error})"
+            ) from error
         # strict=False: trailing constant parameters (an exponent, a slope) get no partial.
         for parent, partial in zip(inputs, partials, strict=False):
             if isinstance(parent, Value):

@@ -21,7 +21,7 @@ _OPTIONS = {
     "gradcheck_atol": ("absolute tolerance of the gradcheck fixture", ATOL),
     "gradcheck_rtol": ("relative tolerance of the gradcheck fixture", RTOL),
 }
-_CHECKER = pytest.StashKey[GradientChecker]()
+_SETTINGS = pytest.StashKey[dict[str, float]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,13 +41,14 @@ def pytest_configure(config: pytest.Config) -> None:
         except (TypeError, ValueError) as error:
             raise pytest.UsageError(f"ini option {name} must be a number ({error})") from None
     try:
-        config.stash[_CHECKER] = GradientChecker(**settings)
+        GradientChecker(**settings)
     except ValueError as error:
         raise pytest.UsageError(f"gradcheck ini options: {error}") from None
+    config.stash[_SETTINGS] = settings
 
 
 @pytest.fixture
 def gradcheck(request: pytest.FixtureRequest) -> GradientChecker:
     """Gradient checks that fail the test with a table of every derivative: ``gradcheck(f, *args)``,
     ``gradcheck.gradients(loss, expected)``, ``gradcheck.parameters(loss, model)``, ``gradcheck.op(op, *args)``."""
-    return request.config.stash[_CHECKER]
+    return GradientChecker(**request.config.stash[_SETTINGS])  # a fresh one per test: no settings leak between tests
