@@ -519,7 +519,7 @@ def _judge(
     tolerance = atol + rtol * abs(numeric) + noise
     engine_ok = abs(engine - numeric) <= tolerance
     unsettled = noise > 0.1 * max(abs(engine), abs(numeric)) + atol
-    if engine_ok and hand_ok and not unsettled:
+    if engine_ok and hand_ok:  # where the noise is large, the audit of each op's rule still looks closely
         exact = abs(engine - numeric) <= atol + rtol * abs(numeric)
         return row("ok" if exact else f"ok, within the ±{noise:.1e} of finite differences", "ok")
     where = kink() if not engine_ok or unsettled else ""
