@@ -825,8 +825,8 @@ def _audit(root: Any, eps: float, atol: float, rtol: float) -> list[tuple[str, G
             continue
         for i, partial in enumerate(partials):
             measure = _Measure(_along(_Forward(op), point, i), point[i], node.data, eps)
-            no_kink = functools.partial(_op_kink, op, point, i, eps)
-            row = _judge(f"rule of {op.name!r}, input {i + 1}", partial / UPSTREAM, None, measure, no_kink, atol, rtol)
+            kink = functools.partial(_op_kink, op, point, i, eps)
+            row = _judge(f"rule of {op.name!r}, input {i + 1}", partial / UPSTREAM, None, measure, kink, atol, rtol)
             if row.kind != "engine":
                 continue
             if math.isclose(partial, row.numeric, rel_tol=1e-6, abs_tol=1e-12):
