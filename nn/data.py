@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from nn.checks import check_count
+
 Dataset = tuple[np.ndarray, np.ndarray]
 
 
-def _check_count(n: int, who: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"{who}: n_samples must be an int >= 2, got {n!r}")
-    return n
+def _check_samples(n: int, who: str) -> int:
+    return check_count(n, f"{who}: n_samples", minimum=2)
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> Dataset:
@@ -23,7 +23,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None
 
     Returns points of shape (n, 2) and labels 0/1 (use ``2 * y - 1`` for the ±1 of a hinge loss).
     """
-    n = _check_count(n_samples, "make_moons")
+    n = _check_samples(n_samples, "make_moons")
     rng = np.random.default_rng(seed)
     n_top = n // 2
     top = np.linspace(0, np.pi, n_top)
@@ -32,13 +32,12 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = None
         np.stack([np.cos(top), np.sin(top)], axis=1),
         np.stack([1 - np.cos(bottom), 0.5 - np.sin(bottom)], axis=1),
     ])
-    labels = np.concatenate([np.zeros(n_top, dtype=int), np.ones(n - n_top, dtype=int)])
-    return _shuffled(points + rng.normal(0, noise, points.shape), labels, rng)
+    return _two_classes(points, n_top, noise, rng)
 
 
 def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None) -> Dataset:
     """A small circle (class 1, radius ``factor``) inside a unit circle (class 0)."""
-    n = _check_count(n_samples, "make_circles")
+    n = _check_samples(n_samples, "make_circles")
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must lie in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
@@ -47,15 +46,13 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
                              np.linspace(0, 2 * np.pi, n - n_outer, endpoint=False)])  # fmt: skip
     radius = np.concatenate([np.ones(n_outer), np.full(n - n_outer, factor)])
     points = np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
-    labels = np.concatenate([np.zeros(n_outer, dtype=int), np.ones(n - n_outer, dtype=int)])
-    return _shuffled(points + rng.normal(0, noise, points.shape), labels, rng)
+    return _two_classes(points, n_outer, noise, rng)
 
 
 def make_spirals(n_samples: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = None) -> Dataset:
     """``classes`` interleaved spiral arms, each turning once around the origin."""
-    n = _check_count(n_samples, "make_spirals")
-    if classes < 2:
-        raise ValueError(f"make_spirals: classes must be >= 2, got {classes!r}")
+    n = _check_samples(n_samples, "make_spirals")
+    classes = check_count(classes, "make_spirals: classes", minimum=2)
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % classes
     radius = np.concatenate([np.linspace(0.05, 1.0, int(np.sum(labels == c))) for c in range(classes)])
@@ -67,7 +64,7 @@ def make_spirals(n_samples: int = 150, classes: int = 3, noise: float = 0.2, see
 
 def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) -> Dataset:
     """Points around the four corners (±1, ±1); the label is 1 where exactly one coordinate is positive."""
-    n = _check_count(n_samples, "make_xor")
+    n = _check_samples(n_samples, "make_xor")
     rng = np.random.default_rng(seed)
     corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=float)
     which = np.arange(n) % 4
@@ -78,14 +75,19 @@ def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int | None = None) 
 
 def make_blobs(n_samples: int = 100, centers: int = 3, std: float = 0.5, seed: int | None = None) -> Dataset:
     """Gaussian blobs around ``centers`` points spaced evenly on a circle of radius 3."""
-    n = _check_count(n_samples, "make_blobs")
-    if centers < 1:
-        raise ValueError(f"make_blobs: centers must be >= 1, got {centers!r}")
+    n = _check_samples(n_samples, "make_blobs")
+    centers = check_count(centers, "make_blobs: centers")
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % centers
     angle = 2 * np.pi * labels / centers
     points = 3 * np.stack([np.cos(angle), np.sin(angle)], axis=1) + rng.normal(0, std, (n, 2))
     return _shuffled(points, labels, rng)
+
+
+def _two_classes(points: np.ndarray, n_first: int, noise: float, rng: np.random.Generator) -> Dataset:
+    """The first ``n_first`` points are class 0, the rest class 1; add Gaussian noise, then shuffle."""
+    labels = np.concatenate([np.zeros(n_first, dtype=int), np.ones(len(points) - n_first, dtype=int)])
+    return _shuffled(points + rng.normal(0, noise, points.shape), labels, rng)
 
 
 def _shuffled(points: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> Dataset:
@@ -113,8 +115,7 @@ def batches(
     """Minibatches of at most ``batch_size`` samples covering the data once (one epoch)."""
     if len(points) != len(labels):
         raise ValueError(f"batches: {len(points)} points but {len(labels)} labels")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+    batch_size = check_count(batch_size, "batches: batch_size")
     order = np.random.default_rng(seed).permutation(len(labels)) if shuffle else np.arange(len(labels))
     for start in range(0, len(order), batch_size):
         chosen = order[start : start + batch_size]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
@@ -10,6 +11,7 @@ import numpy as np
 
 import autograd as ag
 from autograd import Value
+from nn.checks import check_count
 from nn.module import Module
 
 Input = Union[Value, float]
@@ -31,18 +33,17 @@ def _check_activation(name: str) -> str:
     return name
 
 
-def _check_size(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive int, got {value!r}")
-    return value
+def _check_inputs(x: Sequence[Input], nin: int, who: str) -> None:
+    if len(x) != nin:
+        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
 
 
-def _initial_weights(nin: int, nout: int, init: str, rng: np.random.Generator) -> list[float]:
-    """uniform: U(-1, 1) as micrograd; xavier/glorot: U(±sqrt(6 / (nin + nout))); he: N(0, 2 / nin)."""
+def _initial_weights(nin: int, fan_out: int, init: str, rng: np.random.Generator) -> list[float]:
+    """uniform: U(-1, 1) as micrograd; xavier/glorot: U(±sqrt(6 / (nin + fan_out))); he: N(0, 2 / nin)."""
     if init == "uniform":
         return [float(w) for w in rng.uniform(-1.0, 1.0, nin)]
     if init in ("xavier", "glorot"):
-        limit = math.sqrt(6.0 / (nin + nout))
+        limit = math.sqrt(6.0 / (nin + fan_out))
         return [float(w) for w in rng.uniform(-limit, limit, nin)]
     if init == "he":
         return [float(w) for w in rng.normal(0.0, math.sqrt(2.0 / nin), nin)]
@@ -50,25 +51,40 @@ def _initial_weights(nin: int, nout: int, init: str, rng: np.random.Generator) -
 
 
 class Neuron(Module):
-    """activation(w · x + b): one ``dot`` node (the bias folded in) and one activation node."""
+    """activation(w · x + b): one ``dot`` node (the bias folded in) and one activation node.
+
+    ``fan_out`` is the number of neurons in this neuron's layer; only Xavier/Glorot initialisation uses it.
+    ``nout=`` is its old, deprecated name.
+    """
 
     def __init__(
         self,
         nin: int,
         activation: str = "relu",
         init: str = "uniform",
-        nout: int = 1,
+        fan_out: int = 1,
         rng: np.random.Generator | None = None,
+        *,
+        nout: int | None = None,
     ) -> None:
-        self.nin = _check_size(nin, "Neuron: nin")
+        if nout is not None:
+            if fan_out != 1:
+                raise TypeError(f"Neuron: pass fan_out={fan_out!r} or the deprecated nout={nout!r}, not both")
+            warnings.warn(
+                "Neuron(nout=...) is deprecated and will be removed in the next release; use Neuron(fan_out=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            fan_out = nout
+        self.nin = check_count(nin, "Neuron: nin")
+        self.fan_out = check_count(fan_out, "Neuron: fan_out")
         self.activation = _check_activation(activation)
         rng = rng if rng is not None else np.random.default_rng()
-        self.w = [Value(w, label=f"w{i}") for i, w in enumerate(_initial_weights(nin, nout, init, rng))]
+        self.w = [Value(w, label=f"w{i}") for i, w in enumerate(_initial_weights(nin, fan_out, init, rng))]
         self.b = Value(0.0, label="b")
 
     def __call__(self, x: Sequence[Input]) -> Value:
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron: expected {self.nin} inputs, got {len(x)}")
+        _check_inputs(x, self.nin, "Neuron")
         with ag.scope(self):
             return ACTIVATIONS[self.activation](ag.dot([*self.w, self.b], [*x, 1.0]))
 
@@ -77,7 +93,7 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons reading the same ``nin`` inputs."""
+    """``nout`` neurons reading the same ``nin`` inputs; calling it gives a list of ``nout`` Values."""
 
     def __init__(
         self,
@@ -87,18 +103,16 @@ class Layer(Module):
         init: str = "uniform",
         rng: np.random.Generator | None = None,
     ) -> None:
-        self.nin = _check_size(nin, "Layer: nin")
-        self.nout = _check_size(nout, "Layer: nout")
+        self.nin = check_count(nin, "Layer: nin")
+        self.nout = check_count(nout, "Layer: nout")
         self.activation = _check_activation(activation)
         rng = rng if rng is not None else np.random.default_rng()
-        self.neurons = [Neuron(nin, activation, init, nout, rng) for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, init, fan_out=nout, rng=rng) for _ in range(nout)]
 
-    def __call__(self, x: Sequence[Input]) -> Output:
-        if len(x) != self.nin:
-            raise ValueError(f"Layer: expected {self.nin} inputs, got {len(x)}")
+    def __call__(self, x: Sequence[Input]) -> list[Value]:
+        _check_inputs(x, self.nin, "Layer")
         with ag.scope(self):
-            outputs = [neuron(x) for neuron in self.neurons]
-        return outputs[0] if len(outputs) == 1 else outputs
+            return [neuron(x) for neuron in self.neurons]
 
     def set_weights(self, weights: Sequence[Sequence[float]], biases: Sequence[float]) -> None:
         """Set ``weights[j][k]`` (neuron j, input k) and ``biases[j]``, e.g. to reproduce a worked example."""
@@ -126,6 +140,7 @@ class MLP(Module):
     Hidden layers use ``activation``; the last uses ``output_activation`` (default "linear", so the
     outputs are scores or logits for a loss to interpret). ``seed`` makes the initial weights
     reproducible; ``init`` is "uniform" (micrograd's U(-1, 1)), "xavier"/"glorot" or "he".
+    Calling it gives a Value when the last layer has one neuron, else a list of Values.
     """
 
     def __init__(
@@ -137,12 +152,12 @@ class MLP(Module):
         init: str = "uniform",
         seed: int | None = None,
     ) -> None:
-        self.nin = _check_size(nin, "MLP: nin")
+        self.nin = check_count(nin, "MLP: nin")
         if not isinstance(sizes, Sequence) or isinstance(sizes, str):
             raise TypeError(f"MLP: sizes must be a list of layer sizes such as [16, 16, 1], got {sizes!r}")
         if not sizes:
             raise ValueError("MLP: sizes must list at least one layer size")
-        self.sizes = [_check_size(s, "MLP: every layer size") for s in sizes]
+        self.sizes = [check_count(s, "MLP: every layer size") for s in sizes]
         self.activation = _check_activation(activation)
         self.output_activation = _check_activation(output_activation or "linear")
         self.init = init
@@ -153,15 +168,12 @@ class MLP(Module):
         self.layers = [Layer(n, m, kind, init, rng) for n, m, kind in zip(fan_in, self.sizes, kinds, strict=True)]
 
     def __call__(self, x: Sequence[Input]) -> Output:
-        if len(x) != self.nin:
-            raise ValueError(f"MLP: expected {self.nin} inputs, got {len(x)}")
-        values: Sequence[Input] = x
-        out: Output = []
+        _check_inputs(x, self.nin, "MLP")
         with ag.scope(self):
-            for layer in self.layers:
-                out = layer(values)
-                values = out if isinstance(out, list) else [out]
-        return out
+            outputs = self.layers[0](x)
+            for layer in self.layers[1:]:
+                outputs = layer(outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def set_weights(self, layers: Sequence[tuple[Sequence[Sequence[float]], Sequence[float]]]) -> None:
         """Set every weight and bias: one ``(weights, biases)`` pair per layer, as in :meth:`Layer.set_weights`."""
@@ -171,7 +183,7 @@ class MLP(Module):
             layer.set_weights(weights, biases)
 
     def config(self) -> dict[str, Any]:
-        """The architecture, enough to rebuild the model (used by ``nn.save``)."""
+        """The architecture, enough to rebuild the model (used by ``nn.save_model``)."""
         return {
             "type": "MLP",
             "nin": self.nin,

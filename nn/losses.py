@@ -73,7 +73,7 @@ def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: T
     for _, t in pairs:
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got {t!r}")
-    return _as_value(ag.sum([ag.softplus(_value(z)) - t * z for z, t in pairs]) / len(pairs))
+    return _as_value(ag.sum([ag.softplus(_as_value(z)) - t * z for z, t in pairs]) / len(pairs))
 
 
 def log_softmax(logits: Sequence[Score]) -> list[Value]:
@@ -81,8 +81,8 @@ def log_softmax(logits: Sequence[Score]) -> list[Value]:
     if not logits:
         raise ValueError("log_softmax: no logits")
     shift = max(float(z) for z in logits)  # a constant: the result does not depend on it
-    log_total = ag.log(ag.sum([ag.exp(_value(z) - shift) for z in logits])) + shift
-    return [_value(z) - log_total for z in logits]
+    log_total = ag.log(ag.sum([ag.exp(_as_value(z) - shift) for z in logits])) + shift
+    return [_as_value(z) - log_total for z in logits]
 
 
 def softmax(logits: Sequence[Score]) -> list[Value]:
@@ -116,7 +116,7 @@ def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
     for _, y in pairs:
         if y not in (-1.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
-    return _as_value(ag.sum([ag.relu(1 - y * _value(s)) for s, y in pairs]) / len(pairs))
+    return _as_value(ag.sum([ag.relu(1 - y * _as_value(s)) for s, y in pairs]) / len(pairs))
 
 
 max_margin = hinge
@@ -129,9 +129,6 @@ def l2(parameters: Sequence[Value], alpha: float) -> Value:
     return _as_value(alpha * ag.dot(parameters, parameters))
 
 
-def _value(x: Score) -> Value:
-    return x if isinstance(x, Value) else Value(x)
-
-
-def _as_value(x: Value | float) -> Value:
+def _as_value(x: Score) -> Value:
+    """A number as a (constant) Value; a Value as itself."""
     return x if isinstance(x, Value) else Value(x)

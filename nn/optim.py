@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 
 from autograd import Value
+from nn.checks import check_count
 
 
 def _check_rate(lr: float, who: str) -> float:
@@ -100,8 +101,7 @@ class StepLR:
     """Multiply the optimizer's learning rate by ``gamma`` every ``step_size`` calls of :meth:`step`."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size!r}")
+        step_size = check_count(step_size, "StepLR: step_size")
         self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
         self.initial, self.count = optimizer.lr, 0
 
@@ -117,8 +117,7 @@ class LinearDecay:
     """
 
     def __init__(self, optimizer: Optimizer, start: float, end: float, steps: int) -> None:
-        if steps < 1:
-            raise ValueError(f"LinearDecay: steps must be >= 1, got {steps!r}")
+        steps = check_count(steps, "LinearDecay: steps")
         _check_rate(start, "LinearDecay start")
         _check_rate(end, "LinearDecay end")
         self.optimizer, self.start, self.end, self.steps = optimizer, start, end, steps

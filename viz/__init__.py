@@ -1,11 +1,14 @@
 """Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step.
 
 Plots (``viz.plots``) need matplotlib: ``pip install 'chainrule[plots]'``.
+
+Renamed, the old names warn for one release: ``save`` is now ``save_diagram`` and ``path`` is
+``nodes_on_paths``.
 """
 
-from viz.graph import GraphTooLargeError, draw_dot, draw_graph, path
+from viz.graph import GraphTooLargeError, draw_dot, draw_graph, nodes_on_paths, path
 from viz.network import draw_network
-from viz.render import Diagram, RenderError, find_renderer, render, save
+from viz.render import Diagram, RenderError, find_renderer, render, save, save_diagram
 from viz.steps import Step, Term, backward_steps, draw_step, save_gif, save_steps, step_slider
 
 __all__ = [
@@ -20,9 +23,11 @@ __all__ = [
     "draw_network",
     "draw_step",
     "find_renderer",
-    "path",
+    "nodes_on_paths",
+    "path",  # deprecated: nodes_on_paths
     "render",
-    "save",
+    "save",  # deprecated: save_diagram
+    "save_diagram",
     "save_gif",
     "save_steps",
     "step_slider",

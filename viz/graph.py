@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -46,7 +47,7 @@ def draw_graph(
       nodes missing from the mapping show "grad ?".
     - ``edge_labels``: write the local derivative d(result)/d(operand) on each edge.
     - ``color``: shade each grad cell red (positive) or blue (negative), darker for larger |grad|.
-    - ``highlight``: Values to outline, with the edges between them (see :func:`path`).
+    - ``highlight``: Values to outline, with the edges between them (see :func:`nodes_on_paths`).
     - ``clusters``: group nodes made inside ``autograd.scope`` blocks (nn neurons and layers).
     - ``collapse``: a type (e.g. ``nn.Neuron``), tuple of types or predicate on scope owners; each
       matching owner is drawn as one box, so a whole MLP stays readable.
@@ -87,10 +88,10 @@ def draw_graph(
 draw_dot = draw_graph  # the name micrograd users know
 
 
-def path(root: Value, leaf: Value) -> set[Value]:
+def nodes_on_paths(root: Value, leaf: Value) -> set[Value]:
     """Every Value on some path from ``leaf`` up to ``root`` (empty if root does not depend on leaf).
 
-    ``draw_graph(root, highlight=path(root, w))`` shows which routes w's gradient is summed over.
+    ``draw_graph(root, highlight=nodes_on_paths(root, w))`` shows which routes w's gradient is summed over.
     """
     ancestors = ag.backward_order(root)
     on_path: set[Value] = {leaf} if any(v is leaf for v in ancestors) else set()
@@ -98,6 +99,16 @@ def path(root: Value, leaf: Value) -> set[Value]:
         if any(p in on_path for p in node.parents):
             on_path.add(node)
     return on_path
+
+
+def path(root: Value, leaf: Value) -> set[Value]:
+    """Deprecated name of :func:`nodes_on_paths`, kept for one release."""
+    warnings.warn(
+        "viz.path is deprecated and will be removed in the next release; use viz.nodes_on_paths",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return nodes_on_paths(root, leaf)
 
 
 # -- which nodes go where ---------------------------------------------------------------------
@@ -211,6 +222,10 @@ class _Style:
             return f"{x:.{self.precision}f}"
         return f"{x:.{max(self.precision - 1, 0)}e}"
 
+    def grad_text(self, g: float | None) -> str:
+        """"grad 0.2500", or "grad ?" for a gradient not known (yet)."""
+        return "grad ?" if g is None else f"grad {self.number(g)}"
+
     def fill(self, g: float | None) -> str:
         """White for 0, deepening red for positive and blue for negative gradients."""
         if not self.color or g is None or g == 0 or not math.isfinite(g) or self.largest == 0:
@@ -230,8 +245,7 @@ def _value_label(v: Value, style: _Style) -> str:
     cells.append(f"<td>data {style.number(v.data)}</td>")
     if style.show_grad:
         g = style.grad(v)
-        text = "grad ?" if g is None else f"grad {style.number(g)}"
-        cells.append(f'<td bgcolor="{style.fill(g)}" border="1" sides="l">{text}</td>')
+        cells.append(f'<td bgcolor="{style.fill(g)}" border="1" sides="l">{style.grad_text(g)}</td>')
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3"><tr>{"".join(cells)}</tr></table>>'
 
 
@@ -240,7 +254,7 @@ def _box_label(owner: Owner, members: list[Value], style: _Style, outputs: list[
     rows.append(f'<tr><td colspan="2"><font point-size="9">{len(members)} nodes inside</font></td></tr>')
     for v in outputs:
         g = style.grad(v)
-        grad = "grad ?" if g is None else f"grad {style.number(g)}"
+        grad = style.grad_text(g)
         rows.append(f'<tr><td>data {style.number(v.data)}</td><td bgcolor="{style.fill(g)}">{grad}</td></tr>')
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>'
 

@@ -11,10 +11,12 @@ import os
 import shutil
 import subprocess
 import sysconfig
-import uuid
+import warnings
 from pathlib import Path
 
 import graphviz
+
+from autograd.files import write_atomically
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 _FALLBACK_FORMATS = {"svg", "png"}
@@ -63,26 +65,28 @@ def render(source: str, fmt: str = "svg") -> bytes:
     return result.stdout
 
 
-def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
-    """Write ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
+def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
+    """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
 
     The file appears whole or not at all: the bytes go to a temporary file that is then renamed.
     """
     target = Path(path)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
-        raise RenderError(f"save: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv")
-    data = render(graph.source, fmt)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as file:  # "x": never clobber; permissions follow the umask
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+        raise RenderError(
+            f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv"
+        )
+    return write_atomically(target, render(graph.source, fmt))
+
+
+def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
+    """Deprecated name of :func:`save_diagram`, kept for one release."""
+    warnings.warn(
+        "viz.save is deprecated and will be removed in the next release; use viz.save_diagram",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return save_diagram(graph, path)
 
 
 class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints

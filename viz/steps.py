@@ -12,7 +12,7 @@ from typing import Any
 import autograd as ag
 from autograd import Value
 from viz.graph import draw_graph
-from viz.render import Diagram, render, save
+from viz.render import Diagram, render, save_diagram
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def save_steps(root: Value, folder: str | os.PathLike[str], fmt: str = "svg", **
     steps = backward_steps(root)
     width = len(str(len(steps)))
     return [
-        save(draw_step(root, steps, i, **options), Path(folder) / f"step_{i + 1:0{width}d}.{fmt}")
+        save_diagram(draw_step(root, steps, i, **options), Path(folder) / f"step_{i + 1:0{width}d}.{fmt}")
         for i in range(len(steps))
     ]
 

@@ -1,0 +1,103 @@
+"""The losses ``fit`` knows, as a table: how to feed each one its labels, and what to check and record.
+
+``fit`` looks a loss up by its name ("hinge") or by the function itself (``nn.hinge``), so both
+behave the same; a function not in the table is used as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from autograd import Value
+from nn import losses
+
+LossFunction = Callable[[list[Any], list[Any]], Value]
+OutputShape = Literal["one", "per_class", "any"]
+
+
+def _sign(label: Any) -> float:
+    """A 0/1 or -1/+1 label as the -1/+1 that hinge expects."""
+    return 1.0 if label > 0 else -1.0
+
+
+def _listed(target: Any) -> Any:
+    """A numpy target (a row of a 2-D array, or a numpy number) as plain Python, for mse."""
+    return target.tolist() if hasattr(target, "tolist") else target
+
+
+def _unchanged(label: Any) -> Any:
+    return label
+
+
+def _check_binary(labels: np.ndarray, name: str) -> None:
+    found = set(labels.tolist())
+    if not (found <= {0, 1} or found <= {-1, 1}):
+        raise ValueError(f"fit: loss {name!r} needs labels 0/1 or -1/+1, got {sorted(found)[:10]}")
+
+
+@dataclass(frozen=True)
+class LossEntry:
+    """One loss as ``fit`` uses it.
+
+    - ``function``: ``(outputs, labels) -> Value``, the mean loss over a batch;
+    - ``label``: turns one label as it comes from the data into what ``function`` wants;
+    - ``check_labels``: raises on labels the loss cannot take, before training starts (or None);
+    - ``outputs``: "one" (a single score or logit), "per_class" (one logit per class) or "any";
+    - ``classifier``: whether ``fit`` records accuracy.
+    """
+
+    name: str
+    function: LossFunction
+    label: Callable[[Any], Any] = _unchanged
+    check_labels: Callable[[np.ndarray, str], None] | None = None
+    outputs: OutputShape = "any"
+    classifier: bool = False
+
+    def __call__(self, outputs: list[Any], labels: list[Any]) -> Value:
+        """The loss of a batch: the labels converted one by one, then ``function``."""
+        return self.function(outputs, [self.label(y) for y in labels])
+
+    def check(self, labels: np.ndarray) -> None:
+        """Raise ValueError if the loss cannot take these labels."""
+        if self.check_labels is not None:
+            self.check_labels(labels, self.name)
+
+    def check_output(self, output: Any) -> None:
+        """Say which loss fits the model's output when they do not match, before a confusing error deeper down."""
+        several = isinstance(output, (list, tuple))
+        if self.outputs == "per_class" and not several:
+            raise ValueError(f"fit: loss {self.name!r} needs one output per class, but the model gives one number; "
+                             "use 'bce' or 'hinge' for a single output")  # fmt: skip
+        if self.outputs == "one" and several:
+            raise ValueError(f"fit: loss {self.name!r} needs one output, but the model gives {len(output)}; "
+                             "use 'cross_entropy' for one output per class")  # fmt: skip
+
+
+LOSS_TABLE: tuple[LossEntry, ...] = (
+    LossEntry("hinge", losses.hinge, _sign, _check_binary, "one", classifier=True),  # also nn.max_margin
+    LossEntry("bce", losses.binary_cross_entropy_with_logits, float, _check_binary, "one", classifier=True),
+    LossEntry("cross_entropy", losses.cross_entropy, int, None, "per_class", classifier=True),
+    LossEntry("mse", losses.mse, _listed),
+)
+LOSSES: dict[str, LossEntry] = {entry.name: entry for entry in LOSS_TABLE}
+
+
+def find_loss(loss: str | LossFunction) -> LossEntry:
+    """The table's entry for a loss name or loss function; any other function gets a plain entry.
+
+    A plain entry passes the labels through unchanged, checks nothing and records no accuracy.
+    """
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"fit: loss must be a name ({', '.join(LOSSES)}) or a function, got {loss!r}")
+    for entry in LOSS_TABLE:
+        if entry.function is loss:
+            return entry
+    return LossEntry(getattr(loss, "__name__", type(loss).__name__), loss)
