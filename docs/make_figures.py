@@ -57,13 +57,13 @@ def main() -> None:
     f = sigmoid_graph()
     f.backward()
     written = [
-        viz.save(viz.draw_graph(f, edge_labels=True), IMAGES / "sigmoid_graph.svg"),
+        viz.save_diagram(viz.draw_graph(f, edge_labels=True), IMAGES / "sigmoid_graph.svg"),
         viz.save_gif(sigmoid_graph(long_labels=False), IMAGES / "sigmoid_backward.gif", seconds_per_step=1.8),
     ]
     out = two_neurons()
-    written.append(viz.save(viz.draw_graph(out), IMAGES / "neurons_clusters.svg"))
+    written.append(viz.save_diagram(viz.draw_graph(out), IMAGES / "neurons_clusters.svg"))
     is_neuron = lambda owner: str(owner).startswith("neuron")
-    written.append(viz.save(viz.draw_graph(out, collapse=is_neuron), IMAGES / "neurons_collapsed.svg"))
+    written.append(viz.save_diagram(viz.draw_graph(out, collapse=is_neuron), IMAGES / "neurons_collapsed.svg"))
     for path in written:
         print(f"wrote {path.relative_to(IMAGES.parent.parent)}")
 

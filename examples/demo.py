@@ -47,8 +47,8 @@ def main() -> None:
     activation.label = "relu(w·x + b)"
     activation.backward()
     title = "one neuron of the first layer, on the first training point"
-    written = [viz.save(viz.draw_graph(activation, edge_labels=True, title=title), out / "neuron.svg")]
-    written.append(viz.save(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg"))
+    written = [viz.save_diagram(viz.draw_graph(activation, edge_labels=True, title=title), out / "neuron.svg")]
+    written.append(viz.save_diagram(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg"))
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     plot_decision_boundary(lambda p: model(p), points, labels, ax=left)

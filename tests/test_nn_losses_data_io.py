@@ -169,12 +169,12 @@ def test_load_digits_without_scikit_learn(monkeypatch: pytest.MonkeyPatch):
 
 def test_save_then_load_round_trips_exactly(tmp_path: Path):
     model = nn.MLP(3, [4, 2], activation="tanh", seed=5)
-    path = nn.save(model, tmp_path / "model.json")
+    path = nn.save_model(model, tmp_path / "model.json")
     document = json.loads(path.read_text())
     assert document["format"] == "chainrule-model" and document["version"] == 1
     assert document["architecture"] == {"type": "MLP", "nin": 3, "sizes": [4, 2], "activation": "tanh",
                                         "output_activation": "linear"}  # fmt: skip
-    rebuilt = nn.load(path)
+    rebuilt = nn.load_model(path)
     assert rebuilt.state_dict() == model.state_dict()  # exact equality of every float
     x = [0.1, -0.2, 0.3]
     assert [o.data for o in rebuilt(x)] == [o.data for o in model(x)]  # type: ignore[union-attr]
@@ -186,7 +186,7 @@ def test_save_then_load_round_trips_exactly(tmp_path: Path):
 
 def test_bad_files_raise_and_leave_the_model_alone(tmp_path: Path):
     model = nn.MLP(2, [3, 1], seed=1)
-    good = nn.save(model, tmp_path / "good.json")
+    good = nn.save_model(model, tmp_path / "good.json")
     text = good.read_text()
     target = nn.MLP(2, [3, 1], seed=2)
     before = target.state_dict()
@@ -195,7 +195,7 @@ def test_bad_files_raise_and_leave_the_model_alone(tmp_path: Path):
         "truncated.json": (text[: len(text) // 2], "not valid JSON"),
         "other.json": (json.dumps({"format": "something else"}), "is not a chainrule-model file"),
         "future.json": (text.replace('"version": 1', '"version": 99'), "format version 99"),
-        "wrong_shape.json": (nn.save(nn.MLP(2, [4, 1]), tmp_path / "x.json").read_text(), "holds .* but the model is"),
+        "wrong_shape.json": (nn.save_model(nn.MLP(2, [4, 1]), tmp_path / "x.json").read_text(), "holds .* but the"),
         "bad_number.json": (text.replace(f'{model.layers[0].neurons[0].w[0].data!r}', '"oops"', 1), "must be a finite"),
     }
     for name, (content, message) in cases.items():
@@ -205,8 +205,29 @@ def test_bad_files_raise_and_leave_the_model_alone(tmp_path: Path):
         assert target.state_dict() == before, name
     model.layers[0].neurons[0].w[0].data = float("nan")
     with pytest.raises(ValueError, match=r"parameter layers\.0\.neurons\.0\.w\.0 is nan"):
-        nn.save(model, tmp_path / "nan.json")
+        nn.save_model(model, tmp_path / "nan.json")
     assert not (tmp_path / "nan.json").exists()
+
+
+def test_load_errors_name_the_function(tmp_path: Path):
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(nn.ModelFileError, match=r"^load_model: broken\.json is not valid JSON"):
+        nn.load_model(tmp_path / "broken.json")
+    with pytest.raises(nn.ModelFileError, match=r"^load_into: broken\.json is not valid JSON"):
+        nn.load_into(nn.MLP(2, [1]), tmp_path / "broken.json")
+
+
+def test_old_save_and_load_names_warn_and_still_work(tmp_path: Path):
+    model = nn.MLP(2, [3, 1], seed=4)
+    with pytest.warns(DeprecationWarning, match=r"nn\.save is deprecated .*; use nn\.save_model"):
+        path = nn.save(model, tmp_path / "old.json")
+    assert path.read_text() == nn.save_model(model, tmp_path / "new.json").read_text()
+    with pytest.warns(DeprecationWarning, match=r"nn\.load is deprecated .*; use nn\.load_model"):
+        rebuilt = nn.load(path)
+    assert rebuilt.state_dict() == model.state_dict()
+    from nn import load, save  # the old names import too
+
+    assert (save, load) == (nn.save, nn.load)
 
 
 def test_neuron_uses_one_dot_node():

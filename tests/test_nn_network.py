@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -306,3 +307,49 @@ def test_model_construction_errors_say_what_to_pass():
         nn.MLP(2, [])
     with pytest.raises(ValueError, match=r"MLP: every layer size must be a positive int, got 0"):
         nn.MLP(2, [0])
+
+
+def test_a_layer_always_returns_a_list_and_an_mlp_unwraps_one_output():
+    layer = nn.Layer(2, 1, activation="linear")
+    layer.set_weights([[2.0, 3.0]], [1.0])
+    out = layer([1.0, -1.0])
+    assert isinstance(out, list) and len(out) == 1
+    assert out[0].data == 2.0 * 1.0 + 3.0 * -1.0 + 1.0
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert isinstance(model.layers[-1]([1.0, 2.0, 3.0]), list)
+    assert isinstance(model([1.0, 2.0]), Value)
+
+
+def test_neuron_fan_out_and_its_deprecated_name():
+    limit = math.sqrt(6 / (50 + 30))  # Glorot's bound for 50 inputs and a layer of 30
+    weights = [w.data for w in nn.Neuron(50, init="xavier", fan_out=30, rng=np.random.default_rng(4)).w]
+    assert max(map(abs, weights)) <= limit
+    assert max(map(abs, weights)) > 0.9 * limit  # the bound of fan_out=1 would be sqrt(6 / 51), larger
+    with pytest.warns(DeprecationWarning, match=r"Neuron\(nout=\.\.\.\) is deprecated.*use Neuron\(fan_out=\.\.\.\)"):
+        old = nn.Neuron(50, init="xavier", nout=30, rng=np.random.default_rng(4))
+    assert [w.data for w in old.w] == weights
+    with pytest.raises(TypeError, match="pass fan_out=30 or the deprecated nout=20, not both"):
+        nn.Neuron(50, fan_out=30, nout=20)
+    with pytest.raises(ValueError, match="Neuron: fan_out must be a positive int, got 0"):
+        nn.Neuron(50, fan_out=0)
+
+
+def test_counts_are_checked_one_way_everywhere():
+    points, labels = np.arange(20).reshape(10, 2), np.arange(10)
+    optimizer = nn.SGD([Value(1.0)], lr=0.1)
+    cases = [
+        (lambda: nn.StepLR(optimizer, step_size=0), "StepLR: step_size must be a positive int, got 0"),
+        (lambda: nn.LinearDecay(optimizer, 1.0, 0.1, steps=2.5), "LinearDecay: steps must be a positive int, got 2.5"),  # type: ignore[arg-type]
+        (lambda: nn.make_spirals(30, classes=1), "make_spirals: classes must be an int >= 2, got 1"),
+        (lambda: nn.make_blobs(30, centers=0), "make_blobs: centers must be a positive int, got 0"),
+        (lambda: nn.make_xor(True), "make_xor: n_samples must be an int >= 2, got True"),
+        (lambda: nn.Layer(2, -1), "Layer: nout must be a positive int, got -1"),
+        (lambda: list(nn.batches(points, labels, 1.0)), "batches: batch_size must be a positive int, got 1.0"),  # type: ignore[arg-type]
+        (lambda: nn.fit(nn.MLP(2, [1]), points, labels % 2, epochs=0), "fit: epochs must be a positive int, got 0"),
+    ]
+    for make, message in cases:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            make()
+    # numpy ints count as ints
+    assert [len(ys) for _, ys in nn.batches(points, labels, np.int64(4), shuffle=False)] == [4, 4, 2]
+    assert nn.MLP(np.int64(2), [np.int64(3), 1]).sizes == [3, 1]

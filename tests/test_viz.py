@@ -106,9 +106,9 @@ def test_highlight_path():
     x, f = sigmoid_graph()
     w = Value(3.0, label="w")
     g = f * w + x  # x reaches g by two routes, w by one
-    on_path = viz.path(g, w)
+    on_path = viz.nodes_on_paths(g, w)
     assert on_path == {w, g.parents[0], g}
-    assert viz.path(f, w) == set()
+    assert viz.nodes_on_paths(f, w) == set()
     source = viz.draw_graph(g, highlight=on_path).source
     assert source.count("penwidth=3") == 3
 
@@ -195,15 +195,28 @@ def test_large_graph_raises_with_advice():
 def test_save_by_suffix_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _, f = sigmoid_graph()
     diagram = viz.draw_graph(f)
-    assert viz.save(diagram, tmp_path / "g.svg").read_bytes().lstrip().startswith(b"<?xml")
-    assert viz.save(diagram, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert viz.save(diagram, tmp_path / "g.dot").read_text().startswith("digraph")
+    assert viz.save_diagram(diagram, tmp_path / "g.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert viz.save_diagram(diagram, tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert viz.save_diagram(diagram, tmp_path / "g.dot").read_text().startswith("digraph")
     with pytest.raises(viz.RenderError, match=r"cannot tell the format from 'g.jpeg'"):
-        viz.save(diagram, tmp_path / "g.jpeg")
+        viz.save_diagram(diagram, tmp_path / "g.jpeg")
     monkeypatch.setenv("PATH", "")
     with pytest.raises(viz.RenderError, match=r"pdf output needs the Graphviz dot program.*apt-get install graphviz"):
-        viz.save(diagram, tmp_path / "g.pdf")
+        viz.save_diagram(diagram, tmp_path / "g.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.png", "g.svg"]  # no partial files
+
+
+def test_old_viz_names_warn_and_still_work(tmp_path: Path):
+    x, f = sigmoid_graph()
+    w = Value(3.0, label="w")
+    g = f * w + x
+    with pytest.warns(DeprecationWarning, match=r"viz\.path is deprecated .*; use viz\.nodes_on_paths"):
+        on_path = viz.path(g, w)
+    assert on_path == {w, g.parents[0], g}  # w, then w * f, then g: the one route from w to g
+    diagram = viz.draw_graph(g)
+    with pytest.warns(DeprecationWarning, match=r"viz\.save is deprecated .*; use viz\.save_diagram"):
+        written = viz.save(diagram, tmp_path / "g.dot")
+    assert written.read_text() == diagram.source
 
 
 def test_inline_display_without_graphviz(monkeypatch: pytest.MonkeyPatch):
