@@ -195,7 +195,8 @@ def test_bad_files_raise_and_leave_the_model_alone(tmp_path: Path):
         "truncated.json": (text[: len(text) // 2], "not valid JSON"),
         "other.json": (json.dumps({"format": "something else"}), "is not a chainrule-model file"),
         "future.json": (text.replace('"version": 1', '"version": 99'), "format version 99"),
-        "wrong_shape.json": (nn.save_model(nn.MLP(2, [4, 1]), tmp_path / "x.json").read_text(), "holds .* but the"),
+        "wrong_shape.json": (nn.save_model(nn.MLP(2, [4, 1]), tmp_path / "x.json").read_text(),
+                             "holds .* but the model is"),
         "bad_number.json": (text.replace(f'{model.layers[0].neurons[0].w[0].data!r}', '"oops"', 1), "must be a finite"),
     }
     for name, (content, message) in cases.items():
