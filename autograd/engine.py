@@ -137,34 +137,34 @@ class Value:
     # -- ops: each line hands over to the rule table ------------------------------------------
 
     def __add__(self, other: Operand | Number) -> Value:
-        return _binary(ADD, self, other)
+        return apply(ADD, (self, other))
 
     def __radd__(self, other: Number) -> Value:
-        return _binary(ADD, other, self)
+        return apply(ADD, (other, self))
 
     def __sub__(self, other: Operand | Number) -> Value:
-        return _binary(SUB, self, other)
+        return apply(SUB, (self, other))
 
     def __rsub__(self, other: Number) -> Value:
-        return _binary(SUB, other, self)
+        return apply(SUB, (other, self))
 
     def __mul__(self, other: Operand | Number) -> Value:
-        return _binary(MUL, self, other)
+        return apply(MUL, (self, other))
 
     def __rmul__(self, other: Number) -> Value:
-        return _binary(MUL, other, self)
+        return apply(MUL, (other, self))
 
     def __truediv__(self, other: Operand | Number) -> Value:
-        return _binary(DIV, self, other)
+        return apply(DIV, (self, other))
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _binary(DIV, other, self)
+        return apply(DIV, (other, self))
 
     def __pow__(self, other: Operand | Number) -> Value:
-        return _binary(POW if isinstance(other, Value) else POW_CONST, self, other)
+        return apply(POW if isinstance(other, Value) else POW_CONST, (self, other))
 
     def __rpow__(self, other: Number) -> Value:
-        return _binary(RPOW, self, other)  # c ** x is recorded as rpow(x, c): the exponent first
+        return apply(RPOW, (self, other))  # c ** x is recorded as rpow(x, c): the exponent first
 
     def __neg__(self) -> Value:
         return apply(NEG, (self,))
@@ -245,10 +245,17 @@ class Value:
 _new_value = object.__new__
 
 
-def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
-    """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
+def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
+    """Run ``op`` forward on ``inputs`` (at least one a Value, the rest floats) and record the result's node.
+
+    The operators of Value call this directly with the other operand as given: for two operands,
+    other real numbers become floats, and anything else gives NotImplemented, so that Python tries
+    the other operand's method or names the type.
+    """
     if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
+        if not ((type(y) is float or isinstance(y, Value)) and (type(x) is float or isinstance(x, Value))):
+            return _apply_converted(op, x, y)
         out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
@@ -291,10 +298,8 @@ def _operand_or_none(x: object) -> Operand | None:
     return float(x) if isinstance(x, Real) else None
 
 
-def _binary(op: Op, x: object, y: object) -> Value:
-    """Apply a two-operand op from an operator; NotImplemented lets Python report a non-number operand."""
-    if (type(y) is float or isinstance(y, Value)) and (type(x) is float or isinstance(x, Value)):
-        return apply(op, (x, y))  # x or y is the Value whose operator was called
+def _apply_converted(op: Op, x: object, y: object) -> Value:
+    """``apply`` on two operands that are not both floats or Values: ints and other reals become floats."""
     x_operand, y_operand = _operand_or_none(x), _operand_or_none(y)
     if x_operand is None or y_operand is None:
         return NotImplemented  # type: ignore[no-any-return]

@@ -27,6 +27,11 @@ the rule is called with the upstream gradient g = 0.7 and compared with finite d
 forward function, so a rule that is wrong, or forgets to multiply by g, is named even where the
 rows happen to agree.
 
+The package keeps one concern per module: ``checks`` (the public checks), ``report`` (rows and
+tables), ``tolerances``, ``differences`` (finite differences, pure float code), ``verdicts`` (which
+number is off), ``replay`` (the recorded graph run again), ``audit`` (each op's rule against its
+forward) and ``inputs`` (reading what callers pass).
+
 Kinks. Where an op declares a kink (``Op(..., kinks=[0.0])``: relu, leaky_relu, abs) and the step
 moves its argument onto or across it, the derivative does not exist; the row then passes if the
 engine's value (and yours) lies between the one-sided slopes, and says so.
