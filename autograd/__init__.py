@@ -8,7 +8,8 @@
 7.0
 """
 
-from autograd.engine import Op, Value, backprop, backward_order, gradients, local_derivatives
+from autograd.backward import backprop, backward_order, gradients, local_derivatives
+from autograd.engine import Op, Value
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope

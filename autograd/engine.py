@@ -1,7 +1,9 @@
-"""The machinery: the ``Value`` node, applying an ``Op``, and the reverse pass.
+"""The forward half of the engine: the ``Value`` node, the ``Op`` and ``apply``, which records a node.
 
-What each op computes and how it differentiates lives in ``rules.py``; nothing here knows any
-particular op.
+What each op computes and how it differentiates lives in ``rules.py``, and the reverse pass in
+``backward.py``. Both build on the classes here, so this module imports them last: ``Value``'s
+operators (``+``, ``*``, ``exp`` ...) each hand over to one op of the rule table, and
+``Value.backward`` to the reverse pass. Nothing else here knows any particular op.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import operator
 import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from typing import Any, Union
+from typing import Union
 
 from autograd.modes import AnomalyError, current
 
@@ -81,7 +83,7 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
-        self.data: float = _as_float(data, "Value")
+        self.data: float = as_float(data, "Value")
         self.grad: float = 0.0
         self.label = label
         self._inputs: tuple[Operand, ...] = ()
@@ -120,12 +122,12 @@ class Value:
 
         Gradients accumulate across calls, as in PyTorch; ``zero_grad()`` resets them.
         """
-        for node, grad in backprop(self, _as_float(gradient, "backward")).items():
+        for node, grad in _reverse.backprop(self, as_float(gradient, "backward")).items():
             node.grad += grad  # type: ignore[assignment]  # floats: the pass ran without create_graph
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node it depends on."""
-        for node in backward_order(self):
+        for node in _reverse.backward_order(self):
             node.grad = 0.0
 
     def detach(self) -> Value:
@@ -135,50 +137,34 @@ class Value:
     # -- ops: each line hands over to the rule table ------------------------------------------
 
     def __add__(self, other: Operand | Number) -> Value:
-        if type(other) is float or isinstance(other, Value):
-            return apply(ADD, (self, other))
-        return _binary(ADD, self, other)
+        return apply(ADD, (self, other))
 
     def __radd__(self, other: Number) -> Value:
-        if type(other) is float:
-            return apply(ADD, (other, self))
-        return _binary(ADD, other, self)
+        return apply(ADD, (other, self))
 
     def __sub__(self, other: Operand | Number) -> Value:
-        if type(other) is float or isinstance(other, Value):
-            return apply(SUB, (self, other))
-        return _binary(SUB, self, other)
+        return apply(SUB, (self, other))
 
     def __rsub__(self, other: Number) -> Value:
-        if type(other) is float:
-            return apply(SUB, (other, self))
-        return _binary(SUB, other, self)
+        return apply(SUB, (other, self))
 
     def __mul__(self, other: Operand | Number) -> Value:
-        if type(other) is float or isinstance(other, Value):
-            return apply(MUL, (self, other))
-        return _binary(MUL, self, other)
+        return apply(MUL, (self, other))
 
     def __rmul__(self, other: Number) -> Value:
-        if type(other) is float:
-            return apply(MUL, (other, self))
-        return _binary(MUL, other, self)
+        return apply(MUL, (other, self))
 
     def __truediv__(self, other: Operand | Number) -> Value:
-        if type(other) is float or isinstance(other, Value):
-            return apply(DIV, (self, other))
-        return _binary(DIV, self, other)
+        return apply(DIV, (self, other))
 
     def __rtruediv__(self, other: Number) -> Value:
-        if type(other) is float:
-            return apply(DIV, (other, self))
-        return _binary(DIV, other, self)
+        return apply(DIV, (other, self))
 
     def __pow__(self, other: Operand | Number) -> Value:
-        return _binary(POW if isinstance(other, Value) else POW_CONST, self, other)
+        return apply(POW if isinstance(other, Value) else POW_CONST, (self, other))
 
     def __rpow__(self, other: Number) -> Value:
-        return _binary(RPOW, self, other)  # c ** x is recorded as rpow(x, c): the exponent first
+        return apply(RPOW, (self, other))  # c ** x is recorded as rpow(x, c): the exponent first
 
     def __neg__(self) -> Value:
         return apply(NEG, (self,))
@@ -215,7 +201,7 @@ class Value:
 
     def leaky_relu(self, slope: Number = 0.01) -> Value:
         """x for x > 0, else slope * x; d/dx = 1 or slope."""
-        return apply(LEAKY_RELU, (self, _as_float(slope, "leaky_relu slope")))
+        return apply(LEAKY_RELU, (self, as_float(slope, "leaky_relu slope")))
 
     def softplus(self) -> Value:
         """log(1 + e**x), computed without overflow; d/dx = sigmoid(x)."""
@@ -259,10 +245,17 @@ class Value:
 _new_value = object.__new__
 
 
-def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
-    """Run ``op`` forward on ``inputs`` (at least one a Value) and record the result's node."""
+def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
+    """Run ``op`` forward on ``inputs`` (at least one a Value, the rest floats) and record the result's node.
+
+    The operators of Value call this directly with the other operand as given: for two operands,
+    other real numbers become floats, and anything else gives NotImplemented, so that Python tries
+    the other operand's method or names the type.
+    """
     if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
+        if not ((type(y) is float or isinstance(y, Value)) and (type(x) is float or isinstance(x, Value))):
+            return _apply_converted(op, x, y)
         out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
@@ -270,7 +263,7 @@ def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
     state = current()
     if state.anomaly and not math.isfinite(out):
-        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {_describe_all(inputs)}")
+        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {describe_all(inputs)}")
     node: Value = _new_value(Value)
     node.data = out
     node.grad = 0.0
@@ -285,7 +278,8 @@ def apply(op: Op, inputs: tuple[Operand, ...]) -> Value:
     return node
 
 
-def _as_float(x: object, where: str) -> float:
+def as_float(x: object, where: str) -> float:
+    """``x`` as a float if it is a real number; otherwise a TypeError that says ``where``."""
     if type(x) is float:
         return x
     if isinstance(x, Real):
@@ -294,7 +288,7 @@ def _as_float(x: object, where: str) -> float:
 
 
 def _as_operand(x: object, where: str) -> Operand:
-    return x if isinstance(x, Value) else _as_float(x, where)
+    return x if isinstance(x, Value) else as_float(x, where)
 
 
 def _operand_or_none(x: object) -> Operand | None:
@@ -304,8 +298,8 @@ def _operand_or_none(x: object) -> Operand | None:
     return float(x) if isinstance(x, Real) else None
 
 
-def _binary(op: Op, x: object, y: object) -> Value:
-    """Apply a two-operand op from an operator; NotImplemented lets Python report a non-number operand."""
+def _apply_converted(op: Op, x: object, y: object) -> Value:
+    """``apply`` on two operands that are not both floats or Values: ints and other reals become floats."""
     x_operand, y_operand = _operand_or_none(x), _operand_or_none(y)
     if x_operand is None or y_operand is None:
         return NotImplemented  # type: ignore[no-any-return]
@@ -317,164 +311,20 @@ def _compare(relation: Callable[[float, float], bool], x: Value, y: object) -> b
     return NotImplemented if other is None else relation(x.data, float(other))
 
 
-def _describe(x: Operand) -> str:
+def describe(x: Operand) -> str:
+    """How error messages name an operand: its label, or its op and data, or the constant."""
     if isinstance(x, Value):
         return f"{x.label!r} (data={x.data!r})" if x.label else f"an unlabelled {x.op or 'leaf'} node (data={x.data!r})"
     return f"the constant {x!r}"
 
 
-def _describe_all(inputs: Iterable[Operand]) -> str:
-    return ", ".join(_describe(x) for x in inputs)
+def describe_all(inputs: Iterable[Operand]) -> str:
+    return ", ".join(describe(x) for x in inputs)
 
 
-# -- the reverse pass -----------------------------------------------------------------------
-
-
-def backward_order(root: Value) -> list[Value]:
-    """root first, then every node it depends on, each after all of its consumers (reverse topological order)."""
-    return _reverse_topological_order(root, with_leaves=True)
-
-
-def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
-    # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
-    # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
-    # first). A node is expanded when first popped: it goes back on the stack under a None marker,
-    # with its inputs on top; when the marker comes off, every input is finished, so the node is
-    # too. Leaves have no inputs: they finish when first seen.
-    finished: list[Value] = []
-    expanded: set[Value] = set()
-    stack: list[Value | None] = [root]
-    pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
-    while stack:
-        node = pop()
-        if node is None:
-            finished.append(pop())  # type: ignore[arg-type]  # below a marker is always its node
-        elif node not in expanded:
-            expanded.add(node)
-            push(node)
-            push(None)
-            for x in node._inputs:
-                if isinstance(x, Value):
-                    if x._op is not None:
-                        if x not in expanded:
-                            push(x)
-                    elif with_leaves and x not in expanded:
-                        expanded.add(x)
-                        finished.append(x)
-    finished.reverse()
-    return finished
-
-
-def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
-    """d(root)/d(node) * seed for every node root depends on, without touching any ``.grad``.
-
-    Visiting nodes in ``backward_order`` means a node's gradient is complete before it is passed on.
-    With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
-    """
-    if root._op is None:
-        return {root: seed}
-    order = _reverse_topological_order(root, with_leaves=False)  # leaves have nothing to pass on
-    if not create_graph and type(seed) is float and not current().anomaly:
-        try:
-            return _backprop_floats(order, {root: seed})
-        except Exception:  # anything unusual: start again on the general loop, which also words the error
-            pass
-    return _backprop_general(order, {root: seed}, create_graph)
-
-
-def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_graph: bool) -> dict[Value, Gradient]:
-    """The reverse pass for any op and any gradient type, checking what ``detect_anomaly`` asks for."""
-    anomaly = current().anomaly
-    for node in order:
-        op, inputs = node._op, node._inputs
-        assert op is not None  # the order holds no leaves
-        try:
-            if create_graph:
-                partials = op.vjp(grads[node], *inputs, node)
-            else:
-                partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
-        except (ArithmeticError, ValueError) as error:
-            raise type(error)(
-                f"backward of {op.name} at {_describe_all(inputs)}: the derivative is not finite here ({error})"
-            ) from error
-        except TypeError as error:
-            raise TypeError(
-                f"backward of {op.name}: its derivative rule must be vjp(g, *inputs, out) returning a tuple ({error})"
-            ) from error
-        # strict=False: trailing constant parameters (an exponent, a slope) get no partial.
-        for parent, partial in zip(inputs, partials, strict=False):
-            if isinstance(parent, Value):
-                if anomaly and not math.isfinite(float(partial)):
-                    raise AnomalyError(
-                        f"detect_anomaly: backward of {op.name} (node {_describe(node)}) gave the gradient "
-                        f"{float(partial)!r} for its input {_describe(parent)}"
-                    )
-                earlier = grads.get(parent)
-                grads[parent] = partial if earlier is None else earlier + partial
-    return grads
-
-
-def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value, Gradient]:
-    """``_backprop_general`` for the common case, float gradients and no checks, tuned for speed.
-
-    Nearly every node has one or two operands, so those skip building argument lists and zipping
-    partials. The arithmetic is the same as the general loop's; anything out of the ordinary (an
-    error, an op that gives no partial for a Value operand) raises, and ``backprop`` falls back.
-    """
-    get = grads.get
-    for node in order:
-        inputs: tuple[Any, ...] = node._inputs
-        vjp = node._op.vjp  # type: ignore[union-attr]  # the order holds no leaves
-        if len(inputs) == 1:  # the operand is a Value: nodes always have one
-            (x,) = inputs
-            (dx,) = vjp(grads[node], x.data, node.data)
-            earlier = get(x)
-            grads[x] = dx if earlier is None else earlier + dx
-        elif len(inputs) == 2:
-            x, y = inputs
-            if isinstance(y, Value):
-                if isinstance(x, Value):
-                    dx, dy = vjp(grads[node], x.data, y.data, node.data)
-                    earlier = get(x)
-                    grads[x] = dx if earlier is None else earlier + dx
-                else:
-                    _, dy = vjp(grads[node], x, y.data, node.data)
-                earlier = get(y)
-                grads[y] = dy if earlier is None else earlier + dy
-            else:  # a constant y may be a parameter with no partial (the 2 in x ** 2)
-                dx = vjp(grads[node], x.data, y, node.data)[0]
-                earlier = get(x)
-                grads[x] = dx if earlier is None else earlier + dx
-        else:
-            partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
-            for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
-                if isinstance(x, Value):
-                    earlier = get(x)
-                    grads[x] = dx if earlier is None else earlier + dx
-    return grads
-
-
-def gradients(output: Value | float, inputs: Sequence[Value], create_graph: bool = False) -> list[Gradient]:
-    """d(output)/d(x) for each x in ``inputs`` (0.0 where output does not depend on x).
-
-    Unlike ``backward()`` this leaves every ``.grad`` alone. With ``create_graph=True`` the results
-    are Values that can be differentiated again.
-    """
-    if not isinstance(output, Value):
-        return [0.0] * len(inputs)
-    grads = backprop(output, 1.0, create_graph)
-    return [grads.get(x, 0.0) for x in inputs]
-
-
-def local_derivatives(node: Value) -> tuple[float, ...]:
-    """d(node)/d(input) for each Value-or-constant input the op differentiates (the edge labels of a diagram)."""
-    if node._op is None:
-        return ()
-    args = [x.data if isinstance(x, Value) else x for x in node._inputs]
-    return tuple(float(d) for d in node._op.vjp(1.0, *args, node.data))
-
-
-# The rule table is defined in terms of Op and Value, so it comes last.
+# Value's operators are the rule table's ops and its backward() is the reverse pass. Both modules build
+# on the classes above, so they come last (the package imports this module before any other).
+from autograd import backward as _reverse  # noqa: E402  (the module: it may still be loading)
 from autograd.rules import (  # noqa: E402
     ABS,
     ADD,

@@ -14,7 +14,9 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
-from autograd.engine import Gradient, Value, _as_float, apply, gradients
+from autograd.arguments import flatten, unflatten
+from autograd.backward import gradients
+from autograd.engine import Value, apply, as_float
 from autograd.modes import changed, current
 from autograd.rules import IDENTITY
 
@@ -49,7 +51,7 @@ def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
         out = _scalar_output(_call(f, call_args, kwargs), "grad")
         grads = gradients(out, inputs, create_graph=nested)
         value = out if nested else float(out)
-        return value, _unflatten(grads if nested else [float(g) for g in grads], shapes, single)
+        return value, unflatten(grads if nested else [float(g) for g in grads], shapes, single)
 
     return value_and_grad_f
 
@@ -84,7 +86,7 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     grad_f = grad(f, argnums)
 
     def flat_grad_f(*args: Any, **kwargs: Any) -> list[Any]:
-        return _flatten(grad_f(*args, **kwargs))
+        return flatten(grad_f(*args, **kwargs))
 
     return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian"))
 
@@ -107,7 +109,7 @@ def _wrap(x: Any, caller: str) -> Value:
     # y slot only, not every use of x (the "perturbation confusion" of naive nesting).
     if isinstance(x, Value):
         return apply(IDENTITY, (x,))
-    return Value(_as_float(x, f"{caller}: argument"))
+    return Value(as_float(x, f"{caller}: argument"))
 
 
 def _prepare(
@@ -147,21 +149,3 @@ def _scalar_output(y: Any, caller: str) -> Value | float:
         return float(y)
     hint = "; use jacobian for a function with several outputs" if isinstance(y, (list, tuple)) else ""
     raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {type(y).__name__}{hint}")
-
-
-def _unflatten(flat: Sequence[Gradient], shapes: Sequence[int | None], single: bool) -> Any:
-    parts: list[Any] = []
-    position = 0
-    for shape in shapes:
-        if shape is None:
-            parts.append(flat[position])
-            position += 1
-        else:
-            parts.append(list(flat[position : position + shape]))
-            position += shape
-    return parts[0] if single else tuple(parts)
-
-
-def _flatten(structure: Any) -> list[Any]:
-    items = structure if isinstance(structure, tuple) else (structure,)
-    return [y for item in items for y in (item if isinstance(item, list) else [item])]

@@ -3,6 +3,8 @@
 Each rule is ``Op(name, forward, vjp, symbol)`` where ``vjp(g, *inputs, out)`` returns the upstream
 gradient ``g`` times d(out)/d(input) for each differentiable input. The vjps use only operators and
 ops, so they run on floats for an ordinary backward pass and on Values for higher derivatives.
+Every op has its own name (``pow`` and ``pow_const`` are two ops, as PyTorch names its overloads
+apart), and whatever keeps track of ops keys them by the Op object itself, never by the name.
 
 Numeric rules, in the forward direction: domain errors raise ``ValueError`` (log of x <= 0, sqrt of
 x < 0, a negative base with a non-integer exponent), division by zero and 0 to a negative power
@@ -86,13 +88,14 @@ def _nonzero(x: Value | float) -> bool:
 
 
 # Op(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks)
+# fmt: off
 ADD = Op("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+")
 SUB = Op("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-")
 MUL = Op("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*")
 DIV = Op("div", _div, lambda g, x, y, out: (g / y, -g * out / y), "/")
 NEG = Op("neg", lambda x: -x, lambda g, x, out: (-g,), "-")
 LOG = Op("log", _log, lambda g, x, out: (g / x,))
-POW_CONST = Op("pow", _pow, lambda g, x, k, out: (g * k * x ** (k - 1) if k != 0.0 else 0.0,), "**")
+POW_CONST = Op("pow_const", _pow, lambda g, x, k, out: (g * k * x ** (k - 1) if k != 0.0 else 0.0,), "**")
 POW = Op("pow", _pow, lambda g, x, y, out: (g * y * x ** (y - 1), g * out * LOG(x) if _nonzero(x) else 0.0), "**")
 RPOW = Op("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (g * out * _log(c) if c != 0.0 else 0.0,), "**")
 EXP = Op("exp", _exp, lambda g, x, out: (g * out,))
@@ -109,3 +112,4 @@ ABS = Op("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0
 SUM = Op("sum", lambda *xs: math.fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
 DOT = Op("dot", _dot, _dot_vjp, "w·x")
 IDENTITY = Op("identity", lambda x: x, lambda g, x, out: (g,), "id")
+# fmt: on

@@ -23,3 +23,9 @@ def test_ruff_is_clean():
 def test_mypy_is_clean():
     result = run_module("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_autograd_module_reads_in_one_sitting():
+    lengths = {path.relative_to(ROOT).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+               for path in (ROOT / "autograd").rglob("*.py")}  # fmt: skip
+    assert max(lengths.values()) <= 400, {name: n for name, n in lengths.items() if n > 400}

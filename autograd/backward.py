@@ -1,0 +1,165 @@
+"""The reverse pass: order the graph once, then apply each op's rule from the output back.
+
+``backprop`` visits the nodes so that a node's gradient is complete before it is passed on, and
+adds each op's vector-Jacobian product into its inputs' gradients: the chain rule, summed over
+every path. Two loops do this: a general one (any op, gradients that are Values for higher
+orders, the checks of ``detect_anomaly``) and a fast one for the common case, which gives the
+same floats in the same order of additions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from autograd.engine import Gradient, Value, describe, describe_all
+from autograd.modes import AnomalyError, current
+
+# What the fast loop hands over to the general one: a rule that fails (the general loop names the op
+# and its inputs) or gives fewer partials than the node has Value operands (unpacking fails).
+FAST_LOOP_GIVES_UP = (ArithmeticError, ValueError, TypeError)
+
+
+def backward_order(root: Value) -> list[Value]:
+    """root first, then every node it depends on, each after all of its consumers (reverse topological order)."""
+    return _reverse_topological_order(root, with_leaves=True)
+
+
+def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
+    # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
+    # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
+    # first). A node is expanded when first popped: it goes back on the stack under a None marker,
+    # with its inputs on top; when the marker comes off, every input is finished, so the node is
+    # too. Leaves have no inputs: they finish when first seen.
+    finished: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Value | None] = [root]
+    pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
+    while stack:
+        node = pop()
+        if node is None:
+            finished.append(pop())  # type: ignore[arg-type]  # below a marker is always its node
+        elif node not in expanded:
+            expanded.add(node)
+            push(node)
+            push(None)
+            for x in node._inputs:
+                if isinstance(x, Value):
+                    if x._op is not None:
+                        if x not in expanded:
+                            push(x)
+                    elif with_leaves and x not in expanded:
+                        expanded.add(x)
+                        finished.append(x)
+    finished.reverse()
+    return finished
+
+
+def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> dict[Value, Gradient]:
+    """d(root)/d(node) * seed for every node root depends on, without touching any ``.grad``.
+
+    Visiting nodes in ``backward_order`` means a node's gradient is complete before it is passed on.
+    With ``create_graph`` the rules run on Values, so the gradients can be differentiated again.
+    """
+    if root._op is None:
+        return {root: seed}
+    order = _reverse_topological_order(root, with_leaves=False)  # leaves have nothing to pass on
+    if not create_graph and type(seed) is float and not current().anomaly:
+        try:
+            return _backprop_floats(order, {root: seed})
+        except FAST_LOOP_GIVES_UP:  # start again on the general loop, which words the error or handles the odd op
+            pass
+    return _backprop_general(order, {root: seed}, create_graph)
+
+
+def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_graph: bool) -> dict[Value, Gradient]:
+    """The reverse pass for any op and any gradient type, checking what ``detect_anomaly`` asks for."""
+    anomaly = current().anomaly
+    for node in order:
+        op, inputs = node._op, node._inputs
+        assert op is not None  # the order holds no leaves
+        try:
+            if create_graph:
+                partials = op.vjp(grads[node], *inputs, node)
+            else:
+                partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+        except (ArithmeticError, ValueError) as error:
+            raise type(error)(
+                f"backward of {op.name} at {describe_all(inputs)}: the derivative is not finite here ({error})"
+            ) from error
+        except TypeError as error:
+            raise TypeError(
+                f"backward of {op.name}: its derivative rule must be vjp(g, *inputs, out) returning a tuple ({error})"
+            ) from error
+        # strict=False: trailing constant parameters (an exponent, a slope) get no partial.
+        for parent, partial in zip(inputs, partials, strict=False):
+            if isinstance(parent, Value):
+                if anomaly and not math.isfinite(float(partial)):
+                    raise AnomalyError(
+                        f"detect_anomaly: backward of {op.name} (node {describe(node)}) gave the gradient "
+                        f"{float(partial)!r} for its input {describe(parent)}"
+                    )
+                earlier = grads.get(parent)
+                grads[parent] = partial if earlier is None else earlier + partial
+    return grads
+
+
+def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value, Gradient]:
+    """``_backprop_general`` for the common case, float gradients and no checks, tuned for speed.
+
+    Nearly every node has one or two operands, so those skip building argument lists and zipping
+    partials. The arithmetic is the same as the general loop's; anything out of the ordinary (an
+    error, an op that gives no partial for a Value operand) raises, and ``backprop`` falls back.
+    """
+    get = grads.get
+    for node in order:
+        inputs: tuple[Any, ...] = node._inputs
+        vjp = node._op.vjp  # type: ignore[union-attr]  # the order holds no leaves
+        if len(inputs) == 1:  # the operand is a Value: nodes always have one
+            (x,) = inputs
+            (dx,) = vjp(grads[node], x.data, node.data)
+            earlier = get(x)
+            grads[x] = dx if earlier is None else earlier + dx
+        elif len(inputs) == 2:
+            x, y = inputs
+            if isinstance(y, Value):
+                if isinstance(x, Value):
+                    dx, dy = vjp(grads[node], x.data, y.data, node.data)
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
+                else:
+                    _, dy = vjp(grads[node], x, y.data, node.data)
+                earlier = get(y)
+                grads[y] = dy if earlier is None else earlier + dy
+            else:  # a constant y may be a parameter with no partial (the 2 in x ** 2)
+                dx = vjp(grads[node], x.data, y, node.data)[0]
+                earlier = get(x)
+                grads[x] = dx if earlier is None else earlier + dx
+        else:
+            partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+            for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
+                if isinstance(x, Value):
+                    earlier = get(x)
+                    grads[x] = dx if earlier is None else earlier + dx
+    return grads
+
+
+def gradients(output: Value | float, inputs: Sequence[Value], create_graph: bool = False) -> list[Gradient]:
+    """d(output)/d(x) for each x in ``inputs`` (0.0 where output does not depend on x).
+
+    Unlike ``backward()`` this leaves every ``.grad`` alone. With ``create_graph=True`` the results
+    are Values that can be differentiated again.
+    """
+    if not isinstance(output, Value):
+        return [0.0] * len(inputs)
+    grads = backprop(output, 1.0, create_graph)
+    return [grads.get(x, 0.0) for x in inputs]
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """d(node)/d(input) for each Value-or-constant input the op differentiates (the edge labels of a diagram)."""
+    if node._op is None:
+        return ()
+    args = [x.data if isinstance(x, Value) else x for x in node._inputs]
+    return tuple(float(d) for d in node._op.vjp(1.0, *args, node.data))

@@ -1,0 +1,65 @@
+"""Check gradients: the engine against finite differences, and both against a hand derivation.
+
+- ``gradcheck(f, *args)``: df/d(each input) from the backward pass against finite differences of
+  ``f``; ``order=2`` adds every second derivative.
+- ``check_gradients(loss, expected)``: your hand-derived numbers, the engine's and the finite
+  differences side by side, one row per node, with a verdict saying which one is off.
+- ``check_parameters(loss, model)``: every named parameter of a model at once.
+- ``check_op(op, *args)``: the derivative rule of an ``Op`` (yours) against its forward function.
+- ``assert_gradients_close(loss, expected)``: ``check_gradients`` that raises, for plain pytest.
+
+Each returns a :class:`GradientReport` that prints as a table; ``report.passed`` says whether every
+row agrees, and ``raise_on_failure=True`` (or ``report.raise_if_failed()``) raises
+:class:`GradientCheckError`, an AssertionError whose message is the table.
+
+The finite differences. A first estimate combines central differences at h = eps * max(1, |x|)
+(eps = 1e-3) and h/2 by Richardson extrapolation, D = D(h/2) + (D(h/2) - D(h)) / 3, whose error is
+O(h⁴) plus rounding: a derivative that matches it within atol + rtol |D| passes at once. Anything
+else is measured again with Ridders' method (a tableau of ever smaller steps, extrapolated, started
+from several step sizes), which also estimates its own error e; then the derivative passes when
+|engine - D| <= atol + rtol |D| + 2e. With rtol = 1e-5 and atol = 1e-12, a wrong rule is caught
+even for tiny gradients, and published values rounded to six significant digits still pass. Where
+e is large next to the derivative (a jump, a pole, values so large that rounding swamps the step)
+the row says the finite differences cannot decide instead of blaming anyone.
+
+Rules. Every check also audits the derivative rule of each op in the graph at a few of its nodes:
+the rule is called with the upstream gradient g = 0.7 and compared with finite differences of its
+forward function, so a rule that is wrong, or forgets to multiply by g, is named even where the
+rows happen to agree.
+
+The package keeps one concern per module: ``checks`` (the public checks), ``report`` (rows and
+tables), ``tolerances``, ``differences`` (finite differences, pure float code), ``verdicts`` (which
+number is off), ``replay`` (the recorded graph run again), ``audit`` (each op's rule against its
+forward) and ``inputs`` (reading what callers pass).
+
+Kinks. Where an op declares a kink (``Op(..., kinks=[0.0])``: relu, leaky_relu, abs) and the step
+moves its argument onto or across it, the derivative does not exist; the row then passes if the
+engine's value (and yours) lies between the one-sided slopes, and says so.
+"""
+
+from autograd.testing.checks import (
+    GradientChecker,
+    assert_gradients_close,
+    check_gradients,
+    check_op,
+    check_parameters,
+    gradcheck,
+)
+from autograd.testing.report import GradientCheckError, GradientReport, GradientRow
+from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances
+
+__all__ = [
+    "ATOL",
+    "EPS",
+    "RTOL",
+    "GradientCheckError",
+    "GradientChecker",
+    "GradientReport",
+    "GradientRow",
+    "Tolerances",
+    "assert_gradients_close",
+    "check_gradients",
+    "check_op",
+    "check_parameters",
+    "gradcheck",
+]

@@ -1,0 +1,98 @@
+"""Graph replay: a recorded computation run forward again with some nodes' values changed.
+
+The finite differences of ``check_gradients`` and ``check_parameters`` shift one node of the loss's
+graph and replay only what lies downstream, through each op's forward function: they see exactly
+what the graph saw, nothing computed outside it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from autograd.backward import backward_order
+from autograd.engine import Value, describe
+from autograd.testing.report import number
+from autograd.testing.tolerances import Tolerances
+
+
+class RecordedGraph:
+    """A recorded computation, replayable with some nodes' values changed."""
+
+    def __init__(self, root: Value | float) -> None:
+        self.root = root
+        self.order = backward_order(root)[::-1] if isinstance(root, Value) else []  # inputs first
+        self.nodes = {node: position for position, node in enumerate(self.order)}
+        self._downstream: dict[Value, list[Value]] = {}
+
+    def downstream(self, node: Value) -> list[Value]:
+        """The nodes that depend on ``node``, inputs first (found once, then remembered)."""
+        if node not in self._downstream:
+            reached, found = {node}, []
+            for later in self.order[self.nodes.get(node, len(self.order)) + 1 :]:
+                if any(x in reached for x in later._inputs if isinstance(x, Value)):
+                    reached.add(later)
+                    found.append(later)
+            self._downstream[node] = found
+        return self._downstream[node]
+
+    def replay(self, shifted: dict[Value, float]) -> dict[Value, float]:
+        """The new data of every node downstream of ``shifted`` (the others keep theirs)."""
+        changed = dict(shifted)
+        for start in shifted:
+            for node in self.downstream(start):
+                if node not in shifted:
+                    inputs = node._inputs
+                    changed[node] = node._op.forward(  # type: ignore[union-attr]  # downstream nodes have ops
+                        *[changed.get(x, x.data) if isinstance(x, Value) else x for x in inputs]
+                    )
+        return changed
+
+    def root_at(self, node: Value, value: float) -> float:
+        """The root's data with ``node`` set to ``value``."""
+        return self.replay({node: value}).get(self.root, float(self.root))  # type: ignore[arg-type]
+
+    def kink(self, node: Value, tolerances: Tolerances) -> str:
+        """Where shifting ``node`` by ±h moves some kinked op's argument onto or across its kink ("" if nowhere)."""
+        h = tolerances.step(node.data)
+        try:
+            minus, plus = self.replay({node: node.data - h}), self.replay({node: node.data + h})
+        except (ArithmeticError, ValueError):
+            return ""
+        for consumer in self.order:
+            argument = consumer._inputs[0] if consumer._op is not None and consumer._op.kinks else None
+            if not isinstance(argument, Value) or argument not in plus:
+                continue
+            for k in consumer._op.kinks:  # type: ignore[union-attr]
+                low, high = minus.get(argument, argument.data) - k, plus[argument] - k
+                if argument.data == k or low * high <= 0.0:
+                    return f"{consumer.op} of {describe(argument)} at or across its kink at {number(k)}"
+        return ""
+
+    def find(self, key: object, caller: str) -> Value:
+        if isinstance(key, Value):
+            if key not in self.nodes:
+                raise ValueError(
+                    f"{caller}: {describe(key)} is not in the graph of the loss (a detached copy, or a loss "
+                    "computed under no_grad?)"
+                )
+            return key
+        if not isinstance(key, str):
+            raise TypeError(f"{caller}: keys must be Values or labels, got {type(key).__name__} {key!r}")
+        found = [node for node in self.order if node.label == key]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            labels = sorted({node.label for node in self.order if node.label})
+            raise ValueError(f"{caller}: no node labelled {key!r} in the loss's graph; labels there: {labels}")
+        raise ValueError(f"{caller}: {len(found)} nodes are labelled {key!r}; pass the Value itself")
+
+    def stale_node(self) -> Value | None:
+        """The first node whose op no longer gives its data (its inputs changed after the forward pass)."""
+        fresh: dict[Value, float] = {}
+        for node in self.order:
+            if node._op is not None:
+                args = [fresh.get(x, x.data) if isinstance(x, Value) else x for x in node._inputs]
+                fresh[node] = node._op.forward(*args)
+                if fresh[node] != node.data and not (math.isnan(fresh[node]) and math.isnan(node.data)):
+                    return node
+        return None

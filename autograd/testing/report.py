@@ -1,0 +1,144 @@
+"""What a check returns: one ``GradientRow`` per derivative in a ``GradientReport`` that prints as a table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import Literal
+
+from autograd.testing.tolerances import Tolerances
+
+Kind = Literal["ok", "kink", "hand", "engine", "unsettled", "undefined"]
+
+
+class GradientCheckError(AssertionError):
+    """A gradient check failed; the message is the report's table and ``.report`` the report itself."""
+
+    def __init__(self, report: GradientReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+@dataclass(frozen=True)
+class GradientRow:
+    """One derivative: the engine's value, the finite difference and, if given, the hand-derived one.
+
+    ``kind`` is "ok", "kink" (passed at a kink), or what failed: "hand" (your value differs),
+    "engine" (the engine differs from finite differences), "unsettled" or "undefined" (finite
+    differences unusable here).
+    """
+
+    name: str
+    engine: float
+    numeric: float
+    expected: float | None
+    verdict: str
+    kind: Kind
+
+    @property
+    def passed(self) -> bool:
+        return self.kind in ("ok", "kink")
+
+    @property
+    def abs_error(self) -> float:
+        """|engine - finite difference|."""
+        return abs(self.engine - self.numeric)
+
+    @property
+    def rel_error(self) -> float:
+        """|engine - finite difference| / |finite difference| (the absolute error where that is 0)."""
+        return self.abs_error / abs(self.numeric) if self.numeric != 0.0 else self.abs_error
+
+    @property
+    def hand_error(self) -> float:
+        """|hand-derived - engine| (NaN without a hand value)."""
+        return math.nan if self.expected is None else abs(self.expected - self.engine)
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    """The result of a check: one row per derivative, printed as a table; true when every row passed."""
+
+    title: str
+    rows: tuple[GradientRow, ...]
+    notes: tuple[str, ...] = ()
+    tolerances: Tolerances | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether every row agrees within the tolerances."""
+        return all(row.passed for row in self.rows)
+
+    @property
+    def failures(self) -> tuple[GradientRow, ...]:
+        """The rows that did not pass."""
+        return tuple(row for row in self.rows if not row.passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def raise_if_failed(self) -> GradientReport:
+        """Raise :class:`GradientCheckError` (with this table as its message) unless every row passed."""
+        __tracebackhide__ = True  # pytest: show the table, not this frame
+        if not self.passed:
+            raise GradientCheckError(self)
+        return self
+
+    def status(self) -> str:
+        """The first line of the table: what was checked, and passed or how many rows failed."""
+        failed = len(self.failures)
+        outcome = "passed" if failed == 0 else f"FAILED ({failed} of {len(self.rows)} wrong)"
+        return f"{self.title}: {outcome}" + (f" [{self.tolerances}]" if self.tolerances else "")
+
+    def _columns(self) -> list[tuple[str, Callable[[GradientRow], str]]]:
+        if any(row.expected is not None for row in self.rows):
+            return [
+                ("", lambda r: r.name),
+                ("hand", lambda r: "" if r.expected is None else number(r.expected)),
+                ("engine", lambda r: number(r.engine)),
+                ("finite diff.", lambda r: number(r.numeric)),
+                ("hand error", lambda r: "" if r.expected is None else f"{r.hand_error:.1e}"),
+                ("engine error", lambda r: f"{r.abs_error:.1e}"),
+                ("verdict", lambda r: r.verdict),
+            ]
+        return [
+            ("", lambda r: r.name),
+            ("engine", lambda r: number(r.engine)),
+            ("finite diff.", lambda r: number(r.numeric)),
+            ("abs error", lambda r: f"{r.abs_error:.1e}"),
+            ("rel error", lambda r: f"{r.rel_error:.1e}"),
+            ("verdict", lambda r: r.verdict),
+        ]
+
+    def __str__(self) -> str:
+        columns = self._columns()
+        cells = [[heading for heading, _ in columns]] + [[cell(row) for _, cell in columns] for row in self.rows]
+        widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+        lines = [self.status()]
+        for line in cells:
+            lines.append("  " + "  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip())
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        failed = ' style="color:#c0392b;font-weight:bold"'
+        styles = {"ok": "", "kink": ' style="color:#9c6500"'}
+        columns = self._columns()
+        head = "".join(f"<th>{escape(heading)}</th>" for heading, _ in columns)
+        body = "".join(
+            f"<tr{styles.get(row.kind, failed)}>"
+            + "".join(f"<td>{escape(cell(row))}</td>" for _, cell in columns)
+            + "</tr>"
+            for row in self.rows
+        )
+        notes = "".join(f"<p>note: {escape(note)}</p>" for note in self.notes)
+        return f"<p><b>{escape(self.status())}</b></p><table><tr>{head}</tr>{body}</table>{notes}"
+
+
+def number(x: float) -> str:
+    """A number as the tables show it: ten significant digits, and never -0."""
+    return f"{x + 0.0:.10g}"  # + 0.0 turns -0.0 into 0.0

@@ -1,0 +1,80 @@
+"""How closely the checks look: one frozen, validated ``Tolerances`` instead of three loose numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+from autograd.engine import Value
+
+EPS = 1e-3
+ATOL = 1e-12
+RTOL = 1e-5
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The finite-difference step and the tolerances of a gradient check, checked once when made
+    (``dataclasses.replace`` gives a changed copy, checked the same way).
+
+    ``eps`` is the relative step: h = eps * max(1, |x|), at most 0.1. A derivative D passes when
+    |engine - D| <= atol + rtol |D| (plus the finite differences' own error, where they measured it).
+    """
+
+    eps: float = EPS
+    atol: float = ATOL
+    rtol: float = RTOL
+
+    def __post_init__(self) -> None:
+        for name, low in (("eps", "> 0"), ("atol", ">= 0"), ("rtol", ">= 0")):
+            number = finite_number(getattr(self, name), name)
+            if number < 0.0 or (number == 0.0 and name == "eps"):
+                raise ValueError(f"{name} must be {low}, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, number)  # frozen: set once, as a float
+        if self.eps > 0.1:
+            raise ValueError(f"eps is a relative step and must be at most 0.1, got {self.eps:g}")
+
+    @classmethod
+    def of(cls, caller: str, **settings: Any) -> Tolerances:
+        """Tolerances from keyword settings; an invalid one raises with ``caller`` named first."""
+        try:
+            return cls(**settings)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{caller}: {error}") from None
+
+    def agree(self, value: float, reference: float, slack: float = 0.0) -> bool:
+        """|value - reference| <= atol + rtol |reference| + slack."""
+        return abs(value - reference) <= self.atol + self.rtol * abs(reference) + slack
+
+    def step(self, x: float) -> float:
+        """The finite-difference step at x: eps relative to |x|, absolute below 1."""
+        return self.eps * max(1.0, abs(x))
+
+    def __str__(self) -> str:
+        return f"eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}"
+
+
+def real_number(x: object, what: str) -> float:
+    """``x`` (a real number, or a Value's data) as a float; a TypeError naming ``what`` otherwise."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}")
+    return float(x)
+
+
+def finite_number(x: object, what: str) -> float:
+    """:func:`real_number` that also refuses NaN and infinities."""
+    number = real_number(x, what)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite, got {number!r}")
+    return number
+
+
+def checked_order(caller: str, order: object) -> int:
+    """The derivative order of a check: 1 or 2 (an int, not a bool or a float)."""
+    if isinstance(order, bool) or not isinstance(order, int) or order not in (1, 2):
+        raise ValueError(f"{caller}: order must be 1 or 2, got {order!r}")
+    return order
