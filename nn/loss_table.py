@@ -24,6 +24,11 @@ def _sign(label: Any) -> float:
     return 1.0 if label > 0 else -1.0
 
 
+def _zero_one(label: Any) -> float:
+    """A 0/1 or -1/+1 label as the 0/1 target that binary cross-entropy expects."""
+    return 1.0 if label > 0 else 0.0
+
+
 def _listed(target: Any) -> Any:
     """A numpy target (a row of a 2-D array, or a numpy number) as plain Python, for mse."""
     return target.tolist() if hasattr(target, "tolist") else target
@@ -79,7 +84,7 @@ class LossEntry:
 
 LOSS_TABLE: tuple[LossEntry, ...] = (
     LossEntry("hinge", losses.hinge, _sign, _check_binary, "one", classifier=True),  # also nn.max_margin
-    LossEntry("bce", losses.binary_cross_entropy_with_logits, float, _check_binary, "one", classifier=True),
+    LossEntry("bce", losses.binary_cross_entropy_with_logits, _zero_one, _check_binary, "one", classifier=True),
     LossEntry("cross_entropy", losses.cross_entropy, int, None, "per_class", classifier=True),
     LossEntry("mse", losses.mse, _listed),
 )

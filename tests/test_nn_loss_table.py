@@ -93,6 +93,13 @@ def test_a_loss_function_trains_exactly_like_its_name(
     assert 0.0 < named["loss"][-1] < named["loss"][0]
 
 
+@pytest.mark.parametrize("loss", ["bce", nn.binary_cross_entropy_with_logits, "hinge", nn.hinge])
+def test_binary_losses_take_minus_one_plus_one_labels_like_zero_one(loss: Any):
+    # The label check accepts 0/1 and -1/+1 alike, so both must mean the same classes.
+    expected = BCE if loss in ("bce", nn.binary_cross_entropy_with_logits) else HINGE
+    assert first_epoch(identity_model(), loss, np.array([1, -1]))["loss"] == [pytest.approx(expected, rel=1e-12)]
+
+
 def test_cross_entropy_function_takes_numpy_int_labels():
     labels = CLASSES.astype(np.int64)
     assert isinstance(labels[1], np.int64)  # once refused: "label np.int64(1) is not a class index"
