@@ -254,9 +254,19 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     """
     if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
-        if not ((type(y) is float or isinstance(y, Value)) and (type(x) is float or isinstance(x, Value))):
+        if isinstance(x, Value):  # the usual case first: a Value's operator with a float or Value operand
+            x_data = x.data
+        elif type(x) is float:
+            x_data = x
+        else:
             return _apply_converted(op, x, y)
-        out = op.forward(x.data if isinstance(x, Value) else x, y.data if isinstance(y, Value) else y)
+        if type(y) is float:
+            y_data = y
+        elif isinstance(y, Value):
+            y_data = y.data
+        else:
+            return _apply_converted(op, x, y)
+        out = op.forward(x_data, y_data)
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
     else:
