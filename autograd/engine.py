@@ -16,6 +16,8 @@ from numbers import Real
 from typing import Union
 
 from autograd.modes import AnomalyError, current
+from autograd.numbers import as_float as as_float  # re-exported: other modules take it from here
+from autograd.numbers import checked_forward, checked_vjp, finite, is_bool, leaky_slope
 
 Number = Union[int, float]
 Operand = Union["Value", float]
@@ -37,6 +39,10 @@ class Op:
     User-defined ops work exactly like the built-in ones::
 
         cube = Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))
+
+    With ``checked`` (the default) the results are checked on every call: a forward that returns
+    anything but a real number, or a vjp that returns anything but a tuple or list of numbers or
+    Values, raises ``TypeError`` naming the op. The built-in rules, known to be well-formed, skip this.
     """
 
     __slots__ = ("name", "forward", "vjp", "symbol", "kinks")
@@ -48,12 +54,21 @@ class Op:
         vjp: Callable[..., Sequence[Gradient]],
         symbol: str | None = None,
         kinks: Sequence[float] = (),
+        *,
+        checked: bool = True,
     ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Op: name must be a non-empty str, got {type(name).__name__} {reprlib.repr(name)}")
+        for role, f in (("forward", forward), ("vjp", vjp)):
+            if not callable(f):
+                raise TypeError(f"Op {name!r}: {role} must be callable, got {type(f).__name__} {reprlib.repr(f)}")
+        if symbol is not None and not isinstance(symbol, str):
+            raise TypeError(f"Op {name!r}: symbol must be a str, got {type(symbol).__name__}")
         self.name = name
-        self.forward = forward
-        self.vjp = vjp
+        self.forward = checked_forward(name, forward) if checked else forward
+        self.vjp = checked_vjp(name, vjp, Value) if checked else vjp
         self.symbol = symbol or name
-        self.kinks = tuple(float(k) for k in kinks)
+        self.kinks = tuple(finite(as_float(k, f"Op {name!r}: kink"), f"Op {name!r}: kink") for k in kinks)
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
         operands: tuple[Operand, ...] = inputs
@@ -201,7 +216,7 @@ class Value:
 
     def leaky_relu(self, slope: Number = 0.01) -> Value:
         """x for x > 0, else slope * x; d/dx = 1 or slope."""
-        return apply(LEAKY_RELU, (self, as_float(slope, "leaky_relu slope")))
+        return apply(LEAKY_RELU, (self, leaky_slope(slope)))
 
     def softplus(self) -> Value:
         """log(1 + e**x), computed without overflow; d/dx = sigmoid(x)."""
@@ -272,8 +287,8 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
     state = current()
-    if state.anomaly and not math.isfinite(out):
-        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {describe_all(inputs)}")
+    if state.anomaly:
+        _check_anomaly(op, inputs, out)
     node: Value = _new_value(Value)
     node.data = out
     node.grad = 0.0
@@ -288,13 +303,15 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     return node
 
 
-def as_float(x: object, where: str) -> float:
-    """``x`` as a float if it is a real number; otherwise a TypeError that says ``where``."""
-    if type(x) is float:
-        return x
-    if isinstance(x, Real):
-        return float(x)
-    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}")
+def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> None:
+    """Under detect_anomaly: raise at the first op that makes a NaN or an infinity, or is given one (even
+    where its result is finite, as tanh(inf) = 1 is: the non-finite value came from outside the graph)."""
+    if not math.isfinite(out):
+        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {describe_all(inputs)}")
+    for x in inputs:
+        value = x.data if isinstance(x, Value) else x
+        if not math.isfinite(value):
+            raise AnomalyError(f"detect_anomaly: {op.name} was given {value!r}, in {describe_all(inputs)}")
 
 
 def _as_operand(x: object, where: str) -> Operand:
@@ -305,7 +322,7 @@ def _operand_or_none(x: object) -> Operand | None:
     """The operand as Value or float, or None when it is not a number (so Python can say so)."""
     if type(x) is float or isinstance(x, Value):
         return x
-    return float(x) if isinstance(x, Real) else None
+    return as_float(x, "operand") if isinstance(x, Real) or is_bool(x) else None
 
 
 def _apply_converted(op: Op, x: object, y: object) -> Value:

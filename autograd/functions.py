@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from typing import TypeVar, cast, overload
 
 from autograd import rules
-from autograd.engine import Number, Op, Operand, Value, as_float
+from autograd.engine import Number, Op, Operand, Value
+from autograd.numbers import leaky_slope
 
 T = TypeVar("T", Value, float)
 
@@ -47,7 +48,7 @@ def relu(x: T) -> T:
 
 def leaky_relu(x: T, slope: Number = 0.01) -> T:
     """x for x > 0, else slope * x; d/dx = 1 for x > 0, else slope."""
-    return cast(T, rules.LEAKY_RELU(x, as_float(slope, "leaky_relu slope")))
+    return cast(T, rules.LEAKY_RELU(x, leaky_slope(slope)))
 
 
 def softplus(x: T) -> T:

@@ -1,34 +1,54 @@
 """Every primitive in one table: its forward function and its derivative, one line each.
 
-Each rule is ``Op(name, forward, vjp, symbol)`` where ``vjp(g, *inputs, out)`` returns the upstream
-gradient ``g`` times d(out)/d(input) for each differentiable input. The vjps use only operators and
-ops, so they run on floats for an ordinary backward pass and on Values for higher derivatives.
+Each rule is ``Rule(name, forward, vjp, symbol)`` (an ``Op`` whose forward is known to return a float and
+whose vjp a tuple, so they are not checked on every call) where ``vjp(g, *inputs, out)`` returns the
+upstream gradient ``g`` times d(out)/d(input) for each differentiable input. The vjps use only operators
+and ops, so they run on floats for an ordinary backward pass and on Values for higher derivatives.
 Every op has its own name (``pow`` and ``pow_const`` are two ops, as PyTorch names its overloads
 apart), and whatever keeps track of ops keys them by the Op object itself, never by the name.
 
-Numeric rules, in the forward direction: domain errors raise ``ValueError`` (log of x <= 0, sqrt of
-x < 0, a negative base with a non-integer exponent), division by zero and 0 to a negative power
-raise ``ZeroDivisionError``, and results too large for a float64 (exp(1000), 10.0 ** 400) raise
-``OverflowError``; each message names the op and the operand. Only + - * follow IEEE 754 and may
-quietly give inf or nan; ``detect_anomaly()`` catches those. In the backward direction, a
-derivative that is infinite at the point (sqrt at 0) raises with the op and the inputs named.
+Numeric rules (README, "When numbers go wrong"):
+
+- NaN in, NaN out: an op given a NaN returns NaN, forward and backward, and never a number (relu,
+  abs, leaky_relu, ``x ** 0`` and ``1 ** x`` included) and never raises for it.
+- An infinite operand gives the op's limit where it has one (exp(-inf) = 0, tanh(inf) = 1); sin and
+  cos of ±inf have none and raise ``ValueError``. + - * (and sum, dot) follow IEEE 754 (inf - inf is NaN).
+- Finite operands: domain errors raise ``ValueError`` (log of x <= 0, sqrt of x < 0, a negative base
+  with a non-integer exponent), division by zero and 0 to a negative power raise
+  ``ZeroDivisionError``, and results too large for a float64 (exp(1000), 10.0 ** 400, 1e200 / 1e-200)
+  raise ``OverflowError``; each message names the op and the operands. Only + - * may quietly give inf.
+- Backward: a derivative that is infinite or too large at the point (sqrt at 0, 1/x at 1e-200, for
+  ``1 / x`` and ``x ** -1`` alike) raises with the op and the inputs named. The exponent of a negative
+  base (``Value(-8.0) ** Value(2.0)``) has no derivative, since x ** y has no real value for y near 2:
+  it gets NaN, and the base its ordinary gradient.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable, Sequence
 from operator import mul
 
 from autograd.engine import Op, Value
 
+Rule = functools.partial(Op, checked=False)
+
 
 def _div(x: float, y: float) -> float:
     if y == 0.0:
+        if x != x:
+            return x  # NaN in, NaN out
         raise ZeroDivisionError(f"div: division by zero in {x!r} / {y!r}")
-    return x / y
+    out = x / y
+    if out - out != 0.0 and x - x == 0.0 and y - y == 0.0:  # inf (or NaN) from two finite numbers
+        raise OverflowError(f"div: {x!r} / {y!r} is too large for a float64")
+    return out
 
 
 def _pow(x: float, k: float) -> float:
+    if x != x or k != k:
+        return math.nan  # NaN in, NaN out: even x ** 0 and 1 ** x, which IEEE 754 makes 1
     if x == 0.0 and k < 0.0:
         raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {k!r}")
     if x < 0.0 and not k.is_integer():
@@ -44,6 +64,45 @@ def _exp(x: float) -> float:
         return math.exp(x)
     except OverflowError:
         raise OverflowError(f"exp: exp({x!r}) is too large for a float64 (exp overflows above x = 709.78)") from None
+
+
+def _periodic(name: str, f: Callable[[float], float]) -> Callable[[float], float]:
+    def periodic(x: float) -> float:
+        if x - x != 0.0 and x == x:  # ±inf; NaN passes through as NaN
+            raise ValueError(f"{name}: {name}({x!r}) is undefined ({name} has no limit at infinity)")
+        return f(x)
+
+    periodic.__name__ = name
+    return periodic
+
+
+def _power(x: Value | float, k: Value | float) -> Value | float:
+    """x ** k for the rules: on floats with _pow's checks (overflow raises), on Values recorded by the operator."""
+    return _pow(x, k) if type(x) is float and type(k) is float else x**k
+
+
+def _exponent_vjp(g: Value | float, base: Value | float, out: Value | float) -> Value | float:
+    """g d(b ** y)/dy = g b ** y log b for b > 0; 0 for b = 0 (0 ** y = 0 near y > 0); NaN for b < 0, where
+    b ** y is real only at integers y and has no derivative in y."""
+    b = float(base)
+    if b > 0.0:
+        return g * out * (LOG(base) if isinstance(base, Value) else math.log(b))
+    return 0.0 if b == 0.0 else math.nan
+
+
+def _quotient(x: Value | float, y: Value | float) -> Value | float:
+    """x / y for the rules: on floats with _div's checks (overflow raises), on Values recorded by the operator."""
+    return _div(x, y) if type(x) is float and type(y) is float else x / y
+
+
+def _fsum(xs: Sequence[float]) -> float:
+    try:
+        return math.fsum(xs)
+    except (OverflowError, ValueError):  # inf - inf or an intermediate overflow: + follows IEEE 754
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
 
 
 def _log(x: float) -> float:
@@ -68,12 +127,12 @@ def _sigmoid(x: float) -> float:
 
 def _softplus(x: float) -> float:
     # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|): no overflow for large |x|, no cancellation.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))  # NaN: 0.0 + NaN
 
 
 def _dot(*ws_then_xs: float) -> float:
     n = len(ws_then_xs) // 2
-    return math.fsum(map(mul, ws_then_xs[:n], ws_then_xs[n:]))
+    return _fsum(list(map(mul, ws_then_xs[:n], ws_then_xs[n:])))
 
 
 def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> list[Value | float]:
@@ -82,34 +141,34 @@ def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> list[Valu
     return [g * v for v in xs + ws]  # d/dw_i = x_i, then d/dx_i = w_i
 
 
-def _nonzero(x: Value | float) -> bool:
-    # Values compare by identity with ==, so test the number.
-    return float(x) != 0.0
+def _zero_or_nan(x: Value | float) -> float:
+    """d(x ** 0)/dx: 0, and NaN at NaN (NaN in, NaN out)."""
+    return 0.0 if float(x) == float(x) else math.nan
 
 
-# Op(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks)
+# Rule(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks)
 # fmt: off
-ADD = Op("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+")
-SUB = Op("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-")
-MUL = Op("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*")
-DIV = Op("div", _div, lambda g, x, y, out: (g / y, -g * out / y), "/")
-NEG = Op("neg", lambda x: -x, lambda g, x, out: (-g,), "-")
-LOG = Op("log", _log, lambda g, x, out: (g / x,))
-POW_CONST = Op("pow_const", _pow, lambda g, x, k, out: (g * k * x ** (k - 1) if k != 0.0 else 0.0,), "**")
-POW = Op("pow", _pow, lambda g, x, y, out: (g * y * x ** (y - 1), g * out * LOG(x) if _nonzero(x) else 0.0), "**")
-RPOW = Op("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (g * out * _log(c) if c != 0.0 else 0.0,), "**")
-EXP = Op("exp", _exp, lambda g, x, out: (g * out,))
-SQRT = Op("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√")
-TANH = Op("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),))
-SIGMOID = Op("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ")
-RELU = Op("relu", lambda x: x if x > 0.0 else 0.0, lambda g, x, out: (g if x > 0.0 else 0.0,), "ReLU", kinks=[0.0])
-LEAKY_RELU = Op("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a,), kinks=[0.0])  # noqa: E501
-SOFTPLUS = Op("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),))
+ADD = Rule("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+")
+SUB = Rule("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-")
+MUL = Rule("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*")
+DIV = Rule("div", _div, lambda g, x, y, out: (_quotient(g, y), -_quotient(g * out, y)), "/")
+NEG = Rule("neg", lambda x: -x, lambda g, x, out: (-g,), "-")
+LOG = Rule("log", _log, lambda g, x, out: (_quotient(g, x),))
+POW_CONST = Rule("pow_const", _pow, lambda g, x, k, out: (g * k * _power(x, k - 1) if k != 0.0 else _zero_or_nan(x),), "**")  # noqa: E501
+POW = Rule("pow", _pow, lambda g, x, y, out: (g * y * _power(x, y - 1), _exponent_vjp(g, x, out)), "**")
+RPOW = Rule("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (_exponent_vjp(g, c, out),), "**")
+EXP = Rule("exp", _exp, lambda g, x, out: (g * out,))
+SQRT = Rule("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√")
+TANH = Rule("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),))
+SIGMOID = Rule("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ")
+RELU = Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda g, x, out: (g if x > 0.0 else 0.0 if x <= 0.0 else math.nan,), "ReLU", kinks=[0.0])  # noqa: E501
+LEAKY_RELU = Rule("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a if x <= 0.0 else math.nan,), kinks=[0.0])  # noqa: E501
+SOFTPLUS = Rule("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),))
 COS: Op  # defined below; the two derivatives refer to each other
-SIN = Op("sin", math.sin, lambda g, x, out: (g * COS(x),))
-COS = Op("cos", math.cos, lambda g, x, out: (-g * SIN(x),))
-ABS = Op("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0,), "|x|", kinks=[0.0])
-SUM = Op("sum", lambda *xs: math.fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
-DOT = Op("dot", _dot, _dot_vjp, "w·x")
-IDENTITY = Op("identity", lambda x: x, lambda g, x, out: (g,), "id")
+SIN = Rule("sin", _periodic("sin", math.sin), lambda g, x, out: (g * COS(x),))
+COS = Rule("cos", _periodic("cos", math.cos), lambda g, x, out: (-g * SIN(x),))
+ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0 if x <= 0.0 else math.nan,), "|x|", kinks=[0.0])  # noqa: E501
+SUM = Rule("sum", lambda *xs: _fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
+DOT = Rule("dot", _dot, _dot_vjp, "w·x")
+IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id")
 # fmt: on
