@@ -11,6 +11,8 @@ same shape. ``jacobian`` and ``hessian`` lay the selected arguments out flat, in
 from __future__ import annotations
 
 import functools
+import numbers
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
@@ -32,6 +34,7 @@ def grad(f: Function, argnums: ArgNums = 0) -> Function:
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
     """
+    _argnums(argnums, "grad")  # a wrong type is refused here, the range at the call
     value_and_grad_f = value_and_grad(f, argnums)
 
     @functools.wraps(f)
@@ -43,6 +46,7 @@ def grad(f: Function, argnums: ArgNums = 0) -> Function:
 
 def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
     """Like :func:`grad`, but the function returns ``(f(*args), gradient)`` from one forward pass."""
+    _argnums(argnums, "value_and_grad")
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -65,6 +69,8 @@ def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
 
 
 def _jacobian(f: Function, argnums: ArgNums, caller: str) -> Function:
+    _argnums(argnums, caller)
+
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> list[list[Any]]:
         nested = _is_nested(args, kwargs)
@@ -104,36 +110,63 @@ def _is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
     return False
 
 
-def _wrap(x: Any, caller: str) -> Value:
+def _wrap(x: Any, where: str) -> Value:
     # A fresh node per input, even for a Value: grad(lambda y: x * y)(x) must differentiate the
     # y slot only, not every use of x (the "perturbation confusion" of naive nesting).
     if isinstance(x, Value):
         return apply(IDENTITY, (x,))
-    return Value(as_float(x, f"{caller}: argument"))
+    return Value(as_float(x, where))
+
+
+def _argnums(argnums: object, caller: str) -> list[int]:
+    """The argument indices as a list; a TypeError unless each is an int (not a bool), a ValueError if none."""
+    indices = [argnums] if isinstance(argnums, int) or _is_index(argnums) else argnums
+    if not isinstance(indices, (list, tuple)):
+        kind = type(argnums).__name__
+        raise TypeError(f"{caller}: argnums must be an int or a tuple of ints, got {kind} {argnums!r}")
+    if not indices:
+        raise ValueError(f"{caller}: argnums={argnums!r} selects no argument to differentiate")
+    for index in indices:
+        if isinstance(index, bool) or not (isinstance(index, int) or _is_index(index)):
+            raise TypeError(f"{caller}: argnums must hold ints, got {type(index).__name__} {index!r} in {argnums!r}")
+    return [operator.index(index) for index in indices]
+
+
+def _is_index(x: object) -> bool:
+    return not isinstance(x, bool) and isinstance(x, numbers.Integral)
 
 
 def _prepare(
     args: Sequence[Any], argnums: ArgNums, caller: str
 ) -> tuple[list[Any], list[Value], list[int | None], bool]:
-    """Replace the differentiated arguments by fresh nodes; return them flat and their shapes."""
-    single = isinstance(argnums, int)
-    indices = [argnums] if isinstance(argnums, int) else list(argnums)
+    """Replace the differentiated arguments by fresh nodes; return them flat and their shapes.
+
+    An argument selected twice (argnums=(0, 0), or 0 and -n) is wrapped once, and its derivative appears
+    once per selection: d(x y)/dx for (0, 0) is (y, y).
+    """
+    single = isinstance(argnums, int) or _is_index(argnums)
     call_args = list(args)
     inputs: list[Value] = []
     shapes: list[int | None] = []
-    for index in indices:
-        if not isinstance(index, int) or not -len(args) <= index < len(args):
-            raise ValueError(f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional arguments")
-        arg = args[index]
-        if isinstance(arg, (list, tuple)):
-            wrapped = [_wrap(x, caller) for x in arg]
-            call_args[index] = type(arg)(wrapped)
-            inputs.extend(wrapped)
-            shapes.append(len(wrapped))
-        else:
-            call_args[index] = _wrap(arg, caller)
-            inputs.append(call_args[index])
-            shapes.append(None)
+    wrapped_at: dict[int, list[Value]] = {}
+    for index in _argnums(argnums, caller):
+        if not -len(args) <= index < len(args):
+            raise ValueError(
+                f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional "
+                f"arguments: index {index} is out of range"
+            )
+        position = index % len(args)
+        arg = args[position]
+        if position not in wrapped_at:
+            if isinstance(arg, (list, tuple)):
+                wrapped = [_wrap(x, f"{caller}: argument {position}[{k}]") for k, x in enumerate(arg)]
+                call_args[position] = type(arg)(wrapped)
+            else:
+                wrapped = [_wrap(arg, f"{caller}: argument {position}")]
+                call_args[position] = wrapped[0]
+            wrapped_at[position] = wrapped
+        inputs.extend(wrapped_at[position])
+        shapes.append(len(arg) if isinstance(arg, (list, tuple)) else None)
     return call_args, inputs, shapes, single
 
 

@@ -127,7 +127,7 @@ def test_functional_api_errors():
         ag.grad(lambda x: x, argnums=3)(1.0)
     with pytest.raises(TypeError, match=r"grad: the function must return a scalar .* got list; use jacobian"):
         ag.grad(lambda x: [x, x])(1.0)
-    with pytest.raises(TypeError, match="grad: argument: expected a real number, got str"):
+    with pytest.raises(TypeError, match="grad: argument 0: expected a real number, got str"):
         ag.grad(lambda x: x)("1")
     with pytest.raises(TypeError, match="backward: expected a real number, got str"):
         Value(1.0).backward("1")  # type: ignore[arg-type]

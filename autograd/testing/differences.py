@@ -20,6 +20,7 @@ class Slope:
 
     central: float
     error: float
+    coarse: bool = False  # the steps were not small against the scale on which g changes
 
 
 def _values(g: Callable[[float], float], points: Sequence[float]) -> list[float] | None:
@@ -68,10 +69,22 @@ class FiniteDifference:
         scale = max(1.0, abs(self.x))
         near_zero = [0.1 * abs(self.x)] if 0 < abs(self.x) < 1 else []  # steps that stay on x's side of 0
         starts = sorted([0.1 * scale, 1e-4 * scale, 1e-6 * scale, *near_zero])
-        runs = [ridders(self.g, self.x, h) for h in starts]
-        converged = [(central, error) for central, error in runs if error <= 1e-8 * abs(central)]
-        central, error = converged[0] if converged else min(runs, key=lambda run: run[1])
-        return Slope(central, error)
+        runs = [(*ridders(self.g, self.x, h), h) for h in starts]
+        converged = [run for run in runs if run[1] <= 1e-8 * abs(run[0])]
+        central, error, start = converged[0] if converged else min(runs, key=lambda run: run[1])
+        return Slope(central, error, not converged and error > 0.1 * self.secant(start))
+
+    def secant(self, h: float) -> float:
+        """The steepest secant from x to x ± h, |g(x ± h) - g(x)| / h: the largest slope g shows at step h.
+
+        Ridders' error estimate is meaningful only if it is small against this. When the step is long
+        against the scale on which g changes (sin at 1e7 with a step of 1e4, beyond its period), the
+        differences are unrelated samples of g, every tableau entry is of this size, and so is the error
+        (small in absolute terms when g is bounded, which made such runs look settled)."""
+        values = _values(self.g, [self.x + h, self.x - h])
+        if values is None:
+            return math.inf
+        return max(abs(v - self.at_x) for v in values) / h
 
 
 def ridders(g: Callable[[float], float], x: float, h: float) -> tuple[float, float]:

@@ -38,7 +38,7 @@ def judge(
     if hand_ok and tolerances.agree(engine, quick):
         return GradientRow(name, engine, quick, hand, "ok", "ok")
     slope = measure.careful
-    evidence = _Evidence(engine, hand, hand_ok, slope.central, 2 * slope.error, tolerances)
+    evidence = _Evidence(engine, hand, hand_ok, slope.central, 2 * slope.error, tolerances, slope.coarse)
     verdict, kind = _verdict(evidence, measure, kink)
     return GradientRow(name, engine, slope.central, hand, verdict, kind)
 
@@ -53,6 +53,7 @@ class _Evidence:
     numeric: float  # the careful finite difference
     noise: float  # twice its estimated error
     tolerances: Tolerances
+    coarse: bool  # the steps were long against the scale on which f changes
 
     @property
     def engine_ok(self) -> bool:
@@ -60,8 +61,8 @@ class _Evidence:
 
     @property
     def unsettled(self) -> bool:
-        """Whether the finite difference is too noisy to blame anyone."""
-        return self.noise > 0.1 * max(abs(self.engine), abs(self.numeric)) + self.tolerances.atol
+        """Whether the finite difference is too noisy, or its steps too long for f, to blame anyone."""
+        return self.coarse or self.noise > 0.1 * max(abs(self.engine), abs(self.numeric)) + self.tolerances.atol
 
 
 def _verdict(evidence: _Evidence, measure: FiniteDifference, kink: Callable[[], str]) -> Verdict:
@@ -78,6 +79,9 @@ def _verdict(evidence: _Evidence, measure: FiniteDifference, kink: Callable[[], 
     if evidence.unsettled:
         if not evidence.hand_ok:
             return HAND_UNDECIDED, "hand"
+        if evidence.coarse:
+            return ("inconclusive: cannot decide: the finite-difference steps are not small against the scale "
+                    "on which f changes here (f varies faster than they resolve): try a smaller eps"), "unsettled"
         return (f"inconclusive: finite differences are only good to ±{evidence.noise:.1e} here (a jump or a pole "
                 "nearby, or rounding of large values?): check at another point"), "unsettled"  # fmt: skip
     return _blame(evidence)
