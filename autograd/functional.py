@@ -34,8 +34,7 @@ def grad(f: Function, argnums: ArgNums = 0) -> Function:
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
     """
-    _argnums(argnums, "grad")  # a wrong type is refused here, the range at the call
-    value_and_grad_f = value_and_grad(f, argnums)
+    value_and_grad_f = _value_and_grad(f, argnums, "grad")
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -46,13 +45,17 @@ def grad(f: Function, argnums: ArgNums = 0) -> Function:
 
 def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
     """Like :func:`grad`, but the function returns ``(f(*args), gradient)`` from one forward pass."""
-    _argnums(argnums, "value_and_grad")
+    return _value_and_grad(f, argnums, "value_and_grad")
+
+
+def _value_and_grad(f: Function, argnums: ArgNums, caller: str) -> Function:
+    _argnums(argnums, caller)  # a wrong type is refused here, the range at the call
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         nested = _is_nested(args, kwargs)
-        call_args, inputs, shapes, single = _prepare(args, argnums, "grad")
-        out = _scalar_output(_call(f, call_args, kwargs), "grad")
+        call_args, inputs, shapes, single = _prepare(args, argnums, caller)
+        out = _scalar_output(_call(f, call_args, kwargs), caller)
         grads = gradients(out, inputs, create_graph=nested)
         value = out if nested else float(out)
         return value, unflatten(grads if nested else [float(g) for g in grads], shapes, single)
@@ -89,10 +92,10 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     >>> hessian(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
     [[4.0, 6.0], [6.0, 0.0]]
     """
-    grad_f = grad(f, argnums)
+    grad_f = _value_and_grad(f, argnums, "hessian")
 
     def flat_grad_f(*args: Any, **kwargs: Any) -> list[Any]:
-        return flatten(grad_f(*args, **kwargs))
+        return flatten(grad_f(*args, **kwargs)[1])
 
     return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian"))
 

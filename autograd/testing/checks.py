@@ -20,7 +20,7 @@ from autograd.testing.differences import Entry, FiniteDifference, along
 from autograd.testing.inputs import checked_loss, flatten_arguments, named_parameters, parameter_names
 from autograd.testing.replay import RecordedGraph
 from autograd.testing.report import GradientReport, GradientRow, number
-from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances, checked_order, finite_number, real_number
+from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances, checked_order, finite_number
 from autograd.testing.verdicts import judge
 
 # Hand-derived gradients keyed by the Value or by its label.
@@ -139,7 +139,7 @@ def check_gradients(
     for key, hand in expected.items():
         node = graph.find(key, "check_gradients")
         name = key if isinstance(key, str) else node.label or describe(node)
-        targets.append((name, node, real_number(hand, f"check_gradients: the expected gradient for {key!r}")))
+        targets.append((name, node, finite_number(hand, f"check_gradients: the expected gradient for {key!r}")))
     rows = _rows_on_graph("check_gradients", graph, targets, tolerances)
     report = _finish(_graph_title("check_gradients", loss), rows, loss, tolerances)
     return report.raise_if_failed() if raise_on_failure else report
