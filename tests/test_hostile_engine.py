@@ -1,4 +1,6 @@
 # ruff: noqa: E501  (the catalogue keeps one case per line)
+# mypy: disable-error-code="arg-type, operator, return-value"
+# (hostile inputs break the signatures on purpose)
 """Hostile inputs to the engine, the functional API and the gradient checks: a catalogue of cases.
 
 Each case gives the exact exception type and a pattern for a message that names the culprit (the
