@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
+import reprlib
 from collections.abc import Iterator, Mapping
-from numbers import Real
 from typing import Any
 
 from autograd import Value
+from nn.checks import check_number
 
 
 class Module:
@@ -18,11 +18,20 @@ class Module:
     """
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """Every parameter with its dotted name, in a fixed order."""
+        """Every parameter with its dotted name, in a fixed order.
+
+        Each object is visited once: a module that refers to itself, or two modules that refer to each
+        other, are walked once, and a tied parameter (the same Value in two places) is listed once,
+        under the first name met, so an optimiser moves it once per step.
+        """
         found: list[tuple[str, Value]] = []
+        seen: set[int] = set()
         stack: list[tuple[str, Any]] = [("", self)]
         while stack:
             prefix, item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
             if isinstance(item, Value):
                 found.append((prefix, item))
                 continue
@@ -30,7 +39,8 @@ class Module:
             entries = [
                 (f"{prefix}.{key}" if prefix else str(key), child)
                 for key, child in children
-                if isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child))
+                if (isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child)))
+                and id(child) not in seen
             ]
             stack.extend(reversed(entries))  # reversed: the stack pops them back in order
         return found
@@ -61,12 +71,11 @@ class Module:
             )
         values: dict[str, float] = {}
         for name, number in state.items():
-            if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(float(number)):
-                raise ValueError(f"load_state_dict: {name} must be a finite number, got {number!r}")
-            values[name] = float(number)
+            values[name] = check_number(number, f"load_state_dict: {_short(name)}")
         for name, p in named.items():
             p.data = values[name]
 
+    @reprlib.recursive_repr("<cycle>")
     def __repr__(self) -> str:
         lines = [self.describe()]
         for name, child in _submodules(self):
@@ -91,4 +100,10 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
 
 
 def _few(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return ", ".join(_short(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _short(name: object, limit: int = 80) -> str:
+    """A parameter name for a message, cut to ``limit`` characters (names in a file may be huge)."""
+    text = str(name)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
