@@ -45,21 +45,24 @@ def check_number(value: object, what: str, *, minimum: float | None = None, stri
     ``minimum`` is a lower bound (excluded when ``strict``), ``below`` an upper bound (always excluded).
     The message names ``what`` and quotes the value, e.g. "SGD: weight_decay must be a finite number >= 0, got nan".
     """
-    wanted = "a finite number"
-    if minimum is not None:
-        wanted += f" {'>' if strict else '>='} {minimum:g}"
-    if below is not None:
-        wanted += f" {'and ' if minimum is not None else ''}< {below:g}"
+    if minimum is not None and below is not None:
+        wanted = f"lie in {'(' if strict else '['}{minimum:g}, {below:g})"
+    elif minimum is not None:
+        wanted = f"be a finite number {'>' if strict else '>='} {minimum:g}"
+    elif below is not None:
+        wanted = f"be a finite number < {below:g}"
+    else:
+        wanted = "be a finite number"
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{what} must be {wanted}, got {excerpt(value)}")
+        raise ValueError(f"{what} must {wanted}, got {excerpt(value)}")
     try:
         number = float(value)
     except OverflowError:
-        raise ValueError(f"{what} must be {wanted}, got a number too large for a float") from None
+        raise ValueError(f"{what} must {wanted}, got a number too large for a float") from None
     if (
         not math.isfinite(number)
         or (minimum is not None and (number <= minimum if strict else number < minimum))
         or (below is not None and number >= below)
     ):
-        raise ValueError(f"{what} must be {wanted}, got {excerpt(value)}")
+        raise ValueError(f"{what} must {wanted}, got {excerpt(value)}")
     return number
