@@ -66,3 +66,8 @@ def check_number(value: object, what: str, *, minimum: float | None = None, stri
     ):
         raise ValueError(f"{what} must {wanted}, got {excerpt(value)}")
     return number
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` as it is if it has at most ``limit`` characters, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from autograd import Value
-from nn.checks import check_number
+from nn.checks import check_number, shorten
 
 
 class Module:
@@ -39,8 +39,7 @@ class Module:
             entries = [
                 (f"{prefix}.{key}" if prefix else str(key), child)
                 for key, child in children
-                if (isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child)))
-                and id(child) not in seen
+                if id(child) not in seen and _walked(child)
             ]
             stack.extend(reversed(entries))  # reversed: the stack pops them back in order
         return found
@@ -71,7 +70,7 @@ class Module:
             )
         values: dict[str, float] = {}
         for name, number in state.items():
-            values[name] = check_number(number, f"load_state_dict: {_short(name)}")
+            values[name] = check_number(number, f"load_state_dict: {shorten(str(name))}")
         for name, p in named.items():
             p.data = values[name]
 
@@ -87,6 +86,11 @@ class Module:
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
 
 
+def _walked(child: object) -> bool:
+    """Whether ``named_parameters`` looks inside ``child``: a Value, a Module, or a list or tuple of them."""
+    return isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child))
+
+
 def _holds_parameters(items: list[Any] | tuple[Any, ...]) -> bool:
     return bool(items) and all(isinstance(x, (Value, Module)) for x in items)
 
@@ -100,10 +104,6 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
 
 
 def _few(names: list[str]) -> str:
-    return ", ".join(_short(name) for name in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    shown = ", ".join(shorten(str(name)) for name in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
-
-def _short(name: object, limit: int = 80) -> str:
-    """A parameter name for a message, cut to ``limit`` characters (names in a file may be huge)."""
-    text = str(name)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from numbers import Real
 
 from autograd import Value
 from nn.checks import check_count, check_number, excerpt
@@ -29,9 +28,10 @@ class TrainingError(FloatingPointError):
 
 def _check_rate(lr: object, who: str) -> float:
     """A learning rate: a finite number > 0 (not NaN, not infinite)."""
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not 0 < lr < math.inf:
-        raise ValueError(f"{who}: the learning rate must be a positive number, got {excerpt(lr)}")
-    return float(lr)
+    try:
+        return check_number(lr, who, minimum=0.0, strict=True)
+    except ValueError:
+        raise ValueError(f"{who}: the learning rate must be a positive number, got {excerpt(lr)}") from None
 
 
 def _check_fraction(value: object, name: str, who: str) -> float:
@@ -197,7 +197,7 @@ class StepLR:
             lr = self.initial * self.gamma ** (self.count // self.step_size)
         except OverflowError:
             lr = math.inf
-        if not 0 < lr < math.inf:
+        if not 0 < float(lr) < math.inf:
             raise TrainingError(f"StepLR: after {self.count} steps the learning rate would be {lr!r}")
         self.optimizer.lr = lr
 
