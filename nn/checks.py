@@ -71,3 +71,8 @@ def check_number(value: object, what: str, *, minimum: float | None = None, stri
 def shorten(text: str, limit: int = 80) -> str:
     """``text`` as it is if it has at most ``limit`` characters, else its start and its length."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def count_text(count: int) -> str:
+    """A count for a message: its digits, or "more than 10**30" for a huge one (str of a huge int may fail)."""
+    return str(count) if count < 10**30 else "more than 10**30"

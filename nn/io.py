@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd.files import write_atomically
-from nn.checks import check_count, excerpt, shorten
+from nn.checks import check_count, count_text, excerpt, shorten
 from nn.layers import ACTIVATIONS, MLP
 from nn.module import Module
 
@@ -128,7 +128,7 @@ def _architecture(architecture: dict[str, Any], name: str, found: int, max_param
     count = sum((fan_in + 1) * size for fan_in, size in zip([nin, *sizes[:-1]], sizes, strict=True))
     if count > max_parameters:
         raise ModelFileError(
-            f"load_model: {name} describes {count} parameters, more than max_parameters={max_parameters}"
+            f"load_model: {name} describes {count_text(count)} parameters, more than max_parameters={max_parameters}"
         )
     if count != found:
         raise ModelFileError(f"load_model: {name} describes {count} parameters but holds {found}")

@@ -116,7 +116,7 @@ def fit(
     entry = find_loss(loss)
     entry.check(ys)
     if ys.dtype.kind in "fc" and not np.isfinite(ys).all():
-        raise ValueError(f"fit: label #{_first_bad(ys)} is {ys.ravel()[_first_bad(ys)]!r}; labels must be finite")
+        raise ValueError(f"fit: label #{_first_bad(ys)} is {ys.ravel()[_first_bad(ys)].item()!r}; labels must be finite")
     parameters = model.parameters()
     optimizer = optimizer if optimizer is not None else SGD(parameters, lr=0.1)
     for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
@@ -235,7 +235,7 @@ def _checked_data(
         raise ValueError(f"{who}: {len(xs)} points but {ys.size if ys.ndim == 0 else len(ys)} labels")
     if not np.isfinite(xs).all():
         row, column = divmod(_first_bad(xs), xs.shape[1])
-        raise ValueError(f"{who}: point #{row} has {xs[row, column]!r} at feature {column}; points must be finite")
+        raise ValueError(f"{who}: point #{row} has {float(xs[row, column])!r} at feature {column}; points must be finite")
     nin = getattr(model, "nin", None)
     if isinstance(nin, int) and xs.shape[1] != nin:
         raise ValueError(f"{who}: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
