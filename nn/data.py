@@ -184,7 +184,8 @@ def _read_idx_stream(file: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if expected > max_bytes:
         raise IDXFormatError(
-            f"read_idx: {name}'s header {_shape_text(shape)} needs {count_text(expected)} bytes, more than max_bytes={max_bytes}"
+            f"read_idx: {name}'s header {_shape_text(shape)} needs {count_text(expected)} bytes, "
+            f"more than max_bytes={max_bytes}"
         )
     raw = _read_exactly(file, expected)
     if len(raw) != expected or file.read(1):

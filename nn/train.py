@@ -116,7 +116,8 @@ def fit(
     entry = find_loss(loss)
     entry.check(ys)
     if ys.dtype.kind in "fc" and not np.isfinite(ys).all():
-        raise ValueError(f"fit: label #{_first_bad(ys)} is {ys.ravel()[_first_bad(ys)].item()!r}; labels must be finite")
+        bad = _first_bad(ys)
+        raise ValueError(f"fit: label #{bad} is {ys.ravel()[bad].item()!r}; labels must be finite")
     parameters = model.parameters()
     optimizer = optimizer if optimizer is not None else SGD(parameters, lr=0.1)
     for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
@@ -139,9 +140,16 @@ def fit(
             shuffled = batch_size is not None
             for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
                 step += 1
-                outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
-                entry.check_output(outputs[0])
-                batch_loss = entry(outputs, list(batch_y))
+                try:
+                    outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
+                    entry.check_output(outputs[0])
+                    batch_loss = entry(outputs, list(batch_y))
+                except OverflowError as error:
+                    raise TrainingError(
+                        f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
+                        "the parameters keep their values from before this step",
+                        epoch, step,
+                    ) from error  # fmt: skip
                 if not isinstance(batch_loss, ag.Value):
                     raise TypeError(
                         f"fit: the loss {entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
@@ -235,7 +243,8 @@ def _checked_data(
         raise ValueError(f"{who}: {len(xs)} points but {ys.size if ys.ndim == 0 else len(ys)} labels")
     if not np.isfinite(xs).all():
         row, column = divmod(_first_bad(xs), xs.shape[1])
-        raise ValueError(f"{who}: point #{row} has {float(xs[row, column])!r} at feature {column}; points must be finite")
+        value = float(xs[row, column])
+        raise ValueError(f"{who}: point #{row} has {value!r} at feature {column}; points must be finite")
     nin = getattr(model, "nin", None)
     if isinstance(nin, int) and xs.shape[1] != nin:
         raise ValueError(f"{who}: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
