@@ -562,7 +562,8 @@ import nn
 folder = sys.argv[1]
 path = folder + "/bomb.json"
 architecture = {"type": "MLP", "nin": 1000, "sizes": [1000], "activation": "relu", "output_activation": "linear"}
-open(path, "w").write(json.dumps({"format": "chainrule-model", "version": 1, "parameters": {}, "architecture": architecture}))
+doc = {"format": "chainrule-model", "version": 1, "parameters": {}, "architecture": architecture}
+open(path, "w").write(json.dumps(doc))
 start = time.perf_counter()
 try:
     nn.load_model(path)
