@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+import math
+from numbers import Integral, Real
 
 
 def check_count(value: object, what: str, minimum: int = 1, *, alternative: str = "") -> int:
@@ -16,5 +17,62 @@ def check_count(value: object, what: str, minimum: int = 1, *, alternative: str 
         wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
         if alternative:
             wanted += f" or {alternative}"
-        raise ValueError(f"{what} must be {wanted}, got {value!r}")
+        raise ValueError(f"{what} must be {wanted}, got {excerpt(value)}")
     return int(value)
+
+
+def excerpt(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, so a huge input never makes a huge message.
+
+    Strings and bytes are cut before ``repr`` is taken, so even a gigabyte-long text costs little.
+    """
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} long)"
+    text = repr(value) if not isinstance(value, (list, tuple, dict)) or len(value) <= 20 else _short_container(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _short_container(value: list[object] | tuple[object, ...] | dict[object, object]) -> str:
+    """The repr of a long container's first items only (its full repr could be enormous)."""
+    items = list(value.items())[:20] if isinstance(value, dict) else list(value[:20])
+    return f"{type(value).__name__} of {len(value)} starting {items!r}"
+
+
+def check_number(value: object, what: str, *, minimum: float | None = None, strict: bool = False,
+                 below: float | None = None) -> float:  # fmt: skip
+    """``value`` as a float if it is a finite real number (not a bool) within the bounds, else ValueError.
+
+    ``minimum`` is a lower bound (excluded when ``strict``), ``below`` an upper bound (always excluded).
+    The message names ``what`` and quotes the value, e.g. "SGD: weight_decay must be a finite number >= 0, got nan".
+    """
+    if minimum is not None and below is not None:
+        wanted = f"lie in {'(' if strict else '['}{minimum:g}, {below:g})"
+    elif minimum is not None:
+        wanted = f"be a finite number {'>' if strict else '>='} {minimum:g}"
+    elif below is not None:
+        wanted = f"be a finite number < {below:g}"
+    else:
+        wanted = "be a finite number"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{what} must {wanted}, got {excerpt(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"{what} must {wanted}, got a number too large for a float") from None
+    if (
+        not math.isfinite(number)
+        or (minimum is not None and (number <= minimum if strict else number < minimum))
+        or (below is not None and number >= below)
+    ):
+        raise ValueError(f"{what} must {wanted}, got {excerpt(value)}")
+    return number
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` as it is if it has at most ``limit`` characters, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def count_text(count: int) -> str:
+    """A count for a message: its digits, or "more than 10**30" for a huge one (str of a huge int may fail)."""
+    return str(count) if count < 10**30 else "more than 10**30"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from nn.checks import check_count
+from nn.checks import check_count, count_text, shorten
 
 Dataset = tuple[np.ndarray, np.ndarray]
 
@@ -131,26 +134,70 @@ class IDXFormatError(ValueError):
     """The file is not a well-formed IDX file (MNIST's format)."""
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an IDX file (plain or .gz), as MNIST ships them: magic 0 0 type ndim, sizes, then the data."""
+MAX_IDX_BYTES = 1 << 30
+"""The most data bytes ``read_idx`` accepts from a header (1 GiB); pass ``max_bytes=`` to change it."""
+
+
+def read_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
+    """Read an IDX file (plain or .gz), as MNIST ships them: magic 0 0 type ndim, sizes, then the data.
+
+    The header is read first; then exactly the bytes it promises (at most ``max_bytes``) are read or
+    decompressed, and the file must end there. Anything else (a bad magic number, a truncated or
+    over-long stream, a corrupt gzip stream, sizes beyond ``max_bytes``) raises IDXFormatError
+    naming the file; a missing file raises FileNotFoundError.
+    """
     source = Path(path)
+    max_bytes = check_count(max_bytes, "read_idx: max_bytes")
+    name = shorten(source.name)
     opener = gzip.open if source.suffix == ".gz" else open
-    with opener(source, "rb") as file:
-        raw = file.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise IDXFormatError(f"read_idx: {source.name} does not start with an IDX magic number")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise IDXFormatError(f"read_idx: {source.name} is truncated inside its header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
+    try:
+        with opener(source, "rb") as file:
+            return _read_idx_stream(file, name, max_bytes)  # type: ignore[arg-type]
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise IDXFormatError(f"read_idx: {name} is not a valid gzip stream: {shorten(str(error))}") from None
+
+
+def _read_exactly(file: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only at the end of the stream."""
+    parts, wanted = [], size
+    while wanted > 0:
+        part = file.read(min(wanted, 1 << 24))
+        if not part:
+            break
+        parts.append(part)
+        wanted -= len(part)
+    return b"".join(parts)
+
+
+def _read_idx_stream(file: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
+    magic = _read_exactly(file, 4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
+        raise IDXFormatError(f"read_idx: {name} does not start with an IDX magic number")
+    ndim = magic[3]
+    if ndim == 0:
+        raise IDXFormatError(f"read_idx: {name} declares no dimensions")
+    sizes = _read_exactly(file, 4 * ndim)
+    if len(sizes) < 4 * ndim:
+        raise IDXFormatError(f"read_idx: {name} is truncated inside its header")
+    shape = tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    if expected > max_bytes:
         raise IDXFormatError(
-            f"read_idx: {source.name} holds {len(raw) - header} bytes of data, but its header {shape} needs {expected}"
+            f"read_idx: {name}'s header {_shape_text(shape)} needs {count_text(expected)} bytes, "
+            f"more than max_bytes={max_bytes}"
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    raw = _read_exactly(file, expected)
+    if len(raw) != expected or file.read(1):
+        held = "more" if len(raw) == expected else str(len(raw))
+        raise IDXFormatError(
+            f"read_idx: {name} holds {held} bytes of data, but its header {_shape_text(shape)} needs {expected}"
+        )
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return shorten(str(shape), 60)
 
 
 def load_mnist(folder: str | os.PathLike[str], kind: str = "train") -> Dataset:

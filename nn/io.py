@@ -5,20 +5,26 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
 
 from autograd.files import write_atomically
-from nn.layers import MLP
+from nn.checks import check_count, count_text, excerpt, shorten
+from nn.layers import ACTIVATIONS, MLP
 from nn.module import Module
 
 FORMAT = "chainrule-model"
 VERSION = 1
+MAX_MODEL_BYTES = 256 * 2**20
+"""The largest model file ``load_model``/``load_into`` read (256 MiB); pass ``max_bytes=`` to change it."""
+MAX_PARAMETERS = 5_000_000
+"""The most parameters ``load_model`` builds a network for; pass ``max_parameters=`` to change it."""
 
 
 class ModelFileError(ValueError):
-    """A model file is unreadable, corrupt, from another format version, or does not fit the model."""
+    """A model file is unreadable, corrupt, too large, from another format version, or does not fit the model."""
 
 
 def save_model(model: Module, path: str | os.PathLike[str]) -> Path:
@@ -41,22 +47,48 @@ def save_model(model: Module, path: str | os.PathLike[str]) -> Path:
     return write_atomically(path, json.dumps(document, indent=1).encode("utf-8"))
 
 
-def _read(path: str | os.PathLike[str], who: str) -> dict[str, Any]:
-    """The checked JSON document in ``path``; ``who`` (the public function) starts every error message."""
+def _refuse_constant(name: str) -> Any:
+    raise ModelFileError(f"the literal {name} is not a finite number")
+
+
+def _read(path: str | os.PathLike[str], who: str, max_bytes: int) -> dict[str, Any]:
+    """The checked JSON document in ``path``; ``who`` (the public function) starts every error message.
+
+    The file must be a regular file of at most ``max_bytes`` bytes, checked before it is read.
+    """
     source = Path(path)
+    max_bytes = check_count(max_bytes, f"{who}: max_bytes")
+    name = shorten(source.name)
+    info = os.stat(source)  # FileNotFoundError passes through, as for open()
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{who}: {name} is not a regular file (a directory, device or pipe?)")
+    if info.st_size > max_bytes:
+        raise ModelFileError(f"{who}: {name} has {info.st_size} bytes, more than max_bytes={max_bytes}")
     try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
+        with open(source, "rb") as file:
+            raw = file.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as error:
+        raise ModelFileError(f"{who}: {name} cannot be read: {error.strerror or error}") from None
+    if len(raw) > max_bytes:
+        raise ModelFileError(f"{who}: {name} has more than max_bytes={max_bytes} bytes")
+    try:
+        document = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except ModelFileError as error:
+        raise ModelFileError(f"{who}: {name}: {error}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{who}: {source.name} is not valid JSON (truncated or corrupt?): {error}") from None
+        reason = shorten(str(error), 120)
+        raise ModelFileError(f"{who}: {name} is not valid JSON (truncated or corrupt?): {reason}") from None
+    except RecursionError:
+        raise ModelFileError(f"{who}: {name} is nested too deeply to be a model file") from None
+    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+        raise ModelFileError(f"{who}: {name} holds a number that cannot be read: {shorten(str(error), 120)}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ModelFileError(f"{who}: {source.name} is not a {FORMAT} file")
+        raise ModelFileError(f"{who}: {name} is not a {FORMAT} file")
     if document.get("version") != VERSION:
-        found = document.get("version")
-        raise ModelFileError(f"{who}: {source.name} has format version {found!r}; this library reads {VERSION}")
+        found = excerpt(document.get("version"))
+        raise ModelFileError(f"{who}: {name} has format version {found}; this library reads {VERSION}")
     if not isinstance(document.get("parameters"), dict) or not isinstance(document.get("architecture"), dict):
-        raise ModelFileError(f"{who}: {source.name} lacks its architecture or parameters")
+        raise ModelFileError(f"{who}: {name} lacks its architecture or parameters")
     return document
 
 
@@ -65,32 +97,68 @@ def _fill(model: Module, document: dict[str, Any], name: str, who: str) -> None:
     config = getattr(model, "config", None)
     expected = config() if callable(config) else None
     if expected is not None and document["architecture"] != expected:
-        raise ModelFileError(f"{who}: {name} holds {document['architecture']}, but the model is {expected}")
+        found = excerpt(document["architecture"], 200)
+        raise ModelFileError(f"{who}: {name} holds {found}, but the model is {expected}")
     try:
         model.load_state_dict(document["parameters"])
     except (KeyError, ValueError) as error:
         raise ModelFileError(f"{who}: {name} does not fit the model: {error}") from None
 
 
-def load_into(model: Module, path: str | os.PathLike[str]) -> Module:
-    """Load parameters from ``path`` into ``model``; on any mismatch raise and leave the model unchanged."""
-    _fill(model, _read(path, "load_into"), Path(path).name, "load_into")
+def load_into(model: Module, path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES) -> Module:
+    """Load parameters from ``path`` into ``model``; on any mismatch raise and leave the model unchanged.
+
+    Every problem with the file (too large, not JSON, wrong format, wrong numbers) is a ModelFileError;
+    a missing file is a FileNotFoundError.
+    """
+    _fill(model, _read(path, "load_into", max_bytes), shorten(Path(path).name), "load_into")
     return model
 
 
-def load_model(path: str | os.PathLike[str]) -> MLP:
-    """Rebuild the MLP that :func:`save_model` wrote to ``path``, with its parameters."""
-    document = _read(path, "load_model")
+def _architecture(architecture: dict[str, Any], name: str, found: int, max_parameters: int) -> tuple[int, list[int]]:
+    """``nin`` and ``sizes`` once they are checked, with the parameter count, against the file and the budget."""
+    nin, sizes = architecture.get("nin"), architecture.get("sizes")
+    for key in ("activation", "output_activation"):
+        if architecture.get(key) not in ACTIVATIONS:
+            raise ModelFileError(f"load_model: {name} has an unknown {key} {excerpt(architecture.get(key))}")
+    if not _positive_int(nin):
+        raise ModelFileError(f"load_model: {name} has an invalid nin {excerpt(nin)}")
+    if not isinstance(sizes, list) or not sizes or not all(_positive_int(size) for size in sizes):
+        raise ModelFileError(f"load_model: {name} has invalid sizes {excerpt(sizes)}")
+    count = sum((fan_in + 1) * size for fan_in, size in zip([nin, *sizes[:-1]], sizes, strict=True))
+    if count > max_parameters:
+        raise ModelFileError(
+            f"load_model: {name} describes {count_text(count)} parameters, more than max_parameters={max_parameters}"
+        )
+    if count != found:
+        raise ModelFileError(f"load_model: {name} describes {count} parameters but holds {found}")
+    assert isinstance(nin, int)
+    return nin, sizes
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def load_model(
+    path: str | os.PathLike[str], *, max_bytes: int = MAX_MODEL_BYTES, max_parameters: int = MAX_PARAMETERS
+) -> MLP:
+    """Rebuild the MLP that :func:`save_model` wrote to ``path``, with its parameters.
+
+    Before anything is built, the file's size is checked against ``max_bytes`` and the architecture's
+    parameter count against ``max_parameters`` and against the number of parameters the file holds,
+    so a tiny file cannot make a huge network. Every problem with the file is a ModelFileError.
+    """
+    document = _read(path, "load_model", max_bytes)
+    max_parameters = check_count(max_parameters, "load_model: max_parameters")
+    name = shorten(Path(path).name)
     architecture = document["architecture"]
     if architecture.get("type") != "MLP":
-        raise ModelFileError(f"load_model: cannot rebuild a {architecture.get('type')!r}; use load_into with a model")
-    try:
-        model = MLP(
-            architecture["nin"], architecture["sizes"], architecture["activation"], architecture["output_activation"]
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise ModelFileError(f"load_model: {Path(path).name} has an invalid architecture: {error}") from None
-    _fill(model, document, Path(path).name, "load_model")
+        kind = excerpt(architecture.get("type"))
+        raise ModelFileError(f"load_model: cannot rebuild a {kind}; use load_into with a model")
+    nin, sizes = _architecture(architecture, name, len(document["parameters"]), max_parameters)
+    model = MLP(nin, sizes, architecture["activation"], architecture["output_activation"])
+    _fill(model, document, name, "load_model")
     return model
 
 
@@ -104,11 +172,11 @@ def save(model: Module, path: str | os.PathLike[str]) -> Path:
     return save_model(model, path)
 
 
-def load(path: str | os.PathLike[str]) -> MLP:
+def load(path: str | os.PathLike[str], **limits: int) -> MLP:
     """Deprecated name of :func:`load_model`, kept for one release."""
     warnings.warn(
         "nn.load is deprecated and will be removed in the next release; use nn.load_model",
         DeprecationWarning,
         stacklevel=2,
     )
-    return load_model(path)
+    return load_model(path, **limits)

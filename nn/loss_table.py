@@ -14,6 +14,7 @@ import numpy as np
 
 from autograd import Value
 from nn import losses
+from nn.checks import excerpt
 
 LossFunction = Callable[[list[Any], list[Any]], Value]
 OutputShape = Literal["one", "per_class", "any"]
@@ -42,6 +43,20 @@ def _check_binary(labels: np.ndarray, name: str) -> None:
     found = set(labels.tolist())
     if not (found <= {0, 1} or found <= {-1, 1}):
         raise ValueError(f"fit: loss {name!r} needs labels 0/1 or -1/+1, got {sorted(found)[:10]}")
+
+
+def _check_classes(labels: np.ndarray, name: str) -> None:
+    """Class indices: whole numbers >= 0 (1.7 is not class 1)."""
+    for i, label in enumerate(labels.tolist()):
+        if isinstance(label, bool) or not isinstance(label, (int, float)) or not float(label).is_integer() or label < 0:
+            raise ValueError(f"fit: loss {name!r} needs class indices 0, 1, 2, ..., but label #{i} is {excerpt(label)}")
+
+
+def _class_index(label: Any) -> int:
+    """A class label as an int, refusing a fraction such as 1.7 rather than truncating it."""
+    if isinstance(label, (float, np.floating)) and not float(label).is_integer():
+        raise ValueError(f"cross_entropy: label {label!r} is not a whole class index")
+    return int(label)
 
 
 @dataclass(frozen=True)
@@ -85,7 +100,7 @@ class LossEntry:
 LOSS_TABLE: tuple[LossEntry, ...] = (
     LossEntry("hinge", losses.hinge, _sign, _check_binary, "one", classifier=True),  # also nn.max_margin
     LossEntry("bce", losses.binary_cross_entropy_with_logits, _zero_one, _check_binary, "one", classifier=True),
-    LossEntry("cross_entropy", losses.cross_entropy, int, None, "per_class", classifier=True),
+    LossEntry("cross_entropy", losses.cross_entropy, _class_index, _check_classes, "per_class", classifier=True),
     LossEntry("mse", losses.mse, _listed),
 )
 LOSSES: dict[str, LossEntry] = {entry.name: entry for entry in LOSS_TABLE}

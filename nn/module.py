@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
+import reprlib
 from collections.abc import Iterator, Mapping
-from numbers import Real
 from typing import Any
 
 from autograd import Value
+from nn.checks import check_number, shorten
 
 
 class Module:
@@ -18,11 +18,20 @@ class Module:
     """
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """Every parameter with its dotted name, in a fixed order."""
+        """Every parameter with its dotted name, in a fixed order.
+
+        Each object is visited once: a module that refers to itself, or two modules that refer to each
+        other, are walked once, and a tied parameter (the same Value in two places) is listed once,
+        under the first name met, so an optimiser moves it once per step.
+        """
         found: list[tuple[str, Value]] = []
+        seen: set[int] = set()
         stack: list[tuple[str, Any]] = [("", self)]
         while stack:
             prefix, item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
             if isinstance(item, Value):
                 found.append((prefix, item))
                 continue
@@ -30,7 +39,7 @@ class Module:
             entries = [
                 (f"{prefix}.{key}" if prefix else str(key), child)
                 for key, child in children
-                if isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child))
+                if id(child) not in seen and _walked(child)
             ]
             stack.extend(reversed(entries))  # reversed: the stack pops them back in order
         return found
@@ -61,12 +70,11 @@ class Module:
             )
         values: dict[str, float] = {}
         for name, number in state.items():
-            if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(float(number)):
-                raise ValueError(f"load_state_dict: {name} must be a finite number, got {number!r}")
-            values[name] = float(number)
+            values[name] = check_number(number, f"load_state_dict: {shorten(str(name))}")
         for name, p in named.items():
             p.data = values[name]
 
+    @reprlib.recursive_repr("<cycle>")
     def __repr__(self) -> str:
         lines = [self.describe()]
         for name, child in _submodules(self):
@@ -76,6 +84,11 @@ class Module:
     def describe(self) -> str:
         """One line about this module itself (the repr adds its children below)."""
         return f"{type(self).__name__}({len(self.parameters())} parameters)"
+
+
+def _walked(child: object) -> bool:
+    """Whether ``named_parameters`` looks inside ``child``: a Value, a Module, or a list or tuple of them."""
+    return isinstance(child, (Value, Module)) or (isinstance(child, (list, tuple)) and _holds_parameters(child))
 
 
 def _holds_parameters(items: list[Any] | tuple[Any, ...]) -> bool:
@@ -91,4 +104,6 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
 
 
 def _few(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    shown = ", ".join(shorten(str(name)) for name in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+

@@ -1,50 +1,110 @@
-"""Optimizers (SGD with momentum, Adam) and learning-rate schedules."""
+"""Optimizers (SGD with momentum, Adam) and learning-rate schedules.
+
+Every setting is checked when the object is made: a NaN, an infinity or a number out of range is
+refused with a ValueError naming the setting and the value. A step is all-or-nothing: the new
+values are computed first and assigned only if every one is finite; otherwise :class:`TrainingError`
+is raised and the parameters and the optimizer's state stay as they were.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from autograd import Value
-from nn.checks import check_count
+from nn.checks import check_count, check_number, excerpt
 
 
-def _check_rate(lr: float, who: str) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(f"{who}: the learning rate must be a positive number, got {lr!r}")
-    return float(lr)
+class TrainingError(FloatingPointError):
+    """Training produced a non-finite loss or parameter; the parameters keep their last finite values.
+
+    ``epoch`` and ``step`` (both counted from 1) say where, when ``fit`` raised it; otherwise they are None.
+    """
+
+    def __init__(self, message: str, epoch: int | None = None, step: int | None = None) -> None:
+        super().__init__(message)
+        self.epoch, self.step = epoch, step
 
 
-def _check_fraction(value: float, name: str, who: str) -> float:
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{who}: {name} must lie in [0, 1), got {value!r}")
-    return float(value)
+def _check_rate(lr: object, who: str) -> float:
+    """A learning rate: a finite number > 0 (not NaN, not infinite)."""
+    try:
+        return check_number(lr, who, minimum=0.0, strict=True)
+    except ValueError:
+        raise ValueError(f"{who}: the learning rate must be a positive number, got {excerpt(lr)}") from None
+
+
+def _check_fraction(value: object, name: str, who: str) -> float:
+    return check_number(value, f"{who}: {name}", minimum=0.0, below=1.0)
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate ``lr`` (which a schedule may change)."""
+    """Holds the parameters and the learning rate ``lr`` (which a schedule may change).
+
+    The parameters must be Values with finite data; a Value passed twice is kept once, so it moves
+    once per step. Subclasses implement :meth:`updates`; :meth:`step` applies them all or none.
+    """
 
     def __init__(self, parameters: Iterable[Value], lr: float) -> None:
-        self.parameters = list(parameters)
-        if not self.parameters:
-            raise ValueError(f"{type(self).__name__}: no parameters to optimise")
-        if not all(isinstance(p, Value) for p in self.parameters):
-            raise TypeError(f"{type(self).__name__}: parameters must be Values")
-        self.lr = _check_rate(lr, type(self).__name__)
+        who = type(self).__name__
+        try:
+            given = list(parameters)
+        except TypeError:
+            raise TypeError(f"{who}: parameters must be an iterable of Values, got {excerpt(parameters)}") from None
+        unique: dict[int, Value] = {}
+        for i, p in enumerate(given):
+            if not isinstance(p, Value):
+                raise TypeError(f"{who}: parameters must be Values, but parameter #{i} is {excerpt(p)}")
+            if not math.isfinite(p.data):
+                raise ValueError(f"{who}: parameter #{i} is {p.data!r}; parameters must be finite")
+            unique.setdefault(id(p), p)
+        if not unique:
+            raise ValueError(f"{who}: no parameters to optimise")
+        self.parameters = list(unique.values())
+        self.lr = _check_rate(lr, who)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0."""
         for p in self.parameters:
             p.grad = 0.0
 
-    def step(self) -> None:
+    def updates(self) -> tuple[list[float], object]:
+        """The parameters' new values, and the optimizer's new state (given to :meth:`commit`)."""
         raise NotImplementedError
+
+    def commit(self, state: object) -> None:
+        """Keep the state that :meth:`updates` computed (called only once the new values are in place)."""
+
+    def step(self) -> None:
+        """Move every parameter, all or nothing.
+
+        Raises TrainingError (and changes nothing) if any new value would be NaN or infinite. An
+        interrupt while the values are assigned puts the old ones back before it propagates.
+        """
+        new, state = self.updates()
+        if not all(map(math.isfinite, new)):
+            bad = next(i for i, x in enumerate(new) if not math.isfinite(x))
+            p = self.parameters[bad]
+            raise TrainingError(
+                f"{type(self).__name__}: the step would make parameter #{bad} {new[bad]!r} "
+                f"(value {p.data!r}, gradient {p.grad!r}); no parameter was changed"
+            )
+        old = [p.data for p in self.parameters]
+        try:
+            for p, x in zip(self.parameters, new, strict=True):
+                p.data = x
+        except BaseException:
+            for p, x in zip(self.parameters, old, strict=True):
+                p.data = x
+            raise
+        self.commit(state)
 
 
 class SGD(Optimizer):
     """v = momentum * v + (grad + weight_decay * p);  p -= lr * v.
 
-    With momentum 0 this is plain gradient descent, p -= lr * grad.
+    With momentum 0 this is plain gradient descent, p -= lr * grad. ``lr`` must be finite and > 0,
+    ``momentum`` in [0, 1), ``weight_decay`` finite and >= 0.
     """
 
     def __init__(
@@ -52,79 +112,113 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(parameters, lr)
         self.momentum = _check_fraction(momentum, "momentum", "SGD")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = check_number(weight_decay, "SGD: weight_decay", minimum=0.0)
         self.velocity = [0.0] * len(self.parameters)
 
-    def step(self) -> None:
-        for i, p in enumerate(self.parameters):
-            v = self.momentum * self.velocity[i] + p.grad + self.weight_decay * p.data
-            self.velocity[i] = v
-            p.data -= self.lr * v
+    def updates(self) -> tuple[list[float], object]:
+        """p - lr * v for every parameter, and the new velocities."""
+        momentum, decay, lr = self.momentum, self.weight_decay, self.lr
+        velocity = [momentum * v + p.grad + decay * p.data for v, p in zip(self.velocity, self.parameters, strict=True)]
+        return [p.data - lr * v for p, v in zip(self.parameters, velocity, strict=True)], velocity
+
+    def commit(self, state: object) -> None:
+        """Keep the new velocities."""
+        assert isinstance(state, list)
+        self.velocity = state
 
 
 class Adam(Optimizer):
-    """Adam: m and v are running means of grad and grad**2, bias-corrected; p -= lr * m̂ / (sqrt(v̂) + eps)."""
+    """Adam: m and v are running means of grad and grad**2, bias-corrected; p -= lr * m̂ / (sqrt(v̂) + eps).
+
+    ``lr`` and ``eps`` must be finite and > 0, both ``betas`` in [0, 1), ``weight_decay`` finite and >= 0.
+    """
 
     def __init__(
         self,
         parameters: Iterable[Value],
         lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        betas: Sequence[float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(parameters, lr)
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair of numbers in [0, 1), got {excerpt(betas)}")
         self.beta1 = _check_fraction(betas[0], "betas[0]", "Adam")
         self.beta2 = _check_fraction(betas[1], "betas[1]", "Adam")
-        if eps <= 0:
-            raise ValueError(f"Adam: eps must be positive, got {eps!r}")
-        self.eps = float(eps)
-        self.weight_decay = float(weight_decay)
+        self.eps = check_number(eps, "Adam: eps", minimum=0.0, strict=True)
+        self.weight_decay = check_number(weight_decay, "Adam: weight_decay", minimum=0.0)
         self.m = [0.0] * len(self.parameters)
         self.v = [0.0] * len(self.parameters)
         self.steps = 0
 
-    def step(self) -> None:
-        self.steps += 1
-        correction1 = 1 - self.beta1**self.steps
-        correction2 = 1 - self.beta2**self.steps
-        for i, p in enumerate(self.parameters):
-            g = p.grad + self.weight_decay * p.data
-            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
-            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
-            p.data -= self.lr * (self.m[i] / correction1) / (math.sqrt(self.v[i] / correction2) + self.eps)
+    def updates(self) -> tuple[list[float], object]:
+        """The new values, and the new running means (m, v) with the step count."""
+        steps = self.steps + 1
+        b1, b2, decay, lr, eps = self.beta1, self.beta2, self.weight_decay, self.lr, self.eps
+        correction1, correction2 = 1 - b1**steps, 1 - b2**steps
+        grads = [p.grad + decay * p.data for p in self.parameters]
+        m = [b1 * m0 + (1 - b1) * g for m0, g in zip(self.m, grads, strict=True)]
+        v = [b2 * v0 + (1 - b2) * g * g for v0, g in zip(self.v, grads, strict=True)]
+        new = [
+            p.data - lr * (m1 / correction1) / (math.sqrt(v1 / correction2) + eps)
+            for p, m1, v1 in zip(self.parameters, m, v, strict=True)
+        ]
+        return new, (m, v, steps)
+
+    def commit(self, state: object) -> None:
+        """Keep the new running means and step count."""
+        assert isinstance(state, tuple)
+        self.m, self.v, self.steps = state
+
+
+def _check_optimizer(optimizer: object, who: str) -> Optimizer:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: optimizer must be an nn Optimizer (SGD, Adam), got {excerpt(optimizer)}")
+    return optimizer
 
 
 class StepLR:
-    """Multiply the optimizer's learning rate by ``gamma`` every ``step_size`` calls of :meth:`step`."""
+    """Multiply the optimizer's learning rate by ``gamma`` every ``step_size`` calls of :meth:`step`.
+
+    ``step_size`` is a positive int, ``gamma`` a finite number > 0.
+    """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        step_size = check_count(step_size, "StepLR: step_size")
-        self.optimizer, self.step_size, self.gamma = optimizer, step_size, gamma
+        self.optimizer = _check_optimizer(optimizer, "StepLR")
+        self.step_size = check_count(step_size, "StepLR: step_size")
+        self.gamma = check_number(gamma, "StepLR: gamma", minimum=0.0, strict=True)
         self.initial, self.count = optimizer.lr, 0
 
     def step(self) -> None:
+        """Count one step and set the learning rate (kept above 0 and finite)."""
         self.count += 1
-        self.optimizer.lr = self.initial * self.gamma ** (self.count // self.step_size)
+        try:
+            lr = self.initial * self.gamma ** (self.count // self.step_size)
+        except OverflowError:
+            lr = math.inf
+        if not 0 < float(lr) < math.inf:
+            raise TrainingError(f"StepLR: after {self.count} steps the learning rate would be {lr!r}")
+        self.optimizer.lr = lr
 
 
 class LinearDecay:
     """lr = start + (end - start) * k / steps after k calls of :meth:`step`, then ``end``.
 
-    micrograd's demo uses start 1.0, end 0.1, steps 100: lr = 1.0 - 0.9 k / 100.
+    micrograd's demo uses start 1.0, end 0.1, steps 100: lr = 1.0 - 0.9 k / 100. ``start`` and ``end``
+    must be finite and > 0, ``steps`` a positive int.
     """
 
     def __init__(self, optimizer: Optimizer, start: float, end: float, steps: int) -> None:
-        steps = check_count(steps, "LinearDecay: steps")
-        _check_rate(start, "LinearDecay start")
-        _check_rate(end, "LinearDecay end")
-        self.optimizer, self.start, self.end, self.steps = optimizer, start, end, steps
+        self.optimizer = _check_optimizer(optimizer, "LinearDecay")
+        self.steps = check_count(steps, "LinearDecay: steps")
+        self.start = _check_rate(start, "LinearDecay: start")
+        self.end = _check_rate(end, "LinearDecay: end")
         self.count = 0
-        optimizer.lr = start
+        optimizer.lr = self.start
 
     def step(self) -> None:
+        """Count one step and set the learning rate."""
         self.count += 1
         fraction = min(self.count / self.steps, 1.0)
         self.optimizer.lr = self.start + (self.end - self.start) * fraction

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
@@ -9,12 +10,12 @@ import numpy as np
 
 import autograd as ag
 from nn import losses
-from nn.checks import check_count
+from nn.checks import check_count, check_number, excerpt, shorten
 from nn.data import batches
 from nn.layers import Output
 from nn.loss_table import LOSSES, LossFunction, find_loss
 from nn.module import Module
-from nn.optim import SGD, Optimizer
+from nn.optim import SGD, Optimizer, TrainingError
 
 __all__ = ["LOSSES", "Callback", "LossFunction", "Model", "Schedule", "accuracy", "fit", "predict"]
 
@@ -31,6 +32,8 @@ def _numbers(output: Output) -> Numbers:
 
 def predict(model: Model, points: Sequence[Sequence[float]] | np.ndarray) -> list[Any]:
     """The model's outputs for each point, as floats (or lists of floats), computed under ``no_grad``."""
+    if isinstance(points, np.ndarray) and points.ndim != 2:
+        raise ValueError(f"predict: points must have shape (n, features), got shape {points.shape}")
     with ag.no_grad():
         outputs = [model([float(v) for v in point]) for point in points]
     return [_numbers(out) for out in outputs]
@@ -48,9 +51,12 @@ def accuracy(
     trained with mse towards 0/1; by default 0.5 if the model's output activation is sigmoid, else 0.
     Labels are 0/1 or -1/+1 for a scalar output, class indices for a list.
     """
+    xs, ys = _checked_data(model, points, labels, "accuracy")
+    if ys.dtype.kind not in "biuf" or not np.isfinite(ys).all():
+        raise ValueError(f"accuracy: labels must be finite numbers, got {excerpt(ys.tolist())}")
     if threshold is None:
         threshold = 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
-    return _accuracy(predict(model, points), labels, threshold)
+    return _accuracy(predict(model, xs), ys, threshold)
 
 
 def _accuracy(outputs: Sequence[Numbers], labels: Sequence[Any] | np.ndarray, threshold: float = 0.0) -> float:
@@ -91,50 +97,155 @@ def fit(
     ``optimizer.step()`` (default ``SGD(lr=0.1)``) and ``schedule.step()``. ``callback(epoch, logs)``
     runs after every epoch; returning True stops training early. ``progress`` shows a tqdm bar
     (notebook-aware).
+
+    Before the first step, points must be finite with shape (n, features), labels finite and fit for
+    the loss (cross-entropy labels whole class indices), and every setting in range, else ValueError
+    or TypeError naming it. After each step the loss and the parameters are checked: if either is NaN
+    or infinite, ``fit`` raises :class:`nn.TrainingError` naming the epoch and step, and the
+    parameters keep their last finite values (so ``nn.save_model`` still works). A KeyboardInterrupt
+    (Ctrl-C) is re-raised with the parameters as they were after the last whole step, and the
+    history of the epochs completed so far attached to it as ``.history``.
     """
     from tqdm.auto import tqdm
 
-    xs, ys = np.asarray(points, dtype=float), np.asarray(labels)
-    if len(xs) != len(ys) or len(xs) == 0:
-        raise ValueError(f"fit: {len(xs)} points but {len(ys)} labels")
+    xs, ys = _checked_data(model, points, labels, "fit")
     check_count(epochs, "fit: epochs")
     if batch_size is not None:
         check_count(batch_size, "fit: batch_size", alternative="None (the full data)")
+    l2 = check_number(l2, "fit: l2", minimum=0.0)
     entry = find_loss(loss)
     entry.check(ys)
+    if ys.dtype.kind in "fc" and not np.isfinite(ys).all():
+        bad = _first_bad(ys)
+        raise ValueError(f"fit: label #{bad} is {ys.ravel()[bad].item()!r}; labels must be finite")
     parameters = model.parameters()
     optimizer = optimizer if optimizer is not None else SGD(parameters, lr=0.1)
+    for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
+        if thing is not None and not callable(getattr(thing, "step", None)):
+            raise TypeError(f"fit: {what} must have a step() method, got {excerpt(thing)}")
+    if not callable(getattr(optimizer, "zero_grad", None)):
+        raise TypeError(f"fit: optimizer must have a zero_grad() method, got {excerpt(optimizer)}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"fit: callback must be a function (epoch, logs) -> bool, got {excerpt(callback)}")
     history: dict[str, list[float]] = {"loss": []}
     if entry.classifier:
         history["accuracy"] = []
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
-    for epoch in bar:
-        total = 0.0
-        scores: list[Numbers] = []
-        labels_seen: list[Any] = []
-        shuffled = batch_size is not None
-        for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
-            outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
-            entry.check_output(outputs[0])
-            batch_loss = entry(outputs, list(batch_y))
-            if l2:
-                batch_loss = batch_loss + losses.l2(parameters, l2)
-            optimizer.zero_grad()
-            batch_loss.backward()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            total += batch_loss.data * len(batch_x)
+    step = 0
+    try:
+        for epoch in bar:
+            total = 0.0
+            scores: list[Numbers] = []
+            labels_seen: list[Any] = []
+            shuffled = batch_size is not None
+            for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
+                step += 1
+                try:
+                    outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
+                    entry.check_output(outputs[0])
+                    batch_loss = entry(outputs, list(batch_y))
+                except OverflowError as error:
+                    raise TrainingError(
+                        f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
+                        "the parameters keep their values from before this step",
+                        epoch, step,
+                    ) from error  # fmt: skip
+                if not isinstance(batch_loss, ag.Value):
+                    raise TypeError(
+                        f"fit: the loss {entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
+                        "compute it from the outputs with Value operations so it can be differentiated"
+                    )
+                if l2:
+                    batch_loss = batch_loss + losses.l2(parameters, l2)
+                if not math.isfinite(batch_loss.data):
+                    raise TrainingError(
+                        f"fit: epoch {epoch}, step {step}: the loss is {batch_loss.data!r}; "
+                        "the parameters keep their values from before this step",
+                        epoch, step,
+                    )  # fmt: skip
+                optimizer.zero_grad()
+                batch_loss.backward()
+                _step(optimizer, parameters, epoch, step)
+                if schedule is not None:
+                    schedule.step()
+                total += batch_loss.data * len(batch_x)
+                if entry.classifier:
+                    scores.extend(_numbers(out) for out in outputs)  # as they were before this step
+                    labels_seen.extend(batch_y.tolist())
+            logs = {"loss": total / len(xs)}
             if entry.classifier:
-                scores.extend(_numbers(out) for out in outputs)  # as they were before this step
-                labels_seen.extend(batch_y.tolist())
-        logs = {"loss": total / len(xs)}
-        if entry.classifier:
-            logs["accuracy"] = _accuracy(scores, labels_seen)
-        for key, value in logs.items():
-            history[key].append(value)
-        bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # redraw at tqdm's pace
-        if callback is not None and callback(epoch, logs):
-            break
-    bar.close()
+                logs["accuracy"] = _accuracy(scores, labels_seen)
+            for key, value in logs.items():
+                history[key].append(value)
+            bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # at tqdm's pace
+            if callback is not None and callback(epoch, logs):
+                break
+    except KeyboardInterrupt as interrupt:
+        interrupt.history = history  # type: ignore[attr-defined]
+        raise
+    finally:
+        bar.close()
     return history
+
+
+def _step(optimizer: Optimizer, parameters: list[ag.Value], epoch: int, step: int) -> None:
+    """``optimizer.step()``, all or nothing for the model's parameters, refusing non-finite results.
+
+    On an interrupt or error inside the step, or if a parameter comes out NaN or infinite, every
+    parameter gets back its value from before the step.
+    """
+    before = [p.data for p in parameters]
+    try:
+        optimizer.step()
+    except TrainingError as error:
+        _restore(parameters, before)
+        raise TrainingError(f"fit: epoch {epoch}, step {step}: {error}", epoch, step) from None
+    except BaseException:
+        _restore(parameters, before)
+        raise
+    if not all(math.isfinite(p.data) for p in parameters):
+        bad = next(name for name, p in enumerate(parameters) if not math.isfinite(p.data))
+        value = parameters[bad].data
+        _restore(parameters, before)
+        raise TrainingError(
+            f"fit: epoch {epoch}, step {step}: the optimizer made parameter #{bad} {value!r}; "
+            "the parameters keep their values from before this step",
+            epoch, step,
+        )  # fmt: skip
+
+
+def _restore(parameters: list[ag.Value], values: list[float]) -> None:
+    for p, value in zip(parameters, values, strict=True):
+        p.data = value
+
+
+def _first_bad(array: np.ndarray) -> int:
+    return int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
+
+
+def _checked_data(
+    model: object, points: Any, labels: Any, who: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points as a finite float array of shape (n, features) and labels as an array of n, else ValueError."""
+    try:
+        xs = np.asarray(points, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{who}: points must be rows of numbers of one length: {shorten(str(error))}") from None
+    ys = np.asarray(labels)
+    if xs.ndim != 2:
+        raise ValueError(
+            f"{who}: points must have shape (n, features), got shape {xs.shape}; "
+            "for one feature per point use points.reshape(-1, 1)"
+        )
+    if len(xs) == 0:
+        raise ValueError(f"{who}: no points")
+    if ys.ndim == 0 or len(xs) != len(ys):
+        raise ValueError(f"{who}: {len(xs)} points but {ys.size if ys.ndim == 0 else len(ys)} labels")
+    if not np.isfinite(xs).all():
+        row, column = divmod(_first_bad(xs), xs.shape[1])
+        value = float(xs[row, column])
+        raise ValueError(f"{who}: point #{row} has {value!r} at feature {column}; points must be finite")
+    nin = getattr(model, "nin", None)
+    if isinstance(nin, int) and xs.shape[1] != nin:
+        raise ValueError(f"{who}: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
+    return xs, ys
