@@ -38,7 +38,7 @@ def test_the_target_changes_in_one_step(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(os, "replace", watching_replace)
     write_atomically(target, NEW)
     [(name, staged, before)] = seen
-    assert name.startswith(".data.bin.") and name.endswith(".tmp")
+    assert name.startswith(".chainrule-") and name.endswith(".tmp") and len(name) <= 40
     assert staged == NEW and before == OLD
     assert target.read_bytes() == NEW
 
