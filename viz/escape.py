@@ -6,8 +6,11 @@ of strings, and both are covered:
 - HTML-like labels (``<...>``): ``&``, ``<``, ``>``, ``"`` and ``'`` become entities, so no ``<IMG SRC=...>``
   (which would read a local file into the picture), ``<b>`` or ``<table>`` is ever interpreted; line
   breaks become ``<br/>``.
-- quoted strings (``"..."``, e.g. tooltips): the same entities, and every backslash is doubled, so
-  Graphviz's escapes (``\\N`` the node name, ``\\G``, ``\\L``, ``\\l``, ``\\r``, ``\\n``) stay literal text.
+- quoted strings (``"..."``, e.g. tooltips): the same entities; line breaks become spaces.
+
+In both, every backslash is doubled: Graphviz expands ``\\N`` (the node's name), ``\\G``, ``\\E``,
+``\\H``, ``\\T`` and ``\\L`` even inside HTML-like labels, and ``\\l``, ``\\r``, ``\\n`` in quoted
+strings; a doubled backslash comes out as one, so they all stay literal text.
 
 Characters that XML (and so SVG) cannot hold, the C0 and C1 control characters, lone surrogates such as
 ``"\\ud800"`` and the non-characters U+FFFE and U+FFFF, are shown as visible escapes (``\\x01``,
@@ -35,7 +38,7 @@ def escape_dot(text: str, *, quoted: bool = False) -> str:
     """``text`` made safe to put inside an HTML-like Graphviz label, or (``quoted=True``) a quoted string.
 
     Markup characters become entities; line breaks (``\\n``, ``\\r\\n``, ``\\r``) become ``<br/>`` in a
-    label and a space in a quoted string; backslashes are doubled in a quoted string; control
+    label and a space in a quoted string; backslashes are doubled; control
     characters and lone surrogates become visible escapes such as ``\\x07`` or ``\\ud800``.
     Raises TypeError if ``text`` is not a str.
     """
@@ -43,8 +46,9 @@ def escape_dot(text: str, *, quoted: bool = False) -> str:
         raise TypeError(f"escape_dot: text must be a str, got {type(text).__name__} ({text!r:.60})")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _UNSAFE.sub(_visible, text)
+    text = text.replace("\\", "\\\\")  # Graphviz expands \N and \G even inside HTML-like labels
     if quoted:
-        text = text.replace("\\", "\\\\").replace("\n", " ")
+        text = text.replace("\n", " ")
     text = _MARKUP.sub(lambda m: _ENTITIES[m.group()], text)
     return text if quoted else text.replace("\n", "<br/>")
 
