@@ -104,15 +104,21 @@ def _kill_group(process: subprocess.Popen[bytes], posix: bool) -> None:
 def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
     """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
 
-    The file appears whole or not at all: the bytes go to a temporary file that is then renamed.
+    The file is written by ``autograd.files.write_atomically``: it appears whole or not at all, an
+    existing file keeps its permissions, and a symlink is written through to its target.
     """
+    source = getattr(graph, "source", None)
+    if not isinstance(source, str):
+        raise TypeError(f"save_diagram: expected a diagram (a graphviz.Digraph), got {type(graph).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save_diagram: path must be a str or a path, got {type(path).__name__}")
     target = Path(path)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise RenderError(
             f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv"
         )
-    return write_atomically(target, render(graph.source, fmt))
+    return write_atomically(target, render(source, fmt))
 
 
 def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
