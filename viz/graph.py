@@ -53,7 +53,7 @@ def draw_graph(
       matching owner is drawn as one box, so a whole MLP stays readable.
     - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer;
       counting stops as soon as the limit is passed, so a huge graph fails at once. ``None`` means no
-      limit (the renderer's timeout, ``viz.render.RENDER_TIMEOUT``, still applies).
+      limit (the renderer's timeout, ``RENDER_TIMEOUT`` in viz/render.py, still applies).
     - ``format``: what graphviz's own ``render()`` writes, as in micrograd's ``draw_dot(root, format="svg")``.
     """
     if format not in ("svg", "png", "pdf"):
