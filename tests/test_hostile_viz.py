@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -525,3 +526,26 @@ def test_save_gif_and_save_steps_keep_permissions_and_symlinks(tmp_path: Path):
     viz.save_steps(f, tmp_path / "frames")
     assert stat.S_IMODE(frames[0].stat().st_mode) == 0o600
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [p.name for p in frames]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_rendering_kills_the_renderer_and_everything_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pids = tmp_path / "pids"
+    script = tmp_path / "slow-renderer"
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $$ $! > {pids}\nsleep 60\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
+    interrupt = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    interrupt.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            viz.render("digraph { a }", "svg")
+    finally:
+        interrupt.cancel()
+    child, grandchild = map(int, pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (alive(child) or alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child) and not alive(grandchild)
