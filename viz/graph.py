@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -12,6 +11,7 @@ import graphviz
 
 import autograd as ag
 from autograd import Value
+from viz.escape import escape_dot, html_label
 from viz.render import Diagram
 
 Owner = object
@@ -34,7 +34,7 @@ def draw_graph(
     highlight: Iterable[Value] = (),
     clusters: bool = True,
     collapse: Collapse = None,
-    max_nodes: int = 500,
+    max_nodes: int | None = 500,
     title: str | None = None,
     format: str = "svg",  # noqa: A002  (micrograd's keyword)
 ) -> Diagram:
@@ -51,7 +51,9 @@ def draw_graph(
     - ``clusters``: group nodes made inside ``autograd.scope`` blocks (nn neurons and layers).
     - ``collapse``: a type (e.g. ``nn.Neuron``), tuple of types or predicate on scope owners; each
       matching owner is drawn as one box, so a whole MLP stays readable.
-    - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer.
+    - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer;
+      counting stops as soon as the limit is passed, so a huge graph fails at once. ``None`` means no
+      limit (the renderer's timeout, ``RENDER_TIMEOUT`` in viz/render.py, still applies).
     - ``format``: what graphviz's own ``render()`` writes, as in micrograd's ``draw_dot(root, format="svg")``.
     """
     if format not in ("svg", "png", "pdf"):
@@ -65,12 +67,24 @@ def draw_graph(
     if len(roots) != len(candidates) or not roots:
         bad = next((r for r in candidates if not isinstance(r, Value)), root)
         raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(bad).__name__}")
-    layout = _Layout.of(roots, _matcher(collapse), clusters)
-    if layout.size > max_nodes:
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
+        raise TypeError(f"draw_graph: max_nodes must be an int or None (no limit), got {type(max_nodes).__name__}")
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be at least 1, or None for no limit, got {max_nodes}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw_graph: title must be a str, got {type(title).__name__}")
+    collapsed = _matcher(collapse)
+    if max_nodes is not None:
+        counted = _count_until(roots, collapsed, collapse is None, max_nodes)
+        if counted > max_nodes:
+            raise GraphTooLargeError(
+                f"draw_graph: the graph has more than max_nodes={max_nodes:,} nodes to draw (counting stopped at "
+                f"{counted:,}); {_ADVICE}"
+            )
+    layout = _Layout.of(roots, collapsed, clusters)
+    if max_nodes is not None and layout.size > max_nodes:
         raise GraphTooLargeError(
-            f"draw_graph: the graph has {layout.size:,} nodes to draw, more than max_nodes={max_nodes:,}; "
-            "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, "
-            "or raise max_nodes"
+            f"draw_graph: the graph has {layout.size:,} nodes to draw, more than max_nodes={max_nodes:,}; {_ADVICE}"
         )
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
     style = _Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
@@ -79,13 +93,45 @@ def draw_graph(
     diagram.attr("node", fontname="Helvetica", fontsize="11")
     diagram.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
     if title:
-        diagram.attr(label=f"<{_escape(title)}>", labelloc="t", fontsize="13")
+        diagram.attr(label=html_label(title), labelloc="t", fontsize="13")
     _emit_nodes(diagram, layout, style)
     _emit_edges(diagram, layout, style, edge_labels)
     return diagram
 
 
 draw_dot = draw_graph  # the name micrograd users know
+
+_ADVICE = "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, or raise max_nodes"
+
+
+def _count_until(roots: list[Value], collapsed: Callable[[Owner], bool], plain: bool, limit: int) -> int:
+    """A lower bound on the drawing's size, counted only until it passes ``limit``: a huge graph is refused
+    after about ``limit`` nodes instead of after walking all of it.
+
+    An op node is drawn as a box, a circle and its constants unless a collapsed owner holds it; each
+    collapsed owner is one box. Leaves count only without ``collapse`` (with it, a leaf may join its
+    consumers' box). The exact size is checked after the layout when this bound stays within ``limit``.
+    """
+    seen: set[Value] = set()
+    boxes: set[int] = set()
+    stack = list(roots)
+    count = 0
+    while stack and count <= limit:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        owner = next((o for o in node.scope if collapsed(o)), None) if not plain else None
+        if owner is not None:
+            if id(owner) not in boxes:
+                boxes.add(id(owner))
+                count += 1
+        elif node.op:
+            count += 2 + sum(1 for x in node.inputs if not isinstance(x, Value))
+        elif plain:
+            count += 1
+        stack.extend(node.parents)
+    return count
 
 
 def nodes_on_paths(root: Value, leaf: Value) -> set[Value]:
@@ -235,13 +281,8 @@ class _Style:
         return f"#ff{fade:02x}{fade:02x}" if g > 0 else f"#{fade:02x}{fade:02x}ff"
 
 
-def _escape(text: str) -> str:
-    """Text for an HTML-like Graphviz label: markup characters become entities, newlines breaks."""
-    return html.escape(text, quote=True).replace("\r\n", "\n").replace("\n", "<br/>")
-
-
 def _value_label(v: Value, style: _Style) -> str:
-    cells = [f'<td border="1" sides="r">{_escape(v.label)}</td>'] if v.label else []
+    cells = [f'<td border="1" sides="r">{escape_dot(v.label)}</td>'] if v.label else []
     cells.append(f"<td>data {style.number(v.data)}</td>")
     if style.show_grad:
         g = style.grad(v)
@@ -250,7 +291,7 @@ def _value_label(v: Value, style: _Style) -> str:
 
 
 def _box_label(owner: Owner, members: list[Value], style: _Style, outputs: list[Value]) -> str:
-    rows = [f'<tr><td colspan="2"><b>{_escape(_owner_name(owner))}</b></td></tr>']
+    rows = [f'<tr><td colspan="2"><b>{escape_dot(_owner_name(owner))}</b></td></tr>']
     rows.append(f'<tr><td colspan="2"><font point-size="9">{len(members)} nodes inside</font></td></tr>')
     for v in outputs:
         g = style.grad(v)
@@ -286,16 +327,16 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
                 color="#e8590c" if marked else "#444444", penwidth="3" if marked else "1",
             )  # fmt: skip
             if v.op:
-                target.node(f"op{layout.name(id(v))}", f"<{_escape(v.op_symbol)}>", shape="circle", width="0.3",
+                target.node(f"op{layout.name(id(v))}", html_label(v.op_symbol), shape="circle", width="0.3",
                             margin="0.01", style="filled", fillcolor="#f1f3f5",
                             color="#e8590c" if marked else "#868e96")
             for position, x in enumerate(v.inputs):
                 if not isinstance(x, Value):
-                    target.node(f"c{layout.name(id(v))}_{position}", f"<{x:g}>", shape="plaintext",
+                    target.node(f"c{layout.name(id(v))}_{position}", html_label(f"{x:g}"), shape="plaintext",
                                 fontcolor="#868e96")
         for number, child in enumerate(cluster.children.values()):
             with target.subgraph(name=f"cluster_{layout.name(id(child.owner))}_{number}") as sub:
-                sub.attr(label=f"<{_escape(_owner_name(child.owner))}>", style="rounded,dashed", color="#adb5bd",
+                sub.attr(label=html_label(_owner_name(child.owner)), style="rounded,dashed", color="#adb5bd",
                          fontcolor="#495057", fontsize="10")
                 emit(sub, child)
 
@@ -320,7 +361,7 @@ def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: b
             if isinstance(x, Value) and x in style.highlight and v in style.highlight:
                 attributes.update(color="#e8590c", penwidth="2.5")
             if position < len(derivatives) and isinstance(x, Value):
-                attributes["label"] = f"<{_escape(style.number(derivatives[position]))}>"
+                attributes["label"] = html_label(style.number(derivatives[position]))
             if source.startswith("box"):
                 if (source, f"op{layout.name(id(v))}") in seen_box_edges:
                     continue

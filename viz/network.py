@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value
+from viz.escape import escape_dot, html_label
 from viz.render import Diagram, RenderError, find_renderer, render
 
 
@@ -28,7 +29,15 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
     if not layers or not layers[0]:
         raise ValueError("draw_network: the model has no neurons")
     n_inputs = len(layers[0][0].w)
+    if isinstance(input_names, (str, bytes)):
+        raise TypeError(
+            f"draw_network: input_names must be a sequence of str, one per input, "
+            f"got one {type(input_names).__name__} {input_names!r:.60}"
+        )
     names = list(input_names) if input_names is not None else [f"x{i}" for i in range(n_inputs)]
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"draw_network: input_names[{i}] must be a str, got {type(name).__name__} {name!r:.60}")
     if len(names) != n_inputs:
         raise ValueError(f"draw_network: {len(names)} input names for a model with {n_inputs} inputs")
     return _network(layers, names, precision, reverse=_reverse_declaration())
@@ -49,7 +58,7 @@ def _network(layers: list[list[Any]], names: list[str], precision: int, reverse:
     with diagram.subgraph(name="cluster_inputs") as column:
         column.attr(label="inputs", color="white")
         for i, name in in_order(list(enumerate(names))):
-            column.node(f"in{i}", name, shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
+            column.node(f"in{i}", html_label(name), shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
     previous = [f"in{i}" for i in range(len(names))]
     for depth, layer in enumerate(layers):
         with diagram.subgraph(name=f"cluster_layer{depth}") as column:
@@ -57,7 +66,7 @@ def _network(layers: list[list[Any]], names: list[str], precision: int, reverse:
             for j, neuron in in_order(list(enumerate(layer))):
                 activation = getattr(neuron, "activation", "")
                 activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
-                label = f"b={neuron.b.data:.{precision}f}" + (f"\\n{activation}" if activation else "")
+                label = html_label(f"b={neuron.b.data:.{precision}f}" + (f"\n{activation}" if activation else ""))
                 column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true", style="filled",
                             fillcolor="white")
         current = [f"l{depth}n{j}" for j in range(len(layer))]
@@ -67,7 +76,7 @@ def _network(layers: list[list[Any]], names: list[str], precision: int, reverse:
                 diagram.edge(
                     source, current[j], color="#d6336c" if w.data >= 0 else "#1c7ed6",
                     penwidth=f"{0.3 + 3.5 * math.sqrt(share):.2f}", arrowhead="none",
-                    tooltip=f"{w.label or 'w'} = {w.data:.{precision}f}",
+                    tooltip=escape_dot(f"{w.label or 'w'} = {w.data:.{precision}f}", quoted=True),
                 )  # fmt: skip
         previous = current
     return diagram

@@ -7,8 +7,10 @@ no system libraries needed). PDF needs the real Graphviz; the error says how to 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sysconfig
 import warnings
@@ -20,6 +22,8 @@ from autograd.files import write_atomically
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 _FALLBACK_FORMATS = {"svg", "png"}
+RENDER_TIMEOUT = 120.0
+"""Seconds a renderer may run before it, and every process it started, is killed (a RenderError follows)."""
 _INSTALL_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
 
 
@@ -44,6 +48,8 @@ def find_renderer(fmt: str = "svg") -> Path | None:
 
 def render(source: str, fmt: str = "svg") -> bytes:
     """Render DOT ``source`` to ``fmt`` ("svg", "png", "pdf" or "dot") and return the bytes."""
+    if not isinstance(source, str):
+        raise TypeError(f"render: source must be DOT text (a str), got {type(source).__name__}")
     if fmt == "dot":
         return source.encode("utf-8")
     if fmt not in ("svg", "png", "pdf"):
@@ -53,30 +59,66 @@ def render(source: str, fmt: str = "svg") -> bytes:
         if fmt in _FALLBACK_FORMATS:
             raise RenderError(f"render: no renderer for {fmt}: reinstall to get graphviz-pure, or {_INSTALL_HINT}")
         raise RenderError(f"render: {fmt} output needs the Graphviz dot program, not installed here; {_INSTALL_HINT}")
+    stdout, stderr, returncode = _run(program, fmt, source.encode("utf-8"))
+    if returncode != 0 or not stdout:
+        message = stderr.decode("utf-8", "replace").strip() or "no output"
+        raise RenderError(f"render: {program.name} could not render the graph: {message[:2000]}")
+    return stdout
+
+
+def _run(program: Path, fmt: str, source: bytes) -> tuple[bytes, bytes, int]:
+    """Run the renderer in a process group of its own; on a timeout or an interrupt, kill the whole group.
+
+    A renderer may start helpers of its own (a shell wrapper, a layout process): killing only the
+    direct child would leave those running, holding the output pipes open.
+    """
+    posix = os.name == "posix"
     try:
-        result = subprocess.run(
-            [str(program), f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, timeout=120, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"render: {program.name} took more than 120 s; draw a smaller graph (collapse=...)") from None
-    if result.returncode != 0 or not result.stdout:
-        message = result.stderr.decode("utf-8", "replace").strip() or "no output"
-        raise RenderError(f"render: {program.name} could not render the graph: {message}")
-    return result.stdout
+        process = subprocess.Popen(
+            [str(program), f"-T{fmt}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=posix,
+        )  # fmt: skip
+    except OSError as error:
+        raise RenderError(f"render: cannot run {program}: {error.strerror or error}") from None
+    try:
+        stdout, stderr = process.communicate(source, timeout=RENDER_TIMEOUT)
+    except BaseException as error:
+        _kill_group(process, posix)
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise RenderError(
+                f"render: {program.name} took more than {RENDER_TIMEOUT:g} s and was stopped, with every process "
+                "it started; draw a smaller graph (collapse=..., max_nodes=...)"
+            ) from None
+        raise
+    return stdout, stderr, process.returncode
+
+
+def _kill_group(process: subprocess.Popen[bytes], posix: bool) -> None:
+    if posix:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)  # the group's id is the child's pid (start_new_session)
+    process.kill()
+    process.communicate()  # reap it and close the pipes
 
 
 def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
     """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
 
-    The file appears whole or not at all: the bytes go to a temporary file that is then renamed.
+    The file is written by ``autograd.files.write_atomically``: it appears whole or not at all, an
+    existing file keeps its permissions, and a symlink is written through to its target.
     """
+    source = getattr(graph, "source", None)
+    if not isinstance(source, str):
+        raise TypeError(f"save_diagram: expected a diagram (a graphviz.Digraph), got {type(graph).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save_diagram: path must be a str or a path, got {type(path).__name__}")
     target = Path(path)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise RenderError(
             f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv"
         )
-    return write_atomically(target, render(graph.source, fmt))
+    return write_atomically(target, render(source, fmt))
 
 
 def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:

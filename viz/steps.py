@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from typing import Any
 
 import autograd as ag
 from autograd import Value
+from autograd.files import write_atomically
 from viz.graph import draw_graph
-from viz.render import Diagram, render, save_diagram
+from viz.render import FORMATS, Diagram, RenderError, render, save_diagram
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ def backward_steps(root: Value) -> list[Step]:
 
     Nothing is written to ``.grad``: the gradients come from ``autograd.backprop``.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps: root must be a Value, got {type(root).__name__}")
     order = ag.backward_order(root)
     grads = ag.backprop(root)
     routes: dict[Value, list[tuple[Value, float]]] = {v: [] for v in order}
@@ -69,6 +73,8 @@ def backward_steps(root: Value) -> list[Step]:
 def draw_step(root: Value, steps: Sequence[Step], index: int, **options: Any) -> Diagram:
     """The diagram after ``steps[index]`` (0-based, like the list): gradients known so far, the current node
     outlined, the formula on top. Its title counts from 1, as the saved files and the slider do."""
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"draw_step: index must be an int, got {type(index).__name__}")
     if not 0 <= index < len(steps):
         raise IndexError(f"draw_step: index {index} is outside 0..{len(steps) - 1}")
     step = steps[index]
@@ -79,17 +85,32 @@ def draw_step(root: Value, steps: Sequence[Step], index: int, **options: Any) ->
 
 
 def save_steps(root: Value, folder: str | os.PathLike[str], fmt: str = "svg", **options: Any) -> list[Path]:
-    """Write one numbered file per backward step (``step_01.svg``, ...) and return their paths."""
+    """Write one numbered file per backward step (``step_01.svg``, ...) and return their paths.
+
+    ``fmt`` is a suffix :func:`viz.save_diagram` knows ("svg", "png", "pdf", "dot", "gv"). Each frame is
+    written atomically (``autograd.files.write_atomically``), and every frame is drawn before the first
+    is written, so a bad option fails before any file changes.
+    """
+    if not isinstance(fmt, str) or f".{fmt.lower()}" not in FORMATS:
+        raise RenderError(f"save_steps: unknown format {fmt!r}; use one of svg, png, pdf, dot, gv")
     steps = backward_steps(root)
     width = len(str(len(steps)))
+    diagrams = [draw_step(root, steps, i, **options) for i in range(len(steps))]
     return [
-        save_diagram(draw_step(root, steps, i, **options), Path(folder) / f"step_{i + 1:0{width}d}.{fmt}")
-        for i in range(len(steps))
+        save_diagram(diagram, Path(folder) / f"step_{i + 1:0{width}d}.{fmt}") for i, diagram in enumerate(diagrams)
     ]
 
 
 def save_gif(root: Value, path: str | os.PathLike[str], seconds_per_step: float = 1.5, **options: Any) -> Path:
-    """An animated GIF of the backward pass, one frame per step (needs Pillow: ``pip install chainrule[plots]``)."""
+    """An animated GIF of the backward pass, one frame per step (needs Pillow: ``pip install chainrule[plots]``).
+
+    The file is written atomically (``autograd.files.write_atomically``): a full disk or an interrupt
+    leaves the old GIF, if any, in place and no partial file.
+    """
+    if isinstance(seconds_per_step, bool) or not isinstance(seconds_per_step, (int, float)):
+        raise TypeError(f"save_gif: seconds_per_step must be a number, got {type(seconds_per_step).__name__}")
+    if not (math.isfinite(seconds_per_step) and seconds_per_step > 0):
+        raise ValueError(f"save_gif: seconds_per_step must be a positive finite number, got {seconds_per_step!r}")
     try:
         from PIL import Image
     except ImportError:
@@ -103,10 +124,10 @@ def save_gif(root: Value, path: str | os.PathLike[str], seconds_per_step: float 
         page = Image.new("RGB", (width, height), "white")
         page.paste(frame.convert("RGB"), (0, 0))
         canvas.append(page)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    canvas[0].save(target, save_all=True, append_images=canvas[1:], duration=int(seconds_per_step * 1000), loop=0)
-    return target
+    encoded = io.BytesIO()
+    duration = max(int(seconds_per_step * 1000), 1)
+    canvas[0].save(encoded, format="GIF", save_all=True, append_images=canvas[1:], duration=duration, loop=0)
+    return write_atomically(path, encoded.getvalue())
 
 
 def step_slider(root: Value, **options: Any) -> Any:

@@ -1,0 +1,551 @@
+"""Hostile inputs to viz: a catalogue of cases, each with the exact error, a message naming the culprit,
+and proof that nothing was lost or changed (the files on disk, the graph); then the defects behind it."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import math
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+import autograd as ag
+import nn
+import viz
+from autograd import Value
+from viz.escape import escape_dot
+
+RENDER = importlib.import_module("viz.render")  # the module; viz.render is the function
+
+SVG = "{http://www.w3.org/2000/svg}"
+OLD = b"<svg>the picture that was here before</svg>\n"
+SECRET = b"SECRET-FILE-CONTENT-7f3a"
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+# -- the world every case acts on --------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    out: Path  # watched: every file below it must be unchanged after a refused call
+    scratch: Path  # not watched: fake renderers and the like
+    root: Value  # seed 003's sigmoid graph, after backward()
+    x: Value
+    keep: Path  # out/keep.svg: an existing picture, mode 600
+    patch: pytest.MonkeyPatch
+
+
+def sigmoid(x0: float = 0.5) -> tuple[Value, Value]:
+    x = Value(x0, label="x")
+    f = 1 / (1 + (-x).exp())
+    f.label = "f"
+    return x, f
+
+
+def chain(n: int) -> Value:
+    y = Value(1.0, label="start")
+    for _ in range(n):
+        y = y + 1.0
+    return y
+
+
+def mlp(nin: int = 2) -> nn.MLP:
+    return nn.MLP(nin, [2, 1])
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    # Graphviz writes the second of two spaces as a no-break space (U+00A0) so that SVG keeps both.
+    return ["".join(t.itertext()).replace("\xa0", " ") for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def snapshot_files(folder: Path) -> dict[str, tuple[str, bytes | str, int]]:
+    found: dict[str, tuple[str, bytes | str, int]] = {}
+    for path in sorted(folder.rglob("*")):
+        info = os.lstat(path)
+        name = path.relative_to(folder).as_posix()
+        if stat.S_ISLNK(info.st_mode):
+            found[name] = ("link", os.readlink(path), 0)
+        elif stat.S_ISDIR(info.st_mode):
+            found[name] = ("folder", "", stat.S_IMODE(info.st_mode))
+        else:
+            found[name] = ("file", path.read_bytes(), stat.S_IMODE(info.st_mode))
+    return found
+
+
+def snapshot_graph(root: Value) -> list[tuple[float, float, str, str, tuple[int, ...]]]:
+    return [(v.data, v.grad, v.label, v.op, tuple(map(id, v.parents))) for v in ag.backward_order(root)]
+
+
+def fake_renderer(world: World, body: str) -> Path:
+    script = world.scratch / "fake-renderer"
+    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+    world.patch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
+    return script
+
+
+def full_disk(world: World) -> None:
+    real_write = os.write
+
+    def write(descriptor: int, data: bytes) -> int:  # files only: the renderer's pipes still work
+        if stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(descriptor, data)
+
+    world.patch.setattr(os, "write", write)
+
+
+def loop_at(path: Path) -> None:
+    other = path.with_name(path.name + ".other")
+    path.symlink_to(other)
+    other.symlink_to(path)
+
+
+def save_gif_or_skip(world: World, *arguments: Any, **options: Any) -> Path:
+    pytest.importorskip("PIL")
+    return viz.save_gif(*arguments, **options)
+
+
+# -- the catalogue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    act: Callable[[World], object]
+    error: type[BaseException]
+    culprit: str  # a regular expression the message must contain: what was wrong, named
+    setup: Callable[[World], object] | None = None
+
+
+CASES: list[Case] = [
+    # draw_graph / draw_dot: wrong types and values
+    Case("graph of a str", lambda w: viz.draw_graph("f"), TypeError, "got str"),  # type: ignore[arg-type]
+    Case("graph of None", lambda w: viz.draw_dot(None), TypeError, "got NoneType"),  # type: ignore[arg-type]
+    Case("graph of a list with a float", lambda w: viz.draw_graph([w.root, 2.0]), TypeError, "got float"),  # type: ignore[list-item]
+    Case("graph of an empty list", lambda w: viz.draw_graph([]), TypeError, "got list"),
+    Case("unknown rankdir", lambda w: viz.draw_graph(w.root, rankdir="XY"), ValueError, "rankdir .* got 'XY'"),
+    Case("negative precision", lambda w: viz.draw_graph(w.root, precision=-1), ValueError, "precision .* got -1"),
+    Case("float precision", lambda w: viz.draw_graph(w.root, precision=2.5), ValueError, "precision .* got 2.5"),  # type: ignore[arg-type]
+    Case("unknown format", lambda w: viz.draw_dot(w.root, format="exe"), ValueError, "format .* got 'exe'"),
+    Case("max_nodes a str", lambda w: viz.draw_graph(w.root, max_nodes="500"), TypeError, "max_nodes .* got str"),  # type: ignore[arg-type]
+    Case("max_nodes a bool", lambda w: viz.draw_graph(w.root, max_nodes=True), TypeError, "max_nodes .* got bool"),
+    Case("max_nodes zero", lambda w: viz.draw_graph(w.root, max_nodes=0), ValueError, "max_nodes .* got 0"),
+    Case("max_nodes negative", lambda w: viz.draw_graph(w.root, max_nodes=-5), ValueError, "max_nodes .* got -5"),
+    Case("collapse a number", lambda w: viz.draw_graph(w.root, collapse=3), TypeError, "collapse must be .* got 3"),  # type: ignore[arg-type]
+    Case("title not a str", lambda w: viz.draw_graph(w.root, title=b"t"), TypeError, "title must be a str, got bytes"),  # type: ignore[arg-type]
+    # huge graphs against max_nodes
+    Case("a 20,000-node chain", lambda w: viz.draw_graph(chain(20_000)), viz.GraphTooLargeError, "max_nodes=500"),
+    Case("a chain over a small limit", lambda w: viz.draw_graph(w.root, max_nodes=3), viz.GraphTooLargeError,
+         "more than max_nodes=3"),
+    Case("many roots", lambda w: viz.draw_graph([chain(10) for _ in range(100)]), viz.GraphTooLargeError,
+         "max_nodes=500"),
+    # draw_network
+    Case("network of a Value", lambda w: viz.draw_network(w.root), TypeError, "got Value"),
+    Case("network without neurons", lambda w: viz.draw_network(SimpleNamespace(layers=[])), ValueError, "no neurons"),
+    Case("input names as one str", lambda w: viz.draw_network(mlp(), "ab"), TypeError, "got one str 'ab'"),
+    Case("an input name that is an int", lambda w: viz.draw_network(mlp(), ["a", 7]), TypeError,  # type: ignore[list-item]
+         r"input_names\[1\] must be a str, got int 7"),
+    Case("an input name that is None", lambda w: viz.draw_network(mlp(), [None, "b"]), TypeError,  # type: ignore[list-item]
+         r"input_names\[0\] must be a str, got NoneType"),
+    Case("too many input names", lambda w: viz.draw_network(mlp(), ["a", "b", "c"]), ValueError,
+         "3 input names for a model with 2 inputs"),
+    # backward_steps and draw_step
+    Case("steps of a float", lambda w: viz.backward_steps(3.0), TypeError, "root must be a Value, got float"),  # type: ignore[arg-type]
+    Case("step index past the end", lambda w: viz.draw_step(w.root, viz.backward_steps(w.root), 99), IndexError,
+         "index 99 is outside 0..4"),
+    Case("negative step index", lambda w: viz.draw_step(w.root, viz.backward_steps(w.root), -1), IndexError,
+         "index -1"),
+    Case("step index a str", lambda w: viz.draw_step(w.root, viz.backward_steps(w.root), "1"), TypeError,  # type: ignore[arg-type]
+         "index must be an int, got str"),
+    Case("step with a bad option", lambda w: viz.draw_step(w.root, viz.backward_steps(w.root), 0, rankdir="up"),
+         ValueError, "got 'up'"),
+    # save_diagram: formats, paths, what is already there
+    Case("unknown suffix", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "g.exe"), viz.RenderError,
+         "'g.exe'"),
+    Case("no suffix", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "picture"), viz.RenderError,
+         "'picture'"),
+    Case("save a str", lambda w: viz.save_diagram("digraph {}", w.out / "g.svg"), TypeError, "got str"),
+    Case("save to an int path", lambda w: viz.save_diagram(viz.draw_graph(w.root), 3), TypeError, "path .* got int"),  # type: ignore[arg-type]
+    Case("a folder where the file should be", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "d.svg"),
+         IsADirectoryError, "d.svg is a directory", setup=lambda w: (w.out / "d.svg").mkdir()),
+    Case("a file where the folder should be", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.keep / "g.svg"),
+         FileExistsError, "keep.svg"),
+    Case("a symlink loop at the path", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "loop.svg"),
+         OSError, "loop.svg is a symlink loop", setup=lambda w: loop_at(w.out / "loop.svg")),
+    Case("a full disk over an existing picture", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.keep),
+         OSError, "No space left on device", setup=full_disk),
+    Case("pdf without Graphviz", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "g.pdf"),
+         viz.RenderError, "pdf output needs the Graphviz dot program",
+         setup=lambda w: w.patch.setattr(RENDER, "find_renderer", lambda fmt="svg": None)),
+    pytest.param(  # type: ignore[list-item]
+        Case("a read-only folder", lambda w: viz.save_diagram(viz.draw_graph(w.root), w.out / "ro" / "g.svg"),
+             PermissionError, "ro", setup=lambda w: (w.out / "ro").mkdir(mode=0o555)),
+        marks=pytest.mark.skipif(ROOT_USER, reason="permission bits do not stop root"),
+    ),
+    # render
+    Case("render to jpg", lambda w: viz.render("digraph {}", "jpg"), viz.RenderError, "unknown format 'jpg'"),
+    Case("render bytes", lambda w: viz.render(b"digraph {}"), TypeError, "source must be DOT text .* got bytes"),  # type: ignore[arg-type]
+    Case("render broken DOT", lambda w: viz.render("digraph { a -> "), viz.RenderError, "could not render"),
+    Case("a renderer that hangs", lambda w: viz.render("digraph {}"), viz.RenderError,
+         "fake-renderer took more than 0.3 s",
+         setup=lambda w: (fake_renderer(w, "sleep 30"), w.patch.setattr(RENDER, "RENDER_TIMEOUT", 0.3))),
+    Case("a renderer that cannot run", lambda w: viz.render("digraph {}"), viz.RenderError, "cannot run .*nowhere",
+         setup=lambda w: w.patch.setattr(RENDER, "find_renderer", lambda fmt="svg": w.scratch / "nowhere")),
+    Case("a renderer that fails", lambda w: viz.render("digraph {}"), viz.RenderError, "broken on purpose",
+         setup=lambda w: fake_renderer(w, "echo broken on purpose >&2; exit 3")),
+    # save_steps
+    Case("frames in an unknown format", lambda w: viz.save_steps(w.root, w.out / "frames", fmt="exe"),
+         viz.RenderError, "unknown format 'exe'"),
+    Case("frames into a file", lambda w: viz.save_steps(w.root, w.keep), FileExistsError, "keep.svg"),
+    Case("frames of a float", lambda w: viz.save_steps(1.0, w.out / "frames"), TypeError, "got float"),  # type: ignore[arg-type]
+    Case("frames with a bad option", lambda w: viz.save_steps(w.root, w.out / "frames", precision=99), ValueError,
+         "precision .* got 99"),
+    # save_gif
+    Case("gif with zero seconds", lambda w: save_gif_or_skip(w, w.root, w.out / "a.gif", seconds_per_step=0),
+         ValueError, "seconds_per_step .* got 0"),
+    Case("gif with NaN seconds", lambda w: save_gif_or_skip(w, w.root, w.out / "a.gif", seconds_per_step=math.nan),
+         ValueError, "seconds_per_step .* got nan"),
+    Case("gif with str seconds", lambda w: save_gif_or_skip(w, w.root, w.out / "a.gif", seconds_per_step="1"),
+         TypeError, "seconds_per_step must be a number, got str"),
+    Case("gif over a folder", lambda w: save_gif_or_skip(w, w.root, w.out / "g.gif"), IsADirectoryError,
+         "g.gif is a directory", setup=lambda w: (w.out / "g.gif").mkdir()),
+    Case("gif on a full disk over a good gif", lambda w: save_gif_or_skip(w, w.root, w.keep), OSError,
+         "No space left on device", setup=full_disk),
+    Case("gif through a symlink loop", lambda w: save_gif_or_skip(w, w.root, w.out / "l.gif"), OSError,
+         "l.gif is a symlink loop", setup=lambda w: loop_at(w.out / "l.gif")),
+]
+
+
+def plot_cases() -> list[Case]:
+    from viz import plots
+
+    return [
+        Case("empty history", lambda w: plots.plot_history({}), ValueError, "history is empty"),
+        Case("1-D points", lambda w: plots.decision_regions(lambda p: 0.0, [1.0, 2.0]), ValueError,
+             r"shape \(n, 2\), got \(2,\)"),
+        Case("mismatched gradient check", lambda w: plots.plot_gradient_check([1.0, 2.0, 3.0], [1.0, 2.0]),
+             ValueError, "3 analytic values but 2 numeric"),
+    ]
+
+
+CASES += plot_cases()
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    keep = out / "keep.svg"
+    keep.write_bytes(OLD)
+    keep.chmod(0o600)
+    x, f = sigmoid()
+    f.backward()
+    return World(out, scratch, f, x, keep, monkeypatch)
+
+
+def test_the_catalogue_is_large_enough():
+    assert len(CASES) >= 40
+    assert len({case.name for case in CASES if isinstance(case, Case)}) == sum(isinstance(c, Case) for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_hostile_input_is_refused_by_name_and_changes_nothing(case: Case, world: World):
+    if case.setup is not None:
+        case.setup(world)
+    files, graph = snapshot_files(world.out), snapshot_graph(world.root)
+    with pytest.raises(case.error) as caught:
+        case.act(world)
+    world.patch.undo()  # the real os.write etc. again, before looking at the disk
+    assert type(caught.value) is case.error, f"{type(caught.value).__name__}: {caught.value}"
+    assert re.search(case.culprit, str(caught.value)), str(caught.value)
+    assert snapshot_files(world.out) == files
+    assert snapshot_graph(world.root) == graph
+
+
+# -- hostile inputs that must be drawn, not refused --------------------------------------------------
+
+LABELS = [
+    '<<TABLE><TR><TD><IMG SRC="{secret}"/></TD></TR></TABLE>>',
+    '<IMG SRC="{secret}"/>',
+    "<b>x</b>",
+    "\\N \\G \\E \\H \\T \\L x\\l y\\r z\\n",
+    "ends with a backslash \\",
+    'say "hi"; x [label=pwn]',
+    "it's & &amp; &#60; <!-- -->",
+    "]]> <![CDATA[ x",
+    "{a|b} <port>",
+    "中文 ∂L/∂w 🙂",
+]
+UNPRINTABLE = {  # text that SVG cannot hold -> what the picture shows instead
+    "bell\x07here": "bell\\x07here",
+    "nul\x00here": "nul\\x00here",
+    "lone \ud800 surrogate": "lone \\ud800 surrogate",
+    "del\x7f c1\x85": "del\\x7f c1\\x85",
+    "tab\there": "tab here",
+    "not a char \uffff": "not a char \\uffff",
+}
+
+
+def hostile_labels(secret: Path) -> dict[str, str]:
+    """Label -> the text the picture must show for it."""
+    shown = {label.replace("{secret}", str(secret)): label.replace("{secret}", str(secret)) for label in LABELS}
+    return shown | UNPRINTABLE
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    # A real PNG, which Graphviz would embed as an <image>, followed by a marker that must never leak.
+    from tests.test_viz import sigmoid_graph
+
+    png = viz.render(viz.draw_graph(sigmoid_graph()[1]).source, "png")
+    path = tmp_path / "private.png"
+    path.write_bytes(png + SECRET)
+    return path
+
+
+def assert_shown_literally(svg: bytes, expected: list[str]) -> None:
+    root = ET.fromstring(svg)  # well-formed XML, whatever the labels held
+    texts = svg_texts(svg)
+    for text in expected:
+        assert text in texts, (text, texts)
+    assert not [e for e in root.iter() if e.tag.endswith("image")]
+    assert SECRET not in svg and b"<b>" not in svg and b"pwn</text>" not in svg
+
+
+def test_hostile_labels_in_draw_graph_appear_as_text(secret: Path):
+    labels = hostile_labels(secret)
+    values = [Value(float(i), label=label) for i, label in enumerate(labels)]
+    total = ag.sum(values)
+    total.backward()
+    assert_shown_literally(viz.render(viz.draw_graph(total).source, "svg"), list(labels.values()))
+
+
+def test_hostile_input_names_in_draw_network_appear_as_text(secret: Path):
+    labels = hostile_labels(secret)
+    model = nn.MLP(len(labels), [1])
+    for neuron in model.layers[0].neurons:
+        neuron.activation = "<b>act</b>\\N"  # any text reaching DOT is escaped
+    svg = viz.render(viz.draw_network(model, list(labels)).source, "svg")
+    assert_shown_literally(svg, [*labels.values(), "<b>act</b>\\N"])
+    tooltips = [a.get("{http://www.w3.org/1999/xlink}title") for a in ET.fromstring(svg).iter(f"{SVG}a")]
+    assert any(t and t.startswith("w") for t in tooltips)
+
+
+def test_hostile_titles_scopes_and_formulas_appear_as_text(secret: Path):
+    owner = SimpleNamespace(name='<IMG SRC="x"/> \\G scope')
+    with ag.scope(owner):
+        x = Value(2.0, label="<i>x</i>\\N")
+        y = x * x
+    y.label = "y & \\L"
+    steps = viz.backward_steps(y)
+    svg = viz.render(viz.draw_step(y, steps, 1).source, "svg")
+    texts = svg_texts(svg)
+    assert '<IMG SRC="x"/> \\G scope' in texts and "<i>x</i>\\N" in texts
+    assert any(t.startswith("step 2 of 2:  dy & \\L/d<i>x</i>\\N") for t in texts), texts
+    assert_shown_literally(svg, [])
+
+
+def test_the_escaping_is_the_same_on_every_run(secret: Path):
+    labels = list(hostile_labels(secret))
+    first = viz.draw_graph(ag.sum([Value(1.0, label=label) for label in labels])).source
+    second = viz.draw_graph(ag.sum([Value(1.0, label=label) for label in labels])).source
+    assert first == second
+    assert escape_dot("a\\N<b>\n'") == "a\\\\N&lt;b&gt;<br/>&#39;"
+    assert escape_dot('a\\N"\nb', quoted=True) == "a\\\\N&quot; b"
+    with pytest.raises(TypeError, match="escape_dot: text must be a str, got int"):
+        escape_dot(3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: [Value(math.nan, label="n") * Value(math.inf, label="i")], id="nan and inf data"),
+        pytest.param(lambda: [Value(-math.inf) + Value(1e308) * 10], id="overflow to inf"),
+    ],
+)
+def test_non_finite_data_and_grads_are_drawn(make: Callable[[], list[Value]]):
+    [root] = make()
+    root.backward()
+    for v in ag.backward_order(root):
+        v.grad = math.nan if v.op else math.inf
+    texts = svg_texts(viz.render(viz.draw_graph(root).source, "svg"))
+    assert any("nan" in t for t in texts) and any("inf" in t for t in texts)
+
+
+def test_the_same_value_twice_and_a_graph_under_no_grad():
+    x, f = sigmoid()
+    once = viz.draw_graph(f).source
+    assert viz.draw_graph([f, f]).source == once
+    assert viz.draw_graph([f, x]).source.count("data 0.5000") == 1
+    with ag.no_grad():
+        y = x * 3
+    svg = viz.render(viz.draw_graph(y).source, "svg")
+    assert len([g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node"]) >= 1
+    assert len(viz.backward_steps(y)) == len(ag.backward_order(y))
+
+
+# -- the renderer's timeout kills the whole process group -------------------------------------------
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as status:
+            return status.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only unreaped
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_timeout_kills_the_renderer_and_everything_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    pids = tmp_path / "pids"
+    script = tmp_path / "slow-renderer"
+    # The renderer starts a helper (holding the output pipe open) and then hangs itself.
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $$ $! > {pids}\nsleep 60\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
+    monkeypatch.setattr(RENDER, "RENDER_TIMEOUT", 0.5)
+    started = time.monotonic()
+    with pytest.raises(viz.RenderError, match=r"slow-renderer took more than 0.5 s and was stopped"):
+        viz.render("digraph { a }", "svg")
+    assert time.monotonic() - started < 10  # not the helper's 60 s
+    child, grandchild = map(int, pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (alive(child) or alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child) and not alive(grandchild)
+    assert os.getpgid(0) != child  # the renderer had a group of its own, not ours
+
+
+def test_the_renderer_runs_in_a_session_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    script = tmp_path / "reporting-renderer"
+    script.write_text("#!/bin/sh\ncat > /dev/null\nps -o pgid= -p $$ | tr -d ' '\necho $$\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
+    group, pid = viz.render("digraph {}", "svg").decode().split()
+    assert group == pid  # the renderer leads its own process group
+    assert int(group) != os.getpgid(0)
+
+
+# -- max_nodes: None, and refusing a huge graph without walking it ----------------------------------
+
+
+def test_max_nodes_none_means_no_limit():
+    big = chain(300)  # 901 nodes to draw
+    with pytest.raises(viz.GraphTooLargeError):
+        viz.draw_graph(big)
+    source = viz.draw_graph(big, max_nodes=None).source
+    assert source.count("label=<+>") == 300
+
+
+def test_a_huge_graph_is_refused_without_walking_it():
+    big = chain(300_000)
+    started = time.perf_counter()
+    ag.backward_order(big)  # what walking the whole graph costs
+    walk = time.perf_counter() - started
+    started = time.perf_counter()
+    with pytest.raises(viz.GraphTooLargeError, match=r"more than max_nodes=500 .*counting stopped at 50\d"):
+        viz.draw_graph(big)
+    refused = time.perf_counter() - started
+    assert refused < walk / 20, (refused, walk)
+
+
+def test_counting_respects_collapse():
+    # 50 neurons of 40 nodes each: too many drawn alone, few enough collapsed into one box per neuron.
+    owners = [SimpleNamespace(name=f"n{i}") for i in range(50)]
+    outputs = []
+    for owner in owners:
+        with ag.scope(owner):
+            outputs.append(chain(20))
+    total = ag.sum(outputs)
+    with pytest.raises(viz.GraphTooLargeError):
+        viz.draw_graph(total)
+    collapsed = viz.draw_graph(total, collapse=lambda o: o in owners)
+    assert collapsed.source.count("nodes inside") == 50
+
+
+# -- save_gif is atomic ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+def test_save_gif_on_a_full_disk_keeps_the_good_gif(tmp_path: Path):
+    pytest.importorskip("PIL")
+    good = tmp_path / "backward.gif"
+    good.write_bytes(b"GIF89a the good animation")
+    # A real limit on file size: every write past 2 KB fails with EFBIG, whichever code writes.
+    program = f"""
+import resource, signal, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
+import viz
+from tests.test_viz import sigmoid_graph
+root = sigmoid_graph()[1]
+root.backward()
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+try:
+    viz.save_gif(root, {str(good)!r})
+except OSError as error:
+    print("refused:", error.errno)
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"refused: {errno.EFBIG}"
+    assert good.read_bytes() == b"GIF89a the good animation"
+    assert os.listdir(tmp_path) == ["backward.gif"]
+
+
+def test_save_gif_and_save_steps_keep_permissions_and_symlinks(tmp_path: Path):
+    pytest.importorskip("PIL")
+    _, f = sigmoid()
+    real = tmp_path / "real.gif"
+    real.write_bytes(b"old")
+    real.chmod(0o600)
+    link = tmp_path / "link.gif"
+    link.symlink_to(real)
+    viz.save_gif(f, link)
+    assert link.is_symlink() and real.read_bytes().startswith(b"GIF8")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    frames = viz.save_steps(f, tmp_path / "frames")
+    frames[0].chmod(0o600)
+    viz.save_steps(f, tmp_path / "frames")
+    assert stat.S_IMODE(frames[0].stat().st_mode) == 0o600
+    assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == [p.name for p in frames]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_while_rendering_kills_the_renderer_and_everything_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pids = tmp_path / "pids"
+    script = tmp_path / "slow-renderer"
+    script.write_text(f"#!/bin/sh\nsleep 60 &\necho $$ $! > {pids}\nsleep 60\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
+    interrupt = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    interrupt.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            viz.render("digraph { a }", "svg")
+    finally:
+        interrupt.cancel()
+    child, grandchild = map(int, pids.read_text().split())
+    deadline = time.monotonic() + 5
+    while (alive(child) or alive(grandchild)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child) and not alive(grandchild)
