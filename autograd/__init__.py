@@ -10,6 +10,7 @@
 
 from autograd.backward import backprop, backward_order, gradients, local_derivatives
 from autograd.engine import Op, Value
+from autograd.forward import hvp, jacfwd, jvp, vjp
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
@@ -46,8 +47,11 @@ __all__ = [
     "gradcheck",
     "gradients",
     "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacfwd",
     "jacobian",
+    "jvp",
     "leaky_relu",
     "local_derivatives",
     "log",
@@ -61,4 +65,5 @@ __all__ = [
     "sum",
     "tanh",
     "value_and_grad",
+    "vjp",
 ]
