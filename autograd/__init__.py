@@ -14,6 +14,7 @@ from autograd.forward import hvp, jacfwd, jvp, vjp
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from autograd.symbolic import Formula, formula, to_sympy
 from autograd.testing import (
     GradientChecker,
     GradientCheckError,
@@ -27,6 +28,7 @@ from autograd.testing import (
 
 __all__ = [
     "AnomalyError",
+    "Formula",
     "GradientCheckError",
     "GradientChecker",
     "GradientReport",
@@ -43,6 +45,7 @@ __all__ = [
     "dot",
     "enable_grad",
     "exp",
+    "formula",
     "grad",
     "gradcheck",
     "gradients",
@@ -64,6 +67,7 @@ __all__ = [
     "sqrt",
     "sum",
     "tanh",
+    "to_sympy",
     "value_and_grad",
     "vjp",
 ]
