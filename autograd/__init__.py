@@ -10,9 +10,11 @@
 
 from autograd.backward import backprop, backward_order, gradients, local_derivatives
 from autograd.engine import Op, Value
+from autograd.forward import hvp, jacfwd, jvp, vjp
 from autograd.functional import grad, hessian, jacobian, value_and_grad
 from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from autograd.symbolic import Formula, formula, to_sympy
 from autograd.testing import (
     GradientChecker,
     GradientCheckError,
@@ -26,6 +28,7 @@ from autograd.testing import (
 
 __all__ = [
     "AnomalyError",
+    "Formula",
     "GradientCheckError",
     "GradientChecker",
     "GradientReport",
@@ -42,12 +45,16 @@ __all__ = [
     "dot",
     "enable_grad",
     "exp",
+    "formula",
     "grad",
     "gradcheck",
     "gradients",
     "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacfwd",
     "jacobian",
+    "jvp",
     "leaky_relu",
     "local_derivatives",
     "log",
@@ -60,5 +67,7 @@ __all__ = [
     "sqrt",
     "sum",
     "tanh",
+    "to_sympy",
     "value_and_grad",
+    "vjp",
 ]

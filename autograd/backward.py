@@ -23,10 +23,17 @@ FAST_LOOP_GIVES_UP = (ArithmeticError, ValueError, TypeError)
 
 def backward_order(root: Value) -> list[Value]:
     """root first, then every node it depends on, each after all of its consumers (reverse topological order)."""
-    return _reverse_topological_order(root, with_leaves=True)
+    return _reverse_topological_order([root], with_leaves=True)
 
 
-def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
+def forward_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node the roots depend on, each after all of its inputs (topological order), in one pass."""
+    order = _reverse_topological_order(roots, with_leaves=True)
+    order.reverse()
+    return order
+
+
+def _reverse_topological_order(roots: Sequence[Value], with_leaves: bool) -> list[Value]:
     # The reverse of a depth-first post-order, with an explicit stack: no recursion, so graph depth
     # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
     # first). A node is expanded when first popped: it goes back on the stack under a None marker,
@@ -34,7 +41,7 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> list[Value]:
     # too. Leaves have no inputs: they finish when first seen.
     finished: list[Value] = []
     expanded: set[Value] = set()
-    stack: list[Value | None] = [root]
+    stack: list[Value | None] = list(reversed(roots))  # the first root is explored first
     pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
     while stack:
         node = pop()
@@ -64,7 +71,7 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     """
     if root._op is None:
         return {root: seed}
-    order = _reverse_topological_order(root, with_leaves=False)  # leaves have nothing to pass on
+    order = _reverse_topological_order([root], with_leaves=False)  # leaves have nothing to pass on
     if not create_graph and type(seed) is float and not current().anomaly:
         try:
             return _backprop_floats(order, {root: seed})

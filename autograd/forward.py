@@ -1,0 +1,194 @@
+"""Forward mode, and the vector products of both modes: ``jvp``, ``vjp``, ``jacfwd``, ``hvp``.
+
+Reverse mode pulls one output's gradient back to every input; forward mode pushes one direction
+of the inputs forward to every output. Both use the same rule table: an op's local derivatives
+d(out)/d(x_i) are its vjp called with g = 1, so the tangent of a node is
+
+    tangent(node) = Σ_i d(node)/d(x_i) · tangent(x_i)
+
+computed from the inputs towards the output, once per direction. Forward mode costs one sweep
+per input direction and reverse mode one per output, so ``jacfwd`` wins for few inputs and many
+outputs, and ``jacobian`` for the opposite. Like the rest of the functional API, the results are
+floats when called with numbers and Values (differentiable again) when called with Values or from
+inside another transform, so everything composes with ``grad`` to any order.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from numbers import Real
+from typing import Any
+
+from autograd.arguments import flatten, unflatten
+from autograd.backward import forward_order, gradients
+from autograd.engine import Value
+from autograd.functional import ArgNums, _call, _is_nested, _prepare, _scalar_output, grad
+from autograd.functions import dot
+
+Function = Callable[..., Any]
+Tangent = Any  # a float, or a Value when the result must stay differentiable
+
+
+def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """``(f(*primals), J · tangents)``: the output and its directional derivative, in one forward sweep.
+
+    ``primals`` and ``tangents`` are sequences of the same structure (numbers, or lists of numbers,
+    one entry per argument of ``f``). ``f`` returns a scalar or a list of scalars; the output
+    tangent has the same structure. d/dt f(x + t v) at t = 0 is ``jvp(f, (x,), (v,))[1]``.
+
+    >>> jvp(lambda x, y: x * y, (3.0, 2.0), (1.0, 0.0))
+    (6.0, 2.0)
+    """
+    primals, tangents = _checked_pair(primals, tangents)
+    line = _Linearization(f, primals, tuple(range(len(primals))), "jvp")
+    seeds = [_tangent(t, "jvp") for t in flatten(tuple(tangents))]
+    if len(seeds) != len(line.inputs):
+        raise ValueError(f"jvp: {len(seeds)} tangent entries for {len(line.inputs)} primal entries")
+    return line.value(), line.push(seeds)
+
+
+def vjp(f: Function, *primals: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """``(f(*primals), vjp_fn)`` where ``vjp_fn(cotangent)`` gives cotangent · J for every argument.
+
+    The cotangent has the output's structure (a number, or a list for a list output); ``vjp_fn``
+    returns one gradient per argument, shaped like it, as a tuple. It can be called many times:
+    the graph is recorded once.
+
+    >>> out, pull = vjp(lambda x, y: [x * y, x + y], 3.0, 2.0)
+    >>> pull([1.0, 0.0])
+    (2.0, 3.0)
+    """
+    line = _Linearization(f, primals, tuple(range(len(primals))), "vjp")
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        weights = cotangent if line.several else [cotangent]
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(line.outputs):
+            raise ValueError(f"vjp: the cotangent must have the output's structure ({len(line.outputs)} entries)")
+        weights = [_tangent(w, "vjp") for w in weights]
+        combined = dot(weights, line.outputs)  # Σ_j c_j y_j: its gradient is c · J
+        grads = gradients(combined, line.inputs, create_graph=line.nested)
+        result = unflatten(grads if line.nested else [float(g) for g in grads], line.shapes, single=False)
+        return tuple(result)
+
+    return line.value(), vjp_fn
+
+
+def jacfwd(f: Function, argnums: ArgNums = 0) -> Function:
+    """The function computing J[i][j] = d f_i / d x_j column by column, one forward sweep per input.
+
+    The same layout as :func:`autograd.jacobian` (reverse mode, a sweep per output): rows follow
+    f's outputs, columns the selected arguments laid out flat; a scalar f gives one row.
+    """
+
+    @functools.wraps(f)
+    def jacfwd_f(*args: Any) -> list[list[Any]]:
+        indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        line = _Linearization(f, args, indices, "jacfwd")
+        n = len(line.inputs)
+        columns = []
+        for j in range(n):
+            column = line.push([1.0 if k == j else 0.0 for k in range(n)])
+            columns.append(column if line.several else [column])
+        return [[column[i] for column in columns] for i in range(len(line.outputs))]
+
+    return jacfwd_f
+
+
+def hvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """The Hessian of a scalar ``f`` times ``tangents``, forward over reverse: the Hessian is never built.
+
+    It is ``jvp(grad(f), primals, tangents)[1]``: the directional derivative of the gradient, at the
+    cost of a few gradient evaluations. Shaped like the gradient: the lone argument's entry for one
+    primal, otherwise a tuple with one entry per argument.
+
+    >>> hvp(lambda x, y: x * x * y, (3.0, 2.0), (1.0, 0.0))  # H = [[2y, 2x], [2x, 0]]
+    (4.0, 6.0)
+    """
+    primals, tangents = _checked_pair(primals, tangents)
+    everything: ArgNums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(f, everything), primals, tangents)[1]
+
+
+class _Linearization:
+    """``f`` recorded once at the primals, ready to push tangents forward through its graph."""
+
+    def __init__(self, f: Function, args: Sequence[Any], indices: Sequence[int], caller: str) -> None:
+        self.caller = caller
+        self.nested = _is_nested(args, {})
+        call_args, self.inputs, self.shapes, _ = _prepare(args, tuple(indices), caller)
+        if len(set(indices)) < len(indices) or not self.inputs:
+            raise ValueError(f"{caller}: each argument can be differentiated once; got argnums {tuple(indices)!r}")
+        result = _call(f, call_args, {})
+        self.several = isinstance(result, (list, tuple))
+        self.container: type = type(result) if self.several else list
+        items = list(result) if self.several else [result]
+        if not items:
+            raise ValueError(f"{caller}: the function returned no outputs")
+        self.outputs = [_scalar_output(y, caller) for y in items]
+        # Every node before the nodes that use it, with its Value operands by position: worked out
+        # once, used by every sweep.
+        self.steps = [
+            (node, [(i, x) for i, x in enumerate(node._inputs) if isinstance(x, Value)])
+            for node in forward_order([y for y in self.outputs if isinstance(y, Value)])
+            if node._op is not None
+        ]
+
+    def value(self) -> Any:
+        values = self.outputs if self.nested else [float(y) for y in self.outputs]
+        return self.container(values) if self.several else values[0]
+
+    def push(self, seeds: Sequence[Tangent]) -> Any:
+        """The outputs' tangents when the inputs move along ``seeds`` (one per flat input)."""
+        tangent: dict[Value, Tangent] = {x: t for x, t in zip(self.inputs, seeds, strict=True) if _moves(t)}
+        for node, operands in self.steps:
+            moving = [(i, tangent[x]) for i, x in operands if x in tangent]
+            if moving and node not in tangent:  # an input node keeps its seed
+                tangent[node] = self._local(node, moving)
+        result = [tangent.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in self.outputs]
+        if not self.nested:
+            result = [float(t) for t in result]
+        return self.container(result) if self.several else result[0]
+
+    def _local(self, node: Value, moving: list[tuple[int, Tangent]]) -> Tangent:
+        """Σ_i d(node)/d(x_i) · t_i over the inputs that move, from the op's own vjp."""
+        op = node._op
+        assert op is not None
+        arguments = node._inputs if self.nested else [x.data if isinstance(x, Value) else x for x in node._inputs]
+        out = node if self.nested else node.data
+        if len(moving) == 1:  # vjp with g = t gives t · d(node)/d(x_i) directly
+            i, t = moving[0]
+            partials = op.vjp(t, *arguments, out)
+            return partials[i] if i < len(partials) else 0.0
+        partials = op.vjp(1.0, *arguments, out)
+        total: Tangent = 0.0
+        for i, t in moving:
+            if i < len(partials):  # a trailing constant parameter has no partial
+                total = total + partials[i] * t
+        return total
+
+
+def _checked_pair(primals: Any, tangents: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    for name, given in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(given, (list, tuple)):
+            raise TypeError(f"{name} must be a tuple or list with one entry per argument, got {type(given).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents: give one tangent per argument")
+    for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
+        if isinstance(p, (list, tuple)) != isinstance(t, (list, tuple)) or (
+            isinstance(p, (list, tuple)) and len(p) != len(t)
+        ):
+            raise ValueError(f"tangent {k} must have the shape of primal {k}: {t!r} against {p!r}")
+    return tuple(primals), tuple(tangents)
+
+
+def _tangent(t: Any, caller: str) -> Tangent:
+    if isinstance(t, Value):
+        return t
+    if isinstance(t, bool) or not isinstance(t, Real):
+        raise TypeError(f"{caller}: tangents must be numbers, got {type(t).__name__} {t!r}")
+    return float(t)
+
+
+def _moves(t: Tangent) -> bool:
+    return isinstance(t, Value) or t != 0.0
