@@ -117,8 +117,8 @@ class _Linearization:
         self.caller = caller
         self.nested = _is_nested(args, {})
         call_args, self.inputs, self.shapes, _ = _prepare(args, tuple(indices), caller)
-        if len(set(indices)) < len(indices) or not self.inputs:
-            raise ValueError(f"{caller}: each argument can be differentiated once; got argnums {tuple(indices)!r}")
+        if not self.inputs:
+            raise ValueError(f"{caller}: nothing to differentiate (argnums selects no numbers)")
         result = _call(f, call_args, {})
         self.several = isinstance(result, (list, tuple))
         self.container: type = type(result) if self.several else list
@@ -140,7 +140,10 @@ class _Linearization:
 
     def push(self, seeds: Sequence[Tangent]) -> Any:
         """The outputs' tangents when the inputs move along ``seeds`` (one per flat input)."""
-        tangent: dict[Value, Tangent] = {x: t for x, t in zip(self.inputs, seeds, strict=True) if _moves(t)}
+        tangent: dict[Value, Tangent] = {}
+        for x, t in zip(self.inputs, seeds, strict=True):  # an argument selected twice moves by both
+            if _moves(t):
+                tangent[x] = tangent[x] + t if x in tangent else t
         for node, operands in self.steps:
             moving = [(i, tangent[x]) for i, x in operands if x in tangent]
             if moving and node not in tangent:  # an input node keeps its seed

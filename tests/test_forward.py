@@ -69,6 +69,13 @@ def test_jacfwd_and_jacobian_agree():
     assert close(ag.jacfwd(many_to_many)(*args)[0][0], 1.5**2 + 0.3**2 + 2.0**2)
 
 
+def test_an_argument_selected_twice_gives_its_column_twice_in_both_modes():
+    f = lambda x, y: [x * y, x.exp()]
+    forward = ag.jacfwd(f, argnums=(0, 0, 1))(2.0, 3.0)
+    assert forward == ag.jacobian(f, argnums=(0, 0, 1))(2.0, 3.0)
+    assert forward == [[3.0, 3.0, 2.0], [math.exp(2.0), math.exp(2.0), 0.0]]  # by hand: d(xy)/dx = y, d/dy = x
+
+
 def test_vjp_pulls_back_any_cotangent():
     out, pull = ag.vjp(many_to_many, 0.4, [1.5, -0.3, 2.0])
     jac = ag.jacobian(many_to_many, argnums=(0, 1))(0.4, [1.5, -0.3, 2.0])
@@ -135,11 +142,11 @@ def test_the_same_input_used_twice_and_a_reused_subexpression():
         (lambda: ag.jvp(lambda x: x, (1.0, 2.0), (1.0,)), ValueError, "2 primals but 1 tangents"),
         (lambda: ag.jvp(lambda x: x[0], ([1.0, 2.0],), ([1.0],)), ValueError, "tangent 0 must have the shape"),
         (lambda: ag.jvp(lambda x: x, (1.0,), ("a",)), TypeError, "tangents must be numbers, got str 'a'"),
-        (lambda: ag.jvp(lambda x: x, ("a",), (1.0,)), TypeError, "jvp: argument: expected a real number, got str"),
+        (lambda: ag.jvp(lambda x: x, ("a",), (1.0,)), TypeError, "jvp: argument 0: expected a real number, got str"),
         (lambda: ag.jvp(lambda x: "y", (1.0,), (1.0,)), TypeError, "jvp: the function must return a scalar"),
         (lambda: ag.jvp(lambda x: [], (1.0,), (1.0,)), ValueError, "jvp: the function returned no outputs"),
-        (lambda: ag.jacfwd(lambda x, y: x, argnums=(0, 0))(1.0, 2.0), ValueError, "each argument can be"),
-        (lambda: ag.jacfwd(lambda x: x, argnums=3)(1.0), ValueError, "argnums=(3,) does not fit"),
+        (lambda: ag.jacfwd(lambda x: x, argnums=3)(1.0), ValueError, "index 3 is out of range"),
+        (lambda: ag.jacfwd(lambda x: x, argnums=())(1.0), ValueError, "argnums"),
         (lambda: ag.vjp(lambda x: [x, x], 1.0)[1]([1.0]), ValueError, "the cotangent must have the output's"),
         (lambda: ag.hvp(lambda x: [x], (1.0,), (1.0,)), TypeError, "use jacobian for a function with several"),
     ],

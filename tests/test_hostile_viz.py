@@ -454,16 +454,15 @@ def test_max_nodes_none_means_no_limit():
     assert source.count("label=<+>") == 300
 
 
-def test_a_huge_graph_is_refused_without_walking_it():
+def test_a_huge_graph_is_refused_without_walking_it(monkeypatch: pytest.MonkeyPatch):
     big = chain(300_000)
-    started = time.perf_counter()
-    ag.backward_order(big)  # what walking the whole graph costs
-    walk = time.perf_counter() - started
-    started = time.perf_counter()
+
+    def whole_walk(root: Value) -> list[Value]:
+        raise AssertionError("draw_graph walked the whole graph before refusing it")
+
+    monkeypatch.setattr(ag, "backward_order", whole_walk)  # how the layout walks every node
     with pytest.raises(viz.GraphTooLargeError, match=r"more than max_nodes=500 .*counting stopped at 50\d"):
         viz.draw_graph(big)
-    refused = time.perf_counter() - started
-    assert refused < walk / 20, (refused, walk)
 
 
 def test_counting_respects_collapse():
