@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-from autograd.arguments import flatten, unflatten
+from autograd.arguments import ArgNums, call_inside, flatten, is_nested, prepare, scalar_output, unflatten
 from autograd.backward import forward_order, gradients
 from autograd.engine import Value
-from autograd.functional import ArgNums, _call, _is_nested, _prepare, _scalar_output, grad
+from autograd.functional import grad
 from autograd.functions import dot
 
 Function = Callable[..., Any]
@@ -115,17 +115,17 @@ class _Linearization:
 
     def __init__(self, f: Function, args: Sequence[Any], indices: Sequence[int], caller: str) -> None:
         self.caller = caller
-        self.nested = _is_nested(args, {})
-        call_args, self.inputs, self.shapes, _ = _prepare(args, tuple(indices), caller)
+        self.nested = is_nested(args, {})
+        call_args, self.inputs, self.shapes, _ = prepare(args, tuple(indices), caller)
         if not self.inputs:
             raise ValueError(f"{caller}: nothing to differentiate (argnums selects no numbers)")
-        result = _call(f, call_args, {})
+        result = call_inside(f, call_args, {})
         self.several = isinstance(result, (list, tuple))
         self.container: type = type(result) if self.several else list
         items = list(result) if self.several else [result]
         if not items:
             raise ValueError(f"{caller}: the function returned no outputs")
-        self.outputs = [_scalar_output(y, caller) for y in items]
+        self.outputs = [scalar_output(y, caller) for y in items]
         # Every node before the nodes that use it, with its Value operands by position: worked out
         # once, used by every sweep.
         self.steps = [

@@ -11,18 +11,21 @@ same shape. ``jacobian`` and ``hessian`` lay the selected arguments out flat, in
 from __future__ import annotations
 
 import functools
-import numbers
-import operator
-from collections.abc import Callable, Sequence
-from typing import Any, Union
+from collections.abc import Callable
+from typing import Any
 
-from autograd.arguments import flatten, unflatten
+from autograd.arguments import (
+    ArgNums,
+    call_inside,
+    checked_argnums,
+    flatten,
+    is_nested,
+    prepare,
+    scalar_output,
+    unflatten,
+)
 from autograd.backward import gradients
-from autograd.engine import Value, apply, as_float
-from autograd.modes import changed, current
-from autograd.rules import IDENTITY
 
-ArgNums = Union[int, Sequence[int]]
 Function = Callable[..., Any]
 
 
@@ -49,13 +52,13 @@ def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
 
 
 def _value_and_grad(f: Function, argnums: ArgNums, caller: str) -> Function:
-    _argnums(argnums, caller)  # a wrong type is refused here, the range at the call
+    checked_argnums(argnums, caller)  # a wrong type is refused here, the range at the call
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nested = _is_nested(args, kwargs)
-        call_args, inputs, shapes, single = _prepare(args, argnums, caller)
-        out = _scalar_output(_call(f, call_args, kwargs), caller)
+        nested = is_nested(args, kwargs)
+        call_args, inputs, shapes, single = prepare(args, argnums, caller)
+        out = scalar_output(call_inside(f, call_args, kwargs), caller)
         grads = gradients(out, inputs, create_graph=nested)
         value = out if nested else float(out)
         return value, unflatten(grads if nested else [float(g) for g in grads], shapes, single)
@@ -72,15 +75,15 @@ def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
 
 
 def _jacobian(f: Function, argnums: ArgNums, caller: str) -> Function:
-    _argnums(argnums, caller)
+    checked_argnums(argnums, caller)
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> list[list[Any]]:
-        nested = _is_nested(args, kwargs)
-        call_args, inputs, _, _ = _prepare(args, argnums, caller)
-        result = _call(f, call_args, kwargs)
+        nested = is_nested(args, kwargs)
+        call_args, inputs, _, _ = prepare(args, argnums, caller)
+        result = call_inside(f, call_args, kwargs)
         outputs = result if isinstance(result, (list, tuple)) else [result]
-        rows = [gradients(_scalar_output(y, caller), inputs, create_graph=nested) for y in outputs]
+        rows = [gradients(scalar_output(y, caller), inputs, create_graph=nested) for y in outputs]
         return rows if nested else [[float(d) for d in row] for row in rows]
 
     return jacobian_f
@@ -98,90 +101,3 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
         return flatten(grad_f(*args, **kwargs)[1])
 
     return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian"))
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
-    """Whether the result must stay differentiable: Values came in, or an outer transform is running."""
-    if current().transform_depth > 0:
-        return True
-    for x in [*args, *kwargs.values()]:
-        if isinstance(x, Value) or (isinstance(x, (list, tuple)) and any(isinstance(y, Value) for y in x)):
-            return True
-    return False
-
-
-def _wrap(x: Any, where: str) -> Value:
-    # A fresh node per input, even for a Value: grad(lambda y: x * y)(x) must differentiate the
-    # y slot only, not every use of x (the "perturbation confusion" of naive nesting).
-    if isinstance(x, Value):
-        return apply(IDENTITY, (x,))
-    return Value(as_float(x, where))
-
-
-def _argnums(argnums: object, caller: str) -> list[int]:
-    """The argument indices as a list; a TypeError unless each is an int (not a bool), a ValueError if none."""
-    indices = [argnums] if isinstance(argnums, int) or _is_index(argnums) else argnums
-    if not isinstance(indices, (list, tuple)):
-        kind = type(argnums).__name__
-        raise TypeError(f"{caller}: argnums must be an int or a tuple of ints, got {kind} {argnums!r}")
-    if not indices:
-        raise ValueError(f"{caller}: argnums={argnums!r} selects no argument to differentiate")
-    for index in indices:
-        if isinstance(index, bool) or not (isinstance(index, int) or _is_index(index)):
-            raise TypeError(f"{caller}: argnums must hold ints, got {type(index).__name__} {index!r} in {argnums!r}")
-    return [operator.index(index) for index in indices]
-
-
-def _is_index(x: object) -> bool:
-    return not isinstance(x, bool) and isinstance(x, numbers.Integral)
-
-
-def _prepare(
-    args: Sequence[Any], argnums: ArgNums, caller: str
-) -> tuple[list[Any], list[Value], list[int | None], bool]:
-    """Replace the differentiated arguments by fresh nodes; return them flat and their shapes.
-
-    An argument selected twice (argnums=(0, 0), or 0 and -n) is wrapped once, and its derivative appears
-    once per selection: d(x y)/dx for (0, 0) is (y, y).
-    """
-    single = isinstance(argnums, int) or _is_index(argnums)
-    call_args = list(args)
-    inputs: list[Value] = []
-    shapes: list[int | None] = []
-    wrapped_at: dict[int, list[Value]] = {}
-    for index in _argnums(argnums, caller):
-        if not -len(args) <= index < len(args):
-            raise ValueError(
-                f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional "
-                f"arguments: index {index} is out of range"
-            )
-        position = index % len(args)
-        arg = args[position]
-        if position not in wrapped_at:
-            if isinstance(arg, (list, tuple)):
-                wrapped = [_wrap(x, f"{caller}: argument {position}[{k}]") for k, x in enumerate(arg)]
-                call_args[position] = type(arg)(wrapped)
-            else:
-                wrapped = [_wrap(arg, f"{caller}: argument {position}")]
-                call_args[position] = wrapped[0]
-            wrapped_at[position] = wrapped
-        inputs.extend(wrapped_at[position])
-        shapes.append(len(arg) if isinstance(arg, (list, tuple)) else None)
-    return call_args, inputs, shapes, single
-
-
-def _call(f: Function, args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
-    with changed(transform_depth=current().transform_depth + 1):
-        return f(*args, **kwargs)
-
-
-def _scalar_output(y: Any, caller: str) -> Value | float:
-    if isinstance(y, Value):
-        return y
-    if isinstance(y, (int, float)) and not isinstance(y, bool):
-        return float(y)
-    hint = "; use jacobian for a function with several outputs" if isinstance(y, (list, tuple)) else ""
-    raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {type(y).__name__}{hint}")
