@@ -66,7 +66,11 @@ def _read(path: str | os.PathLike[str], who: str, max_bytes: int) -> dict[str, A
         raise ModelFileError(f"{who}: {name} has {info.st_size} bytes, more than max_bytes={max_bytes}")
     try:
         with open(source, "rb") as file:
-            raw = file.read(max_bytes + 1)  # the file may have grown since stat
+            # The size seen by stat, plus one byte to notice growth since; never a buffer of max_bytes
+            # (read(n) allocates n bytes before it reads).
+            raw = file.read(info.st_size + 1)
+            while len(raw) <= max_bytes and (more := file.read(1 << 20)):
+                raw += more
     except OSError as error:
         raise ModelFileError(f"{who}: {name} cannot be read: {error.strerror or error}") from None
     if len(raw) > max_bytes:

@@ -13,7 +13,7 @@ from nn import losses
 from nn.checks import check_count, check_number, excerpt, shorten
 from nn.data import batches
 from nn.layers import Output
-from nn.loss_table import LOSSES, LossFunction, find_loss
+from nn.loss_table import LOSSES, LossEntry, LossFunction, find_loss
 from nn.module import Module
 from nn.optim import SGD, Optimizer, TrainingError
 
@@ -112,26 +112,16 @@ def fit(
     check_count(epochs, "fit: epochs")
     if batch_size is not None:
         check_count(batch_size, "fit: batch_size", alternative="None (the full data)")
-    l2 = check_number(l2, "fit: l2", minimum=0.0)
     entry = find_loss(loss)
     entry.check(ys)
     if ys.dtype.kind in "fc" and not np.isfinite(ys).all():
         bad = _first_bad(ys)
         raise ValueError(f"fit: label #{bad} is {ys.ravel()[bad].item()!r}; labels must be finite")
-    parameters = model.parameters()
-    optimizer = optimizer if optimizer is not None else SGD(parameters, lr=0.1)
-    for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
-        if thing is not None and not callable(getattr(thing, "step", None)):
-            raise TypeError(f"fit: {what} must have a step() method, got {excerpt(thing)}")
-    if not callable(getattr(optimizer, "zero_grad", None)):
-        raise TypeError(f"fit: optimizer must have a zero_grad() method, got {excerpt(optimizer)}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"fit: callback must be a function (epoch, logs) -> bool, got {excerpt(callback)}")
-    history: dict[str, list[float]] = {"loss": []}
-    if entry.classifier:
-        history["accuracy"] = []
+    optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
+    _check_callables(optimizer, schedule, callback)
+    run = _Run(model, entry, optimizer, schedule, check_number(l2, "fit: l2", minimum=0.0))
+    history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if entry.classifier else {})}
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
-    step = 0
     try:
         for epoch in bar:
             total = 0.0
@@ -139,36 +129,8 @@ def fit(
             labels_seen: list[Any] = []
             shuffled = batch_size is not None
             for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
-                step += 1
-                try:
-                    outputs = [model(row.tolist()) for row in batch_x]  # type: ignore[operator]
-                    entry.check_output(outputs[0])
-                    batch_loss = entry(outputs, list(batch_y))
-                except OverflowError as error:
-                    raise TrainingError(
-                        f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
-                        "the parameters keep their values from before this step",
-                        epoch, step,
-                    ) from error  # fmt: skip
-                if not isinstance(batch_loss, ag.Value):
-                    raise TypeError(
-                        f"fit: the loss {entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
-                        "compute it from the outputs with Value operations so it can be differentiated"
-                    )
-                if l2:
-                    batch_loss = batch_loss + losses.l2(parameters, l2)
-                if not math.isfinite(batch_loss.data):
-                    raise TrainingError(
-                        f"fit: epoch {epoch}, step {step}: the loss is {batch_loss.data!r}; "
-                        "the parameters keep their values from before this step",
-                        epoch, step,
-                    )  # fmt: skip
-                optimizer.zero_grad()
-                batch_loss.backward()
-                _step(optimizer, parameters, epoch, step)
-                if schedule is not None:
-                    schedule.step()
-                total += batch_loss.data * len(batch_x)
+                batch_loss, outputs = run.step(batch_x, batch_y, epoch)
+                total += batch_loss * len(batch_x)
                 if entry.classifier:
                     scores.extend(_numbers(out) for out in outputs)  # as they were before this step
                     labels_seen.extend(batch_y.tolist())
@@ -186,6 +148,59 @@ def fit(
     finally:
         bar.close()
     return history
+
+
+def _check_callables(optimizer: object, schedule: object, callback: object) -> None:
+    for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
+        if thing is not None and not callable(getattr(thing, "step", None)):
+            raise TypeError(f"fit: {what} must have a step() method, got {excerpt(thing)}")
+    if not callable(getattr(optimizer, "zero_grad", None)):
+        raise TypeError(f"fit: optimizer must have a zero_grad() method, got {excerpt(optimizer)}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"fit: callback must be a function (epoch, logs) -> bool, got {excerpt(callback)}")
+
+
+class _Run:
+    """What one training run repeats each step, with the checks that keep the parameters finite."""
+
+    def __init__(self, model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Schedule, l2: float) -> None:
+        self.model, self.entry, self.optimizer, self.schedule, self.l2 = model, entry, optimizer, schedule, l2
+        self.parameters = model.parameters()
+        self.count = 0  # steps taken, for error messages
+
+    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, list[Output]]:
+        """Forward, loss, backward, update and schedule for one minibatch: (the batch's loss, the outputs)."""
+        self.count += 1
+        step = self.count
+        try:
+            outputs = [self.model(row.tolist()) for row in batch_x]  # type: ignore[operator]
+            self.entry.check_output(outputs[0])
+            batch_loss = self.entry(outputs, list(batch_y))
+        except OverflowError as error:
+            raise TrainingError(
+                f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
+                "the parameters keep their values from before this step",
+                epoch, step,
+            ) from error  # fmt: skip
+        if not isinstance(batch_loss, ag.Value):
+            raise TypeError(
+                f"fit: the loss {self.entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
+                "compute it from the outputs with Value operations so it can be differentiated"
+            )
+        if self.l2:
+            batch_loss = batch_loss + losses.l2(self.parameters, self.l2)
+        if not math.isfinite(batch_loss.data):
+            raise TrainingError(
+                f"fit: epoch {epoch}, step {step}: the loss is {batch_loss.data!r}; "
+                "the parameters keep their values from before this step",
+                epoch, step,
+            )  # fmt: skip
+        self.optimizer.zero_grad()
+        batch_loss.backward()
+        _step(self.optimizer, self.parameters, epoch, step)
+        if self.schedule is not None:
+            self.schedule.step()
+        return batch_loss.data, outputs
 
 
 def _step(optimizer: Optimizer, parameters: list[ag.Value], epoch: int, step: int) -> None:
