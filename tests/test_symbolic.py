@@ -12,6 +12,7 @@ import sympy as sp
 import autograd as ag
 from autograd import Op, Value
 from tests.test_ops import BINARY, UNARY, x_, y_
+from tests.test_viz import sigmoid_graph
 
 x_sym, y_sym = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
 
@@ -47,22 +48,8 @@ def test_names_and_constants():
     assert ag.to_sympy(cubed) == sp.Function("cube")(w)  # a custom op: an undefined function
 
 
-def sigmoid_graph() -> tuple[Value, Value]:
-    """The sigmoid as a chain of simple nodes, as in the tutorial on computational graphs."""
-    x = Value(0.5, label="x")
-    a = -x
-    a.label = "A"
-    b = a.exp()
-    b.label = "B"
-    c = b + 1.0
-    c.label = "C"
-    f = 1.0 / c
-    f.label = "F"
-    return f, x
-
-
 def test_formula_of_the_sigmoid_graph_gives_its_worked_chain_rule():
-    f, x = sigmoid_graph()
+    x, f = sigmoid_graph(0.5)
     shown = ag.formula(f)
     assert shown.expression == 1 / (1 + sp.exp(-x_sym))
     # by hand: dF/dx = e^-x / (1 + e^-x)^2, and along the path dF/dC · dC/dB · dB/dA · dA/dx
@@ -92,8 +79,8 @@ def test_paths_are_counted_and_summed():
     ("call", "error", "message"),
     [
         (lambda: ag.to_sympy(1.0), TypeError, "to_sympy: expected a Value, got float"),  # type: ignore[arg-type]
-        (lambda: ag.formula(sigmoid_graph()[0], wrt="z"), ValueError, "'z' is not in the graph; its leaves are"),
-        (lambda: ag.formula(sigmoid_graph()[0], wrt="B"), ValueError, "wrt must name leaves (inputs); B is computed"),
+        (lambda: ag.formula(sigmoid_graph()[1], wrt="z"), ValueError, "'z' is not in the graph; its leaves are"),
+        (lambda: ag.formula(sigmoid_graph()[1], wrt="B"), ValueError, "wrt must name leaves (inputs); B is computed"),
         (lambda: ag.to_sympy(ag.sum([Value(float(k)) for k in range(3000)])), ValueError, "3001 nodes, more than"),
     ],
 )
