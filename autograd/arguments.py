@@ -1,27 +1,37 @@
 """Differentiated arguments, shared by the functional API, forward mode and the gradient checks.
 
-An argument is a scalar or a list (or tuple) of scalars. ``prepare`` replaces the selected ones by
-fresh nodes; derivatives are computed over all of them laid out flat, in order, and ``shapes``
-records how to rebuild the arguments' structure: None for a scalar, the length for a list.
+An argument is a scalar, a list (or tuple) of scalars, or a numpy array of any shape. ``prepare``
+replaces the selected ones by fresh nodes (an array by an object array of nodes, shaped like it);
+derivatives are computed over all of them laid out flat, in order, and ``shapes`` records how to
+rebuild the arguments' structure: None for a scalar, the length for a list, the shape (a tuple)
+for an array, so a gradient comes back as a number, a list or an array of the argument's shape.
+
+The arguments that are not differentiated: a float (Python's or numpy's) or a list of floats
+arrives as constant Values, so method syntax (``y.sigmoid()``) works on it; an int arrives as it
+is, since it is so often a count or an index; so does everything else (arrays, strings, models).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
+import numpy as np
+
 from autograd.engine import Value, apply, as_float
 from autograd.modes import changed, current
 from autograd.rules import IDENTITY
 
-Shape = Union[int, None]
+Shape = Union[int, tuple[int, ...], None]  # a list's length, an array's shape, None for a scalar
 ArgNums = Union[int, Sequence[int]]
 
 
 def unflatten(flat: Sequence[Any], shapes: Sequence[Shape], single: bool) -> Any:
-    """The flat items regrouped as the arguments were: one item per scalar, a list per list.
+    """The flat items regrouped as the arguments were: one item per scalar, a list per list, an array
+    of the same shape per array (of floats, or of Values where the items are Values).
 
     With ``single`` the lone argument's result itself, otherwise a tuple with one entry per argument.
     """
@@ -31,6 +41,10 @@ def unflatten(flat: Sequence[Any], shapes: Sequence[Shape], single: bool) -> Any
         if shape is None:
             parts.append(flat[position])
             position += 1
+        elif isinstance(shape, tuple):
+            size = math.prod(shape)
+            parts.append(as_array(flat[position : position + size], shape))
+            position += size
         else:
             parts.append(list(flat[position : position + shape]))
             position += shape
@@ -40,7 +54,49 @@ def unflatten(flat: Sequence[Any], shapes: Sequence[Shape], single: bool) -> Any
 def flatten(structure: Any) -> list[Any]:
     """The inverse of :func:`unflatten`: a result, or a tuple of results, laid out flat."""
     items = structure if isinstance(structure, tuple) else (structure,)
-    return [y for item in items for y in (item if isinstance(item, list) else [item])]
+    return [y for item in items for y in _items(item)]
+
+
+def _items(item: Any) -> list[Any]:
+    if isinstance(item, list):
+        return item
+    if isinstance(item, np.ndarray):
+        return list(item.ravel())
+    return [item]
+
+
+def outputs_of(result: Any) -> list[Any]:
+    """A function's result as the list of its outputs: a list's items, an array's in order, or itself."""
+    if isinstance(result, np.ndarray):
+        return list(result.ravel())
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def arrange_jacobian(rows: list[list[Any]], result: Any, shapes: Sequence[Shape], square: bool = False) -> Any:
+    """The rows d y_i / d x_j laid out as the arguments were: a list of lists for numbers and lists;
+    an array of shape (output shape + input shape) when f returns an array or the one argument is
+    one (``square``: the outputs are the gradient, shaped like the input, as for a Hessian)."""
+    array_in = len(shapes) == 1 and isinstance(shapes[0], tuple)
+    if not (array_in or isinstance(result, np.ndarray)):
+        return rows
+    sizes = [math.prod(s) if isinstance(s, tuple) else (1 if s is None else s) for s in shapes]
+    in_shape: tuple[int, ...] = shapes[0] if array_in else (sum(sizes),)  # type: ignore[assignment]
+    if square:
+        out_shape = in_shape
+    elif isinstance(result, np.ndarray):
+        out_shape = tuple(result.shape)
+    else:
+        out_shape = (len(rows),) if isinstance(result, (list, tuple)) else ()
+    return as_array([d for row in rows for d in row], out_shape + in_shape)
+
+
+def as_array(items: Sequence[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """``items`` as an array of ``shape``: floats if they all are, otherwise an object array (of Values)."""
+    if not any(isinstance(x, Value) for x in items):
+        return np.array(items, dtype=float).reshape(shape)
+    array = np.empty(len(items), dtype=object)
+    array[:] = list(items)
+    return array.reshape(shape)
 
 
 # -- preparing a call of a function to differentiate ------------------------------------------
@@ -52,6 +108,8 @@ def is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
         return True
     for x in [*args, *kwargs.values()]:
         if isinstance(x, Value) or (isinstance(x, (list, tuple)) and any(isinstance(y, Value) for y in x)):
+            return True
+        if isinstance(x, np.ndarray) and x.dtype == object and any(isinstance(y, Value) for y in x.flat):
             return True
     return False
 
@@ -84,8 +142,9 @@ def _is_index(x: object) -> bool:
 
 def prepare(
     args: Sequence[Any], argnums: ArgNums, caller: str
-) -> tuple[list[Any], list[Value], list[int | None], bool]:
-    """Replace the differentiated arguments by fresh nodes; return them flat and their shapes.
+) -> tuple[list[Any], list[Value], list[Shape], bool]:
+    """Replace the differentiated arguments by fresh nodes, and floats not differentiated by constant
+    Values; return the call's arguments, the fresh nodes laid out flat and their shapes.
 
     An argument selected twice (argnums=(0, 0), or 0 and -n) is wrapped once, and its derivative appears
     once per selection: d(x y)/dx for (0, 0) is (y, y).
@@ -93,7 +152,7 @@ def prepare(
     single = isinstance(argnums, int) or _is_index(argnums)
     call_args = list(args)
     inputs: list[Value] = []
-    shapes: list[int | None] = []
+    shapes: list[Shape] = []
     wrapped_at: dict[int, list[Value]] = {}
     for index in checked_argnums(argnums, caller):
         if not -len(args) <= index < len(args):
@@ -104,16 +163,47 @@ def prepare(
         position = index % len(args)
         arg = args[position]
         if position not in wrapped_at:
-            if isinstance(arg, (list, tuple)):
-                wrapped = [_wrap(x, f"{caller}: argument {position}[{k}]") for k, x in enumerate(arg)]
-                call_args[position] = type(arg)(wrapped)
-            else:
-                wrapped = [_wrap(arg, f"{caller}: argument {position}")]
-                call_args[position] = wrapped[0]
-            wrapped_at[position] = wrapped
+            call_args[position], wrapped_at[position] = _wrapped(arg, f"{caller}: argument {position}")
         inputs.extend(wrapped_at[position])
-        shapes.append(len(arg) if isinstance(arg, (list, tuple)) else None)
+        shapes.append(shape_of(arg))
+    for position, arg in enumerate(args):
+        if position not in wrapped_at:
+            call_args[position] = _constant(arg)
     return call_args, inputs, shapes, single
+
+
+def shape_of(arg: Any) -> Shape:
+    """How to rebuild an argument from its flat items: None, a list's length, or an array's shape."""
+    if isinstance(arg, np.ndarray):
+        return tuple(arg.shape)
+    return len(arg) if isinstance(arg, (list, tuple)) else None
+
+
+def _wrapped(arg: Any, where: str) -> tuple[Any, list[Value]]:
+    """The argument with each number replaced by a fresh node, and those nodes in order."""
+    if isinstance(arg, np.ndarray):
+        if arg.dtype.kind not in "biuf" and arg.dtype != object:
+            raise TypeError(f"{where}: an array to differentiate must hold real numbers, got dtype {arg.dtype}")
+        nodes = [_wrap(x, f"{where}{list(i)}") for i, x in np.ndenumerate(arg)]
+        return as_array(nodes, arg.shape), nodes
+    if isinstance(arg, (list, tuple)):
+        nodes = [_wrap(x, f"{where}[{k}]") for k, x in enumerate(arg)]
+        return type(arg)(nodes), nodes
+    node = _wrap(arg, where)
+    return node, [node]
+
+
+def _constant(arg: Any) -> Any:
+    """A float not being differentiated as a constant Value (a list of floats as a list of them)."""
+    if _is_float(arg):
+        return Value(float(arg))
+    if isinstance(arg, (list, tuple)) and arg and all(_is_float(x) for x in arg):
+        return type(arg)(Value(float(x)) for x in arg)
+    return arg
+
+
+def _is_float(x: object) -> bool:
+    return isinstance(x, (float, np.floating))
 
 
 def call_inside(f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:

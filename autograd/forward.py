@@ -20,7 +20,20 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-from autograd.arguments import ArgNums, call_inside, flatten, is_nested, prepare, scalar_output, unflatten
+import numpy as np
+
+from autograd.arguments import (
+    ArgNums,
+    arrange_jacobian,
+    as_array,
+    call_inside,
+    flatten,
+    is_nested,
+    outputs_of,
+    prepare,
+    scalar_output,
+    unflatten,
+)
 from autograd.backward import forward_order, gradients
 from autograd.engine import Value
 from autograd.functional import grad
@@ -33,9 +46,9 @@ Tangent = Any  # a float, or a Value when the result must stay differentiable
 def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(f(*primals), J · tangents)``: the output and its directional derivative, in one forward sweep.
 
-    ``primals`` and ``tangents`` are sequences of the same structure (numbers, or lists of numbers,
-    one entry per argument of ``f``). ``f`` returns a scalar or a list of scalars; the output
-    tangent has the same structure. d/dt f(x + t v) at t = 0 is ``jvp(f, (x,), (v,))[1]``.
+    ``primals`` and ``tangents`` are sequences of the same structure (numbers, lists of numbers or
+    numpy arrays, one entry per argument of ``f``). ``f`` returns a scalar, a list of scalars or an
+    array; the output tangent has the same structure. d/dt f(x + t v) at t = 0 is ``jvp(f, (x,), (v,))[1]``.
 
     >>> jvp(lambda x, y: x * y, (3.0, 2.0), (1.0, 0.0))
     (6.0, 2.0)
@@ -62,8 +75,10 @@ def vjp(f: Function, *primals: Any) -> tuple[Any, Callable[[Any], Any]]:
     line = _Linearization(f, primals, tuple(range(len(primals))), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        weights = cotangent if line.several else [cotangent]
-        if not isinstance(weights, (list, tuple)) or len(weights) != len(line.outputs):
+        weights = flatten(cotangent) if line.several else [cotangent]
+        if isinstance(line.result, np.ndarray) and np.shape(cotangent) != line.result.shape:
+            raise ValueError(f"vjp: the cotangent must have the output's shape {line.result.shape}")
+        if len(weights) != len(line.outputs):
             raise ValueError(f"vjp: the cotangent must have the output's structure ({len(line.outputs)} entries)")
         weights = [_tangent(w, "vjp") for w in weights]
         combined = dot(weights, line.outputs)  # Σ_j c_j y_j: its gradient is c · J
@@ -82,15 +97,13 @@ def jacfwd(f: Function, argnums: ArgNums = 0) -> Function:
     """
 
     @functools.wraps(f)
-    def jacfwd_f(*args: Any) -> list[list[Any]]:
+    def jacfwd_f(*args: Any) -> Any:
         indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
         line = _Linearization(f, args, indices, "jacfwd")
         n = len(line.inputs)
-        columns = []
-        for j in range(n):
-            column = line.push([1.0 if k == j else 0.0 for k in range(n)])
-            columns.append(column if line.several else [column])
-        return [[column[i] for column in columns] for i in range(len(line.outputs))]
+        columns = [flatten(line.push([1.0 if k == j else 0.0 for k in range(n)])) for j in range(n)]
+        rows = [[column[i] for column in columns] for i in range(len(line.outputs))]
+        return arrange_jacobian(rows, line.result, line.shapes)
 
     return jacfwd_f
 
@@ -119,10 +132,9 @@ class _Linearization:
         call_args, self.inputs, self.shapes, _ = prepare(args, tuple(indices), caller)
         if not self.inputs:
             raise ValueError(f"{caller}: nothing to differentiate (argnums selects no numbers)")
-        result = call_inside(f, call_args, {})
-        self.several = isinstance(result, (list, tuple))
-        self.container: type = type(result) if self.several else list
-        items = list(result) if self.several else [result]
+        self.result = result = call_inside(f, call_args, {})
+        self.several = isinstance(result, (list, tuple, np.ndarray))
+        items = outputs_of(result)
         if not items:
             raise ValueError(f"{caller}: the function returned no outputs")
         self.outputs = [scalar_output(y, caller) for y in items]
@@ -135,8 +147,13 @@ class _Linearization:
         ]
 
     def value(self) -> Any:
-        values = self.outputs if self.nested else [float(y) for y in self.outputs]
-        return self.container(values) if self.several else values[0]
+        return self._shaped(self.outputs if self.nested else [float(y) for y in self.outputs])
+
+    def _shaped(self, items: list[Any]) -> Any:
+        """Per-output items in the structure f returned: one item, a list or tuple, or an array."""
+        if isinstance(self.result, np.ndarray):
+            return as_array(items, self.result.shape)
+        return type(self.result)(items) if self.several else items[0]
 
     def push(self, seeds: Sequence[Tangent]) -> Any:
         """The outputs' tangents when the inputs move along ``seeds`` (one per flat input)."""
@@ -149,9 +166,7 @@ class _Linearization:
             if moving and node not in tangent:  # an input node keeps its seed
                 tangent[node] = self._local(node, moving)
         result = [tangent.get(y, 0.0) if isinstance(y, Value) else 0.0 for y in self.outputs]
-        if not self.nested:
-            result = [float(t) for t in result]
-        return self.container(result) if self.several else result[0]
+        return self._shaped(result if self.nested else [float(t) for t in result])
 
     def _local(self, node: Value, moving: list[tuple[int, Tangent]]) -> Tangent:
         """Σ_i d(node)/d(x_i) · t_i over the inputs that move, from the op's own vjp."""
@@ -178,11 +193,15 @@ def _checked_pair(primals: Any, tangents: Any) -> tuple[tuple[Any, ...], tuple[A
     if len(primals) != len(tangents):
         raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents: give one tangent per argument")
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
-        if isinstance(p, (list, tuple)) != isinstance(t, (list, tuple)) or (
-            isinstance(p, (list, tuple)) and len(p) != len(t)
-        ):
+        if _shape(p) != _shape(t):
             raise ValueError(f"tangent {k} must have the shape of primal {k}: {t!r} against {p!r}")
     return tuple(primals), tuple(tangents)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    if isinstance(x, np.ndarray):
+        return tuple(x.shape)
+    return (len(x),) if isinstance(x, (list, tuple)) else ()
 
 
 def _tangent(t: Any, caller: str) -> Tangent:

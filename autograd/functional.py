@@ -16,10 +16,12 @@ from typing import Any
 
 from autograd.arguments import (
     ArgNums,
+    arrange_jacobian,
     call_inside,
     checked_argnums,
     flatten,
     is_nested,
+    outputs_of,
     prepare,
     scalar_output,
     unflatten,
@@ -69,28 +71,31 @@ def _value_and_grad(f: Function, argnums: ArgNums, caller: str) -> Function:
 def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
     """The function computing J[i][j] = d f_i / d x_j, for ``f`` returning a list of scalars.
 
-    Columns follow the selected arguments laid out flat; a scalar-valued ``f`` gives one row.
+    Columns follow the selected arguments laid out flat; a scalar-valued ``f`` gives one row. With a
+    numpy array as the one selected argument, or an array returned, J is an array of shape
+    (output shape + input shape), as in JAX.
     """
     return _jacobian(f, argnums, "jacobian")
 
 
-def _jacobian(f: Function, argnums: ArgNums, caller: str) -> Function:
+def _jacobian(f: Function, argnums: ArgNums, caller: str, square: bool = False) -> Function:
     checked_argnums(argnums, caller)
 
     @functools.wraps(f)
-    def jacobian_f(*args: Any, **kwargs: Any) -> list[list[Any]]:
+    def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         nested = is_nested(args, kwargs)
-        call_args, inputs, _, _ = prepare(args, argnums, caller)
+        call_args, inputs, shapes, _ = prepare(args, argnums, caller)
         result = call_inside(f, call_args, kwargs)
-        outputs = result if isinstance(result, (list, tuple)) else [result]
-        rows = [gradients(scalar_output(y, caller), inputs, create_graph=nested) for y in outputs]
-        return rows if nested else [[float(d) for d in row] for row in rows]
+        rows = [gradients(scalar_output(y, caller), inputs, create_graph=nested) for y in outputs_of(result)]
+        return arrange_jacobian(rows if nested else [[float(d) for d in row] for row in rows], result, shapes, square)
 
     return jacobian_f
 
 
 def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     """The function computing H[i][j] = d2 f / dx_i dx_j (a list of lists): the jacobian of the gradient.
+
+    For a numpy array x of shape s, H is an array of shape s + s.
 
     >>> hessian(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
     [[4.0, 6.0], [6.0, 0.0]]
@@ -100,4 +105,4 @@ def hessian(f: Function, argnums: ArgNums = 0) -> Function:
     def flat_grad_f(*args: Any, **kwargs: Any) -> list[Any]:
         return flatten(grad_f(*args, **kwargs)[1])
 
-    return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian"))
+    return functools.wraps(f)(_jacobian(flat_grad_f, argnums, "hessian", square=True))

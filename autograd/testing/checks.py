@@ -42,8 +42,9 @@ def gradcheck(
 ) -> GradientReport:
     """Compare d f / d(each input), from the backward pass, with finite differences of ``f``.
 
-    ``args`` are numbers or lists of numbers (a Value gives its data and label); rows are named
-    after f's parameters (``x``, ``w[0]``). ``order=2`` also compares each second derivative
+    ``args`` are numbers, lists of numbers or numpy arrays (a Value gives its data and label); rows
+    are named after f's parameters (``x``, ``w[0]``, ``W[1,0]``), and an array reaches f as an array
+    of Values of its shape. ``order=2`` also compares each second derivative
     d²f/dx_i dx_j with finite differences of the engine's gradient. ``f`` is called afresh at
     every shifted point, so a computation that leaves the graph (through ``.data`` or ``float()``)
     shows up as a wrong row. When the engine is wrong, a note names the op whose rule disagrees

@@ -6,7 +6,9 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from autograd.arguments import Shape
+import numpy as np
+
+from autograd.arguments import Shape, shape_of
 from autograd.engine import Value
 from autograd.testing.tolerances import finite_number
 
@@ -54,17 +56,20 @@ def parameter_names(f: Callable[..., Any], count: int) -> list[str]:
 
 
 def flatten_arguments(f: Callable[..., Any], args: Sequence[Any]) -> tuple[list[str], list[float], list[Shape]]:
-    """Row names and values of every scalar in ``args`` (lists laid out flat), and the shapes to rebuild them."""
+    """Row names and values of every scalar in ``args`` (lists and arrays laid out flat), and the shapes
+    to rebuild them: ``x``, ``w[0]``, ``W[1,0]``."""
     names: list[str] = []
     point: list[float] = []
     shapes: list[Shape] = []
     for arg_name, arg in zip(parameter_names(f, len(args)), args, strict=True):
-        if getattr(arg, "ndim", None) == 1:  # a numpy vector, as the nn data sets give
-            arg = arg.tolist()
-        items = list(arg) if isinstance(arg, (list, tuple)) else [arg]
-        shapes.append(len(items) if isinstance(arg, (list, tuple)) else None)
-        for k, x in enumerate(items):
-            name = f"{arg_name}[{k}]" if isinstance(arg, (list, tuple)) else arg_name
+        if isinstance(arg, np.ndarray):
+            items = [(f"{arg_name}[{','.join(map(str, index))}]", x) for index, x in np.ndenumerate(arg)]
+        elif isinstance(arg, (list, tuple)):
+            items = [(f"{arg_name}[{k}]", x) for k, x in enumerate(arg)]
+        else:
+            items = [(arg_name, arg)]
+        shapes.append(shape_of(arg))
+        for name, x in items:
             names.append(x.label if isinstance(x, Value) and x.label else name)
             point.append(finite_number(x, f"gradcheck: argument {name}"))
     if not point:
