@@ -12,8 +12,11 @@ Prints figures only; nothing here asserts a speed.
 (e) the deepest chain of multiplications whose backward() succeeds at the default recursion limit.
 
 Every time is the best of --repeats runs (5) for both libraries, with garbage collection on, as in
-real use. micrograd's backward recurses once per node, so for (b) and (c) it runs in a thread with a
-raised recursion limit and a large stack; (e) shows where it stops without that.
+real use; --no-gc times them with Python's cyclic collector off, which shows how much of each
+library's time the collector takes (it walks every container object, so it costs micrograd, whose
+nodes hold closures and sets, far more than this engine, and how much depends on the heap and host).
+micrograd's backward recurses once per node, so for (b) and (c) it runs in a thread with a raised
+recursion limit and a large stack; (e) shows where it stops without that.
 """
 
 from __future__ import annotations
@@ -267,10 +270,14 @@ def main() -> None:
     parser.add_argument("--wide", type=int, default=100_000, help="terms in the sum of (c)")
     parser.add_argument("--deep", type=int, default=1_000_000, help="depth chainrule must backprop in (e)")
     parser.add_argument("--repeats", type=int, default=5, help="runs per timing; the best counts")
+    parser.add_argument("--no-gc", action="store_true", help="time with Python's cyclic garbage collector off")
     args = parser.parse_args()
+    if args.no_gc:
+        gc.disable()  # best_time still collects before each run, so every run starts from the same heap
     have_micrograd = MicroValue is not None
+    collector = "off" if args.no_gc else "on"
     print(f"Python {platform.python_version()} ({platform.python_implementation()}), {platform.machine()}, "
-          f"{os.cpu_count()} cores, {platform.system()}")  # fmt: skip
+          f"{os.cpu_count()} cores, {platform.system()}, garbage collector {collector}")  # fmt: skip
     if not have_micrograd:
         print('micrograd is not installed: pip install -e ".[bench]" (or pip install micrograd) for its column')
 
