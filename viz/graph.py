@@ -292,7 +292,9 @@ class _Style:
 
     def grad_text(self, g: float | None) -> str:
         """"grad 0.2500", or "grad ?" for a gradient not known (yet)."""
-        return "grad ?" if g is None else f"grad {self.number(g)}"
+        if g is None:  # as wide as a known gradient, so boxes keep their size from frame to frame
+            return "grad ?".center(len(f"grad {self.number(-self.largest or -1.0)}"), "\u2007")
+        return f"grad {self.number(g)}"
 
     def fill(self, g: float | None) -> str:
         """White for 0, deepening red for positive and blue for negative gradients."""
