@@ -50,7 +50,7 @@ def test_clusters_stack_inputs_weights_and_neurons_in_index_order(renderer: str)
 
 
 def test_collapsed_neurons_stack_in_index_order(renderer: str):  # noqa: F811
-    is_neuron = lambda owner: str(owner).startswith("neuron")  # noqa: E731
+    is_neuron = lambda owner: str(owner).startswith("neuron")
     svg = viz.render(viz.draw_graph(two_neurons(), collapse=is_neuron).source, "svg")
     assert order_of(svg, ["x0", "x1", "neuron 0", "neuron 1"]) == ["neuron 0", "x0", "neuron 1", "x1"]
 
@@ -68,7 +68,8 @@ def test_a_neurons_weights_and_inputs_stack_in_index_order(renderer: str):  # no
 def test_network_titles_sit_above_every_neuron(renderer: str):  # noqa: F811
     model = nn.MLP(2, [6, 4, 1], seed=0)
     svg = viz.render(viz.draw_network(model, input_names=["x0", "x1"]).source, "svg").decode()
-    ys = {t: float(y) for t, y in re.findall(r"<title>(\w+)</title>\s*<(?:ellipse|text)[^>]*?(?:cy|y)=\"([-\d.]+)\"", svg)}
+    pattern = r"<title>(\w+)</title>\s*<(?:ellipse|text)[^>]*?(?:cy|y)=\"([-\d.]+)\""
+    ys = {t: float(y) for t, y in re.findall(pattern, svg)}
     titles = [ys[f"title{i}"] for i in range(4)]
     neurons = [y for name, y in ys.items() if not name.startswith("title")]
     assert max(titles) < min(neurons)  # the titles' row is above the top neuron: no edge crosses it
@@ -101,7 +102,7 @@ def test_the_demo_neuron_picture_adds_up():
             assert boxes[source_node][1] == pytest.approx(float(local) * upstream, abs=1e-4), boxes[source_node]
 
 
-def test_step_captions_never_read_dF_dF():
+def test_step_captions_never_multiply_by_df_df():
     _, f = sigmoid_graph()
     captions = [step.formula() for step in viz.backward_steps(f)]
     assert not any("dF/dF ·" in c for c in captions), captions
