@@ -341,8 +341,20 @@ def _compare(relation: Callable[[float, float], bool], x: Value, y: object) -> b
 def describe(x: Operand) -> str:
     """How error messages name an operand: its label, or its op and data, or the constant."""
     if isinstance(x, Value):
-        return f"{x.label!r} (data={x.data!r})" if x.label else f"an unlabelled {x.op or 'leaf'} node (data={x.data!r})"
+        if x.label:
+            return f"{x.label!r} (data={x.data!r})"
+        if not x.op:
+            return f"an input Value without a label (data={x.data!r})"
+        what = _RESULTS.get(x.op)
+        return f"{what or f'the result of {x.op}'} (data={x.data!r})"
     return f"the constant {x!r}"
+
+
+_RESULTS = {
+    "add": "the result of an addition", "sub": "the result of a subtraction", "mul": "the result of a multiplication",
+    "div": "the result of a division", "neg": "the result of a negation", "pow": "the result of a power",
+}
+"""How :func:`describe` names an unlabelled intermediate result, by op; other ops read "the result of tanh"."""
 
 
 def describe_all(inputs: Iterable[Operand]) -> str:

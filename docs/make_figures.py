@@ -15,7 +15,7 @@ IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def sigmoid_graph(long_labels: bool = True) -> Value:
-    """Seed 003's graph of sigma(x) = 1 / (1 + e^-x) at x = 0, one named node per step."""
+    """sigma(x) = 1 / (1 + e^-x) at x = 0, one named node per step: x, A = -x, B = e^A, C = B + 1, F = 1/C."""
     x = Value(0.0, label="x")
     a = -x
     b = a.exp()
@@ -57,7 +57,7 @@ def main() -> None:
     f = sigmoid_graph()
     f.backward()
     written = [
-        viz.save_diagram(viz.draw_graph(f, edge_labels=True), IMAGES / "sigmoid_graph.svg"),
+        viz.save_diagram(viz.draw_graph(f, edge_labels=True, rankdir="TB"), IMAGES / "sigmoid_graph.svg"),
         viz.save_gif(sigmoid_graph(long_labels=False), IMAGES / "sigmoid_backward.gif", seconds_per_step=1.8),
     ]
     out = two_neurons()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -42,12 +43,7 @@ def main() -> None:
 
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
-    x = [Value(float(v), label=f"x{i}") for i, v in enumerate(points[0])]
-    activation = model.layers[0].neurons[0](x)
-    activation.label = "relu(w·x + b)"
-    activation.backward()
-    title = "one neuron of the first layer, on the first training point"
-    written = [viz.save_diagram(viz.draw_graph(activation, edge_labels=True, title=title), out / "neuron.svg")]
+    written = [viz.save_diagram(neuron_picture(model, points[0]), out / "neuron.svg")]
     written.append(viz.save_diagram(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg"))
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -58,6 +54,21 @@ def main() -> None:
     written.append(out / "decision_boundary.png")
     for path in written:
         print(f"wrote {path}")
+
+
+def neuron_picture(model: nn.MLP, point: Sequence[float]) -> viz.Diagram:
+    """The first neuron of the first layer on one point, from a fresh forward and backward pass.
+
+    Training leaves gradients in the weights; they are zeroed first, so every grad in the picture is
+    this one pass's: the product of its edge label and the gradient of the node it feeds.
+    """
+    model.zero_grad()
+    x = [Value(float(v), label=f"x{i}") for i, v in enumerate(point)]
+    activation = model.layers[0].neurons[0](x)
+    activation.label = "relu(w·x + b)"
+    activation.backward()
+    title = "one neuron of the first layer, on the first training point"
+    return viz.draw_graph(activation, edge_labels=True, title=title)
 
 
 if __name__ == "__main__":

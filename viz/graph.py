@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import graphviz
 
 import autograd as ag
 from autograd import Value
 from viz.escape import escape_dot, html_label
-from viz.render import Diagram
+from viz.render import FONT, Diagram, RenderError, find_renderer, render
 
 Owner = object
+T = TypeVar("T")
 Collapse = type | tuple[type, ...] | Callable[[Owner], bool] | None
 
 
@@ -88,10 +92,10 @@ def draw_graph(
         )
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
     style = _Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
-    layout_attributes = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25", "ranksep": "0.35"}
+    layout_attributes = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "pad": "0.1"}
     diagram = Diagram(format=format, graph_attr=layout_attributes)
-    diagram.attr("node", fontname="Helvetica", fontsize="11")
-    diagram.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
+    diagram.attr("node", fontname=FONT, fontsize="11")
+    diagram.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     if title:
         diagram.attr(label=html_label(title), labelloc="t", fontsize="13")
     _emit_nodes(diagram, layout, style)
@@ -183,10 +187,7 @@ class _Layout:
 
     @classmethod
     def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> _Layout:
-        everything: dict[Value, None] = {}
-        for r in roots:
-            for node in reversed(ag.backward_order(r)):
-                everything.setdefault(node)
+        everything = dict.fromkeys(_reading_order(roots))
         consumers: dict[Value, list[Value]] = {v: [] for v in everything}
         for node in everything:
             for parent in node.parents:
@@ -224,6 +225,27 @@ class _Layout:
                 cluster = cluster.children.setdefault(id(o), _Cluster(owner=o))
             cluster.members.append(v)
         return cls(drawn, boxes, box_of, top, consumers, size + len(boxes))
+
+
+def _reading_order(roots: list[Value]) -> list[Value]:
+    """Every node, inputs before results, the first operand's whole subgraph before the second's.
+
+    Graphviz stacks the nodes of a column in the order they are declared (and clusters likewise), so
+    declaring in this order draws x0 above x1, w0 above w1 and neuron 0 above neuron 1. A depth-first
+    post-order with an explicit stack: no recursion, so any depth works.
+    """
+    finished: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Value | None] = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node is None:
+            finished.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always its node
+        elif node not in expanded:
+            expanded.add(node)
+            stack.extend((node, None))
+            stack.extend(p for p in reversed(node.parents) if p not in expanded)
+    return finished
 
 
 def _matcher(collapse: Collapse) -> Callable[[Owner], bool]:
@@ -270,7 +292,9 @@ class _Style:
 
     def grad_text(self, g: float | None) -> str:
         """"grad 0.2500", or "grad ?" for a gradient not known (yet)."""
-        return "grad ?" if g is None else f"grad {self.number(g)}"
+        if g is None:  # as wide as a known gradient, so boxes keep their size from frame to frame
+            return "grad ?".center(len(f"grad {self.number(-self.largest or -1.0)}"), "\u2007")
+        return f"grad {self.number(g)}"
 
     def fill(self, g: float | None) -> str:
         """White for 0, deepening red for positive and blue for negative gradients."""
@@ -320,7 +344,7 @@ def _node_id(v: Value, layout: _Layout) -> str:
 
 def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
     def emit(target: graphviz.Digraph, cluster: _Cluster) -> None:
-        for v in cluster.members:
+        for v in cluster.members if cluster is layout.top else _in_order(cluster.members):
             marked = v in style.highlight
             target.node(
                 f"v{layout.name(id(v))}", _value_label(v, style), shape="box", style="rounded", margin="0.02",
@@ -328,13 +352,13 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
             )  # fmt: skip
             if v.op:
                 target.node(f"op{layout.name(id(v))}", html_label(v.op_symbol), shape="circle", width="0.3",
-                            margin="0.01", style="filled", fillcolor="#f1f3f5",
+                            margin="0.01", style="filled", fillcolor="#f1f3f5", ordering="in",
                             color="#e8590c" if marked else "#868e96")
             for position, x in enumerate(v.inputs):
                 if not isinstance(x, Value):
                     target.node(f"c{layout.name(id(v))}_{position}", html_label(f"{x:g}"), shape="plaintext",
                                 fontcolor="#868e96")
-        for number, child in enumerate(cluster.children.values()):
+        for number, child in _in_order(list(enumerate(cluster.children.values()))):
             with target.subgraph(name=f"cluster_{layout.name(id(child.owner))}_{number}") as sub:
                 sub.attr(label=html_label(_owner_name(child.owner)), style="rounded,dashed", color="#adb5bd",
                          fontcolor="#495057", fontsize="10")
@@ -351,11 +375,14 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
 
 def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: bool) -> None:
     seen_box_edges: set[tuple[str, str]] = set()
+    outside = set(layout.top.members)
     for v in layout.values:
         if not v.op:
             continue
         derivatives = ag.local_derivatives(v) if edge_labels else ()
-        for position, x in enumerate(v.inputs):
+        # Inside a cluster, dot stacks an op's operands in the reverse of the order their edges are declared.
+        operands = list(enumerate(v.inputs))
+        for position, x in operands if v in outside else operands[::-1]:
             source = _node_id(x, layout) if isinstance(x, Value) else f"c{layout.name(id(v))}_{position}"
             attributes: dict[str, str] = {}
             if isinstance(x, Value) and x in style.highlight and v in style.highlight:
@@ -378,3 +405,31 @@ def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: b
                     sources.setdefault(_node_id(x, layout))
         for source in sources:
             diagram.edge(source, f"box{layout.name(box)}")
+
+
+
+def _in_order(items: list[T]) -> list[T]:
+    """``items`` in the order to declare them for the first to be drawn on top (see _stacked_upwards)."""
+    return items[::-1] if _stacked_upwards() else items
+
+
+def _stacked_upwards() -> bool:
+    """Whether the renderer stacks what is declared first at the bottom of a column.
+
+    Graphviz 2.4x (the Debian and Ubuntu packages) stacks nodes and clusters as declared, top-down;
+    later versions, graphviz-pure among them, often the other way up. A probe of one small cluster, once
+    per renderer, tells which.
+    """
+    program = find_renderer("svg")
+    try:
+        return _probe(str(program)) if program is not None else False
+    except (RenderError, KeyError, ValueError):
+        return False
+
+
+@functools.cache
+def _probe(program: str) -> bool:
+    source = "digraph { rankdir=LR; subgraph cluster_0 { a0; a1; a0 -> c; a1 -> c; } }"
+    svg = render(source, "svg").decode("utf-8", "replace")
+    heights = dict(re.findall(r"<title>(a[01])</title>\s*<ellipse[^>]*cy=\"([-\d.]+)\"", svg))
+    return float(heights["a0"]) > float(heights["a1"])  # SVG y grows downwards: a0 drawn below a1

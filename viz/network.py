@@ -11,7 +11,7 @@ from typing import Any
 
 from autograd import Value
 from viz.escape import escape_dot, html_label
-from viz.render import Diagram, RenderError, find_renderer, render
+from viz.render import FONT, Diagram, RenderError, find_renderer, render
 
 
 def draw_network(model: Any, input_names: Sequence[str] | None = None, precision: int = 2) -> Diagram:
@@ -45,41 +45,62 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
 
 def _network(layers: list[list[Any]], names: list[str], precision: int, reverse: bool) -> Diagram:
     # A complete bipartite layer has the same crossings in any order, so crossing minimisation would only
-    # shuffle neurons; with it (mclimit) nearly off, dot keeps the order in which nodes and edges are
-    # declared, and stacks it top-down or bottom-up depending on its version (see _reverse_declaration).
+    # shuffle neurons; with it (mclimit) nearly off, dot keeps the order in which nodes are declared, and
+    # stacks it top-down or bottom-up depending on its version (see _reverse_declaration).
     def in_order(items: list[Any]) -> list[Any]:
         return items[::-1] if reverse else items
 
     largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
-    layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.4", "fontname": "Helvetica",
-              "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3"}  # fmt: skip  # nodes over edges
+    layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.6", "fontname": FONT,
+              "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3", "label": _LEGEND,
+              "labelloc": "b", "fontsize": "10"}  # fmt: skip  # nodes over edges
     diagram = Diagram(graph_attr=layout)
-    diagram.attr("node", fontname="Helvetica", fontsize="10")
-    with diagram.subgraph(name="cluster_inputs") as column:
-        column.attr(label="inputs", color="white")
-        for i, name in in_order(list(enumerate(names))):
-            column.node(f"in{i}", html_label(name), shape="circle", style="filled", fillcolor="#e9ecef", width="0.5")
-    previous = [f"in{i}" for i in range(len(names))]
+    diagram.attr("node", fontname=FONT, fontsize="10")
+    # Each column's title is a node of its own, declared after the column's neurons; the titles are chained
+    # by invisible, heavy edges, which puts them in one row above everything, where no weight edge passes
+    # (tests/test_viz.py checks where they land).
+    titles = ["inputs", *(f"layer {depth}" for depth in range(len(layers)))]
+    columns: list[list[tuple[str, str, dict[str, str]]]] = [[
+        (f"in{i}", html_label(name), {"shape": "circle", "style": "filled", "fillcolor": "#e9ecef", "width": "0.5"})
+        for i, name in enumerate(names)
+    ]]  # fmt: skip
     for depth, layer in enumerate(layers):
-        with diagram.subgraph(name=f"cluster_layer{depth}") as column:
-            column.attr(label=f"layer {depth}", color="white")
-            for j, neuron in in_order(list(enumerate(layer))):
-                activation = getattr(neuron, "activation", "")
-                activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
-                label = html_label(f"b={neuron.b.data:.{precision}f}" + (f"\n{activation}" if activation else ""))
-                column.node(f"l{depth}n{j}", label, shape="circle", width="0.7", fixedsize="true", style="filled",
-                            fillcolor="white")
-        current = [f"l{depth}n{j}" for j in range(len(layer))]
+        column = []
+        for j, neuron in enumerate(layer):
+            activation = getattr(neuron, "activation", "")
+            activation = activation if isinstance(activation, str) else getattr(activation, "__name__", "")
+            label = html_label(f"b={neuron.b.data:.{precision}f}" + (f"\n{activation}" if activation else ""))
+            column.append((f"l{depth}n{j}", label, {"shape": "circle", "width": "0.75", "fixedsize": "true",
+                                                    "style": "filled", "fillcolor": "white"}))  # fmt: skip
+        columns.append(column)
+    for depth, (title, column) in enumerate(zip(titles, columns, strict=True)):
+        nodes = [*column, (f"title{depth}", html_label(title), {"shape": "plaintext", "fontcolor": "#495057"})]
+        for name, label, attributes in in_order(nodes):
+            diagram.node(name, label, **attributes)
+        if depth:
+            diagram.edge(f"title{depth - 1}", f"title{depth}", style="invis", weight="100")
+    previous = [name for name, _, _ in columns[0]]
+    for depth, layer in enumerate(layers):
+        current = [name for name, _, _ in columns[depth + 1]]
         for j, neuron in in_order(list(enumerate(layer))):
             for source, w in in_order(list(zip(previous, neuron.w, strict=True))):
-                share = abs(w.data) / largest
+                share = math.sqrt(abs(w.data) / largest)  # sqrt keeps small weights visible
+                opacity = round(60 + 195 * share)  # faint small weights calm the middle of a wide layer
                 diagram.edge(
-                    source, current[j], color="#d6336c" if w.data >= 0 else "#1c7ed6",
-                    penwidth=f"{0.3 + 3.5 * math.sqrt(share):.2f}", arrowhead="none",
+                    source, current[j], color=f"{_POSITIVE if w.data >= 0 else _NEGATIVE}{opacity:02x}",
+                    penwidth=f"{0.3 + 3.2 * share:.2f}", arrowhead="none",
                     tooltip=escape_dot(f"{w.label or 'w'} = {w.data:.{precision}f}", quoted=True),
                 )  # fmt: skip
         previous = current
     return diagram
+
+
+_POSITIVE, _NEGATIVE = "#d6336c", "#1c7ed6"
+_LEGEND = (
+    f'<<font color="{_POSITIVE}">red edge: positive weight</font>     '
+    f'<font color="{_NEGATIVE}">blue edge: negative weight</font>     '
+    "wider and darker: larger |weight|     b: the neuron's bias>"
+)
 
 
 def _reverse_declaration() -> bool:

@@ -24,6 +24,12 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "d
 _FALLBACK_FORMATS = {"svg", "png"}
 RENDER_TIMEOUT = 120.0
 """Seconds a renderer may run before it, and every process it started, is killed (a RenderError follows)."""
+FONT = "DejaVu Sans"
+"""The font diagrams are laid out with. Graphviz sizes each box for this font's metrics, so a label fits
+where the font is installed (most Linux systems); it is the widest of the usual sans-serif fonts, so a
+viewer that falls back to one of ``SVG_FONTS`` draws narrower text, which fits too."""
+SVG_FONTS = "'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif"
+"""The font-family written into SVG: DejaVu Sans first, then fonts at most as wide."""
 _INSTALL_HINT = "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
 
 
@@ -63,6 +69,8 @@ def render(source: str, fmt: str = "svg") -> bytes:
     if returncode != 0 or not stdout:
         message = stderr.decode("utf-8", "replace").strip() or "no output"
         raise RenderError(f"render: {program.name} could not render the graph: {message[:2000]}")
+    if fmt == "svg":  # one family name in the layout, a list of fallbacks for the viewer
+        stdout = stdout.replace(f'font-family="{FONT}"'.encode(), f'font-family="{SVG_FONTS}"'.encode())
     return stdout
 
 

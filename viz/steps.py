@@ -41,12 +41,19 @@ class Step:
     root: Value
 
     def formula(self, precision: int = 4) -> str:
-        """The chain rule for this step in words and numbers, e.g. ``dF/dC = dF/dF · dF/dC = 1 × -0.25``."""
+        """The chain rule for this step in words and numbers, e.g. ``dF/dB = dF/dC · dC/dB = -0.25 × 1 = -0.25``.
+
+        A node that only the root consumes has its local derivative alone: ``dF/dC = -0.25 (...)``.
+        """
         name, top = _name(self.node), _name(self.root)
         if not self.terms:
             return f"d{name}/d{name} = 1 (the start of the backward pass)"
-        symbolic = " + ".join(f"d{top}/d{_name(t.consumer)} · d{_name(t.consumer)}/d{name}" for t in self.terms)
         numeric = " + ".join(f"{t.upstream:.{precision}g} × {t.local:.{precision}g}" for t in self.terms)
+        if all(t.consumer is self.root for t in self.terms):  # "dF/dF · dF/dC" would explain nothing
+            local = " + ".join(f"{t.local:.{precision}g}" for t in self.terms)
+            total = f" = {self.grad:.{precision}g}" if len(self.terms) > 1 else ""
+            return f"d{top}/d{name} = {local}{total} (the local derivative: d{top}/d{top} = 1)"
+        symbolic = " + ".join(f"d{top}/d{_name(t.consumer)} · d{_name(t.consumer)}/d{name}" for t in self.terms)
         return f"d{top}/d{name} = {symbolic} = {numeric} = {self.grad:.{precision}g}"
 
 
