@@ -110,14 +110,26 @@ def test_step_captions_never_multiply_by_df_df():
     assert captions[2] == "dF/dB = dF/dC · dC/dB = -0.25 × 1 = -0.25"
 
 
+def box_widths(svg: str) -> dict[str, float]:
+    """Each node's outline width in a rendered SVG: the spread of the x coordinates of its first path."""
+    widths = {}
+    for title, path in re.findall(r'<title>(v\d+)</title>\s*<path[^>]* d="([^"]+)"', svg):
+        xs = [float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", path)]
+        widths[title] = max(xs) - min(xs)
+    return widths
+
+
 def test_unknown_gradients_keep_boxes_as_wide_as_known_ones():
+    # The GIF must not jump: every box has the same size in the first frame (only F's gradient
+    # known, the others "grad ?") as in the last (all known).
     _, f = sigmoid_graph()
     steps = viz.backward_steps(f)
-    first, last = viz.draw_step(f, steps, 0).source, viz.draw_step(f, steps, len(steps) - 1).source
-    assert "grad ?" in first
-    unknown = re.search(r">([\u2007]*grad \?[\u2007]*)<", first)
-    assert unknown is not None and len(unknown.group(1)) == len("grad -0.2500")
-    assert "grad ?" not in last
+    first, last = (viz.render(viz.draw_step(f, steps, k).source, "svg").decode() for k in (0, len(steps) - 1))
+    assert first.count("grad ?") == 4 and "grad ?" not in last
+    before, after = box_widths(first), box_widths(last)
+    assert len(before) == 5 and before.keys() == after.keys()
+    for node, width in before.items():
+        assert width == pytest.approx(after[node], abs=0.01), (node, width, after[node])
 
 
 def test_svg_names_dejavu_sans_first_with_fallbacks():

@@ -292,9 +292,13 @@ class _Style:
 
     def grad_text(self, g: float | None) -> str:
         """"grad 0.2500", or "grad ?" for a gradient not known (yet)."""
-        if g is None:  # as wide as a known gradient, so boxes keep their size from frame to frame
-            return "grad ?".center(len(f"grad {self.number(-self.largest or -1.0)}"), "\u2007")
-        return f"grad {self.number(g)}"
+        return "grad ?" if g is None else f"grad {self.number(g)}"
+
+    def grad_width(self) -> int:
+        """Points enough for the widest known gradient: every grad cell gets at least this width, so a box
+        keeps its size from frame to frame of the backward pass while its "grad ?" is filled in."""
+        widest = f"grad {self.number(-(self.largest or 1.0))}"
+        return math.ceil(len(widest) * 7.0) + 8  # DejaVu Sans 11 pt digits are about 7 pt wide
 
     def fill(self, g: float | None) -> str:
         """White for 0, deepening red for positive and blue for negative gradients."""
@@ -310,7 +314,8 @@ def _value_label(v: Value, style: _Style) -> str:
     cells.append(f"<td>data {style.number(v.data)}</td>")
     if style.show_grad:
         g = style.grad(v)
-        cells.append(f'<td bgcolor="{style.fill(g)}" border="1" sides="l">{style.grad_text(g)}</td>')
+        width = style.grad_width()
+        cells.append(f'<td width="{width}" bgcolor="{style.fill(g)}" border="1" sides="l">{style.grad_text(g)}</td>')
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3"><tr>{"".join(cells)}</tr></table>>'
 
 
@@ -320,7 +325,8 @@ def _box_label(owner: Owner, members: list[Value], style: _Style, outputs: list[
     for v in outputs:
         g = style.grad(v)
         grad = style.grad_text(g)
-        rows.append(f'<tr><td>data {style.number(v.data)}</td><td bgcolor="{style.fill(g)}">{grad}</td></tr>')
+        cell = f'<td width="{style.grad_width()}" bgcolor="{style.fill(g)}">{grad}</td>'
+        rows.append(f"<tr><td>data {style.number(v.data)}</td>{cell}</tr>")
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>'
 
 
