@@ -54,3 +54,19 @@ def test_gradient_check_marks_the_disagreements():
     assert [t.get_text() for t in ax.texts] == ["b"]
     with pytest.raises(ValueError, match="2 analytic values but 1 numeric"):
         plot_gradient_check([1.0, 2.0], [1.0])
+
+
+def test_gradient_check_names_the_worst_points_without_overlapping_labels():
+    # 12 wrong points crowded near the origin and one far from the diagonal: the far one is named
+    # first, and no two labels overlap on the figure.
+    numeric = [0.0, *[0.01 * k for k in range(12)]]
+    analytic = [-1.0, *[0.01 * k + 0.05 for k in range(12)]]
+    names = ["far", *[f"layers.0.neurons.{k}.w.0" for k in range(12)]]
+    ax = plot_gradient_check(analytic, numeric, names)
+    labels = [t for t in ax.texts if t.get_text() in names]
+    assert labels[0].get_text() == "far" and 1 < len(labels) < 13
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert not any(a.overlaps(b) for k, a in enumerate(boxes) for b in boxes[k + 1 :])
+    note = [t.get_text() for t in ax.texts if t.get_text() not in names]
+    assert note == [f"{13 - len(labels)} more not named (they overlap)"]

@@ -123,11 +123,29 @@ def plot_gradient_check(
     wrong = ~np.isclose(a, n, rtol=1e-4, atol=1e-6)
     ax.scatter(n[~wrong], a[~wrong], s=25, label="agree")
     ax.scatter(n[wrong], a[wrong], s=40, color="crimson", marker="x", label="disagree")
-    for i in np.flatnonzero(wrong):
-        if names is not None:
-            ax.annotate(names[int(i)], (n[i], a[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    if names is not None:
+        _label_points(ax, n, a, [names[int(i)] for i in range(len(a))], np.flatnonzero(wrong))
     ax.set_xlabel("finite differences")
     ax.set_ylabel("engine (backward)")
     ax.legend()
     ax.set_title("gradient check")
     return ax
+
+
+def _label_points(ax: Axes, xs: np.ndarray, ys: np.ndarray, names: list[str], which: np.ndarray) -> None:
+    """Name the points ``which``, the farthest from the diagonal first, skipping any whose label would
+    overlap one already placed; a note in the corner counts the ones left unnamed."""
+    ax.figure.canvas.draw()  # fixes the axes' scale, so positions can be compared in pixels
+    order = sorted(which.tolist(), key=lambda i: -abs(float(xs[i]) - float(ys[i])))
+    placed: list[tuple[float, float]] = []
+    skipped = 0
+    for i in order:
+        px, py = ax.transData.transform((float(xs[i]), float(ys[i])))
+        if any(abs(px - qx) < 90 and abs(py - qy) < 14 for qx, qy in placed):
+            skipped += 1
+            continue
+        placed.append((px, py))
+        ax.annotate(names[i], (xs[i], ys[i]), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    if skipped:
+        ax.text(0.02, 0.02, f"{skipped} more not named (they overlap)", transform=ax.transAxes, fontsize=8,
+                color="grey")  # fmt: skip
