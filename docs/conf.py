@@ -7,9 +7,13 @@ and executed during the build, so their pages show outputs and pictures.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -60,6 +64,8 @@ nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_in_temp = True
 nb_merge_streams = True
+# No widget JavaScript from a CDN: a slider shows its static fallback, the pages work offline.
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 
 # API reference
 autodoc_member_order = "bysource"
@@ -71,3 +77,20 @@ html_theme = "furo"
 html_title = "chainrule"
 html_static_path: list[str] = []
 html_theme_options = {"source_repository": "", "navigation_with_keys": True}
+
+
+# The docstrings write absolute values as |x|, which reStructuredText would read as a substitution.
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+
+
+def escape_bars(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    """Show every ``|`` of a docstring as written, except in code and doctests."""
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith((">>>", "...")):
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(part if j % 2 else part.replace("|", "\\|") for j, part in enumerate(parts))
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("autodoc-process-docstring", escape_bars)
