@@ -51,6 +51,7 @@ extensions = [
 ]
 
 root_doc = "index"
+smartquotes = False  # f'' stays f'', not a closing quotation mark
 exclude_patterns = ["_build", "images", "**/.ipynb_checkpoints"]
 suppress_warnings: list[str] = []
 
