@@ -1,0 +1,85 @@
+"""The documentation site builds with warnings as errors, and its key pages say what they should."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import autograd
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def page_text(path: Path) -> str:
+    """The visible text of an HTML page, tags dropped and whitespace collapsed."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d", str(out / "doctrees")]
+    result = subprocess.run([*command, str(DOCS), str(out / "html")], capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, f"the docs build failed:\n{result.stderr[-6000:]}"
+    return out / "html"
+
+
+def test_key_pages_exist(site: Path):
+    for page in ["index", "getting-started", "guide/autograd", "guide/testing", "guide/nn", "guide/viz",
+                 "api/autograd", "api/testing", "api/nn", "api/viz", "api/rules", "notebooks", "about"]:
+        assert (site / f"{page}.html").is_file(), page
+    assert "Getting started" in page_text(site / "index.html")
+
+
+def test_guides_include_the_readme_sections(site: Path):
+    assert "Derivatives as functions" in page_text(site / "guide/autograd.html")
+    assert "Forward mode" in page_text(site / "guide/autograd.html")
+    assert "check_gradients" in page_text(site / "guide/testing.html")
+    assert "make_moons" in page_text(site / "guide/nn.html")
+    assert "draw_graph" in page_text(site / "guide/viz.html")
+
+
+def test_api_page_shows_the_docstrings(site: Path):
+    squeezed = "".join(page_text(site / "api/autograd.html").split())  # tags split words from punctuation
+    for function in [autograd.grad, autograd.jvp, autograd.Value.backward]:
+        first_line = (inspect.getdoc(function) or "").splitlines()[0].replace("``", "")
+        assert "".join(first_line.split()) in squeezed, first_line
+    assert "gradcheck" in page_text(site / "api/testing.html")
+
+
+def test_notebooks_are_rendered_with_outputs_and_pictures(site: Path):
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        assert (site / "notebooks" / f"{notebook.stem}.html").is_file(), notebook.name
+    page = (site / "notebooks/01_chain_rule.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    assert images, "the chain-rule notebook shows no picture"
+    assert all((site / "notebooks" / src).resolve().is_file() for src in images if "://" not in src)
+    assert 'class="cell_output' in page
+    assert "Traceback" not in page_text(site / "notebooks/01_chain_rule.html")
+
+
+def test_pages_load_nothing_from_other_servers(site: Path):
+    for page in ["index", "getting-started", "api/autograd", "notebooks/01_chain_rule"]:
+        source = (site / f"{page}.html").read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="(?:https?:)?//[^"]*"', source)
+        assert not remote, f"{page}: {remote}"
+    assert (site / "_static/mathjax/tex-chtml.js").is_file()
+
+
+def test_getting_started_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "getting-started.md").read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)  # the examples write their pictures into the current folder
+    for block in blocks:
+        exec(compile(block, "getting-started.md", "exec"), {"__name__": "__docs__"})
+    assert (tmp_path / "sigmoid.svg").is_file()
