@@ -15,7 +15,7 @@ IMAGES = Path(__file__).resolve().parent / "images"
 
 
 def sigmoid_graph(long_labels: bool = True) -> Value:
-    """Seed 003's graph of sigma(x) = 1 / (1 + e^-x) at x = 0, one named node per step."""
+    """The graph of sigma(x) = 1 / (1 + e^-x) at x = 0, one named node per step: A = -x, B = e^A, C = B + 1, F = 1/C."""
     x = Value(0.0, label="x")
     a = -x
     b = a.exp()

@@ -52,7 +52,7 @@ def mse(
 ) -> Value:
     """Squared error: mean (or sum) over every output of (prediction - target)**2, times 1/2 if ``half``.
 
-    ``half=True, reduction="sum"`` is the textbook E = sum 1/2 (target - output)**2 of the worked examples,
+    ``half=True, reduction="sum"`` is the textbook E = sum 1/2 (target - output)**2 of hand-worked examples,
     whose derivative is simply (output - target).
     """
     if reduction not in ("mean", "sum"):
