@@ -247,6 +247,10 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __round__(self, ndigits: int | None = None) -> float | int:
+        """``round(x)`` and ``round(x, n)`` round ``x.data``, as for a float: a plain number, outside the graph."""
+        return round(self.data, ndigits)
+
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 

@@ -28,7 +28,24 @@ def as_float(x: object, where: str) -> float:
             return float(x)  # type: ignore[arg-type]  # a real number or a numpy bool
         except OverflowError:
             raise OverflowError(f"{where}: {reprlib.repr(x)} is too large for a float64") from None
-    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}")
+    hint = _value_hint(x) if where == "Value" else ""
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}{hint}")
+
+
+def _value_hint(x: object) -> str:
+    """What to do instead, for the usual wrong things given to ``Value(...)``: each Value holds one number."""
+    from autograd.engine import Value
+
+    if isinstance(x, Value):
+        return "; it is a Value already: use it as it is, or x.detach() for a constant copy"
+    size = getattr(x, "size", None)
+    if type(x).__module__ == "numpy" and size == 1:
+        return "; a Value holds one number: take it out of the array with x.item()"
+    if type(x).__module__ == "numpy":
+        return "; a Value holds one number: make one Value per number, [Value(v) for v in x.ravel().tolist()]"
+    if isinstance(x, (list, tuple)):
+        return "; a Value holds one number: make one Value per number, [Value(v) for v in x]"
+    return ""
 
 
 def is_bool(x: object) -> bool:

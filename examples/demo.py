@@ -43,17 +43,19 @@ def main() -> None:
 
     out = args.output
     out.mkdir(parents=True, exist_ok=True)
-    written = [viz.save_diagram(neuron_picture(model, points[0]), out / "neuron.svg")]
-    written.append(viz.save_diagram(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg"))
+    print(f"drawing the pictures into {out}/", flush=True)
+    path = viz.save_diagram(neuron_picture(model, points[0]), out / "neuron.svg")
+    print(f"  wrote {path}: the graph of one neuron, with data and gradients", flush=True)
+    path = viz.save_diagram(viz.draw_network(model, input_names=["x0", "x1"]), out / "network.svg")
+    print(f"  wrote {path}: the trained network's weights", flush=True)
 
+    print("  drawing the decision boundary: the model at every point of a grid, a few seconds", flush=True)
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
     plot_decision_boundary(lambda p: model(p), points, labels, ax=left)
     plot_history(history, ax=right)
     figure.tight_layout()
     figure.savefig(out / "decision_boundary.png", dpi=110)
-    written.append(out / "decision_boundary.png")
-    for path in written:
-        print(f"wrote {path}")
+    print(f"  wrote {out / 'decision_boundary.png'}: the decision boundary and the training curves", flush=True)
 
 
 def neuron_picture(model: nn.MLP, point: Sequence[float]) -> viz.Diagram:

@@ -1,4 +1,4 @@
-"""A tour of the engine: the sigmoid as a graph of one op per node, backward step by step, and higher derivatives.
+"""A tour of the engine: the sigmoid as a graph of small steps, backward step by step, and higher derivatives.
 
 Run: python examples/engine_tour.py
 """
@@ -12,7 +12,10 @@ from autograd import Value
 
 
 def sigmoid_graph(x: Value) -> Value:
-    """sigma(x) = 1 / (1 + e^-x), one node per step: x, A = -x, B = e^A, C = B + 1, F = 1/C."""
+    """sigma(x) = 1 / (1 + e^-x), one node per step as chain-rule tutorials draw it.
+
+    A = -x, B = e^A, C = B + 1, F = 1 / C.
+    """
     a = -x
     a.label = "A = -x"
     b = a.exp()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any, Union
 
 import numpy as np
 
 import autograd as ag
 from autograd import Value
-from nn.checks import check_count
+from nn.checks import check_count, excerpt
 from nn.module import Module
 
 Input = Union[Value, float]
@@ -34,8 +35,54 @@ def _check_activation(name: str) -> str:
 
 
 def _check_inputs(x: Sequence[Input], nin: int, who: str) -> None:
+    """Raise a TypeError or ValueError that says what is wrong unless ``x`` is one sample of ``nin`` inputs.
+
+    A sample is a list (or tuple, or 1-d numpy array) of numbers or Values. The usual slips get a message
+    that says what to do: one bare number or Value ("wrap it in a list"), a batch of samples (a 2-d
+    array, or a list of lists: "call it once per sample"), a string, or a list of the wrong length.
+    """
+    if type(x) is list and len(x) == nin:  # the common case, a list of Values or floats, checked fast
+        for item in x:
+            if type(item) is not Value and type(item) is not float:
+                break
+        else:
+            return
+    inputs = f"{nin} input{'s' if nin != 1 else ''}"
+    if isinstance(x, (Value, Real)) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        example = repr(float(x)) if isinstance(x, Real) and not isinstance(x, bool) else "x"
+        hint = f"wrap it in a list: model([{example}])" if nin == 1 else f"pass all {nin} inputs in one list"
+        raise TypeError(
+            f"{who}: expected a list of {inputs} (one sample), got a single {type(x).__name__} {excerpt(x)}; {hint}"
+        )
+    if isinstance(x, np.ndarray) and x.ndim != 1:
+        raise ValueError(
+            f"{who}: expected one sample, a list of {inputs}, got an array of shape {x.shape}. "
+            f"A model takes one sample at a time: for a batch use [model(row) for row in points] "
+            f"or nn.predict(model, points)"
+        )
+    if isinstance(x, (str, bytes)) or not isinstance(x, (Sequence, np.ndarray)):
+        raise TypeError(f"{who}: expected a list of {inputs}, numbers or Values (one sample), got {excerpt(x)}")
     if len(x) != nin:
-        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}")
+        raise ValueError(f"{who}: expected {nin} inputs, got {len(x)}{_nested_hint(x)}")
+    for i, item in enumerate(x):
+        if not isinstance(item, (Value, Real)) or isinstance(item, np.ndarray):
+            if isinstance(item, (Sequence, np.ndarray)) and not isinstance(item, (str, bytes)):
+                raise ValueError(
+                    f"{who}: input {i} is itself a list or array ({excerpt(item)}): a model takes one sample, "
+                    f"a flat list of {inputs}; for a batch use [model(row) for row in points] "
+                    f"or nn.predict(model, points)"
+                )
+            raise TypeError(f"{who}: input {i} must be a number or a Value, got {type(item).__name__} {excerpt(item)}")
+
+
+def _nested_hint(x: Sequence[Input]) -> str:
+    """For a list whose items are themselves lists (a batch, or one sample wrapped twice), what to do."""
+    if len(x) > 0 and isinstance(x[0], (Sequence, np.ndarray)) and not isinstance(x[0], (str, bytes)):
+        return (
+            "; its items are lists or arrays: a model takes one sample, a flat list of inputs "
+            "(for a batch use [model(row) for row in points] or nn.predict(model, points))"
+        )
+    return ""
 
 
 def _initial_weights(nin: int, fan_out: int, init: str, rng: np.random.Generator) -> list[float]:
@@ -84,7 +131,7 @@ class Neuron(Module):
         self.b = Value(0.0, label="b")
 
     def __call__(self, x: Sequence[Input]) -> Value:
-        if len(x) != self.nin:  # not _check_inputs: this runs once per neuron per sample
+        if type(x) is not list or len(x) != self.nin:  # the full check only off the common path: it runs per neuron
             _check_inputs(x, self.nin, "Neuron")
         with ag.scope(self):
             return ACTIVATIONS[self.activation](ag.dot([*self.w, self.b], [*x, 1.0]))

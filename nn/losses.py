@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 from typing import Any, Union
 
 import numpy as np
 
 import autograd as ag
 from autograd import Value
+from nn.checks import excerpt
 
 Score = Union[Value, float]
 # Targets and labels may come straight from the data sets as numpy arrays.
@@ -52,7 +54,7 @@ def mse(
 ) -> Value:
     """Squared error: mean (or sum) over every output of (prediction - target)**2, times 1/2 if ``half``.
 
-    ``half=True, reduction="sum"`` is the textbook E = sum 1/2 (target - output)**2 of the worked examples,
+    ``half=True, reduction="sum"`` is the textbook E = sum 1/2 (target - output)**2 of hand-worked examples,
     whose derivative is simply (output - target).
     """
     if reduction not in ("mean", "sum"):
@@ -76,8 +78,21 @@ def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: T
     return _as_value(ag.sum([ag.softplus(_as_value(z)) - t * z for z, t in pairs]) / len(pairs))
 
 
+def _check_logits(logits: object, who: str) -> None:
+    """TypeError for one bare score where a list of class scores is expected, saying what to use instead."""
+    if isinstance(logits, (Value, Real)) or (isinstance(logits, np.ndarray) and logits.ndim == 0):
+        raise TypeError(
+            f"{who}: expected a list of class scores, one per class, got a single {type(logits).__name__} "
+            f"{excerpt(logits)}; a model with one output gives one score: for two classes use "
+            "nn.binary_cross_entropy_with_logits or nn.hinge, or give the model one output per class"
+        )
+    if isinstance(logits, (str, bytes)) or not isinstance(logits, (Sequence, np.ndarray)):
+        raise TypeError(f"{who}: expected a list of class scores, got {type(logits).__name__} {excerpt(logits)}")
+
+
 def log_softmax(logits: Sequence[Score]) -> list[Value]:
     """log(e^z_i / sum_j e^z_j) = z_i - logsumexp(z), shifted by max(z) so nothing overflows."""
+    _check_logits(logits, "log_softmax")
     if not logits:
         raise ValueError("log_softmax: no logits")
     shift = max(float(z) for z in logits)  # a constant: the result does not depend on it
@@ -87,6 +102,7 @@ def log_softmax(logits: Sequence[Score]) -> list[Value]:
 
 def softmax(logits: Sequence[Score]) -> list[Value]:
     """e^z_i / sum_j e^z_j, stable for any logits; the outputs are positive and sum to 1."""
+    _check_logits(logits, "softmax")
     return [p.exp() for p in log_softmax(logits)]
 
 
@@ -96,6 +112,7 @@ def cross_entropy(logits: Any, labels: int | Sequence[int] | np.ndarray[Any, Any
     ``logits`` is one sample's list of class scores with an int label, or a batch of such lists
     with a list of labels.
     """
+    _check_logits(logits, "cross_entropy")
     batch = [logits] if not logits or not isinstance(logits[0], (list, tuple)) else list(logits)
     labels = _plain(labels)
     wanted = [labels] if isinstance(labels, int) else list(labels)

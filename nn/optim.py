@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from autograd import Value
 from nn.checks import check_count, check_number, excerpt
+from nn.module import Module
 
 
 class TrainingError(FloatingPointError):
@@ -50,7 +51,9 @@ class Optimizer:
         try:
             given = list(parameters)
         except TypeError:
-            raise TypeError(f"{who}: parameters must be an iterable of Values, got {excerpt(parameters)}") from None
+            hint = "; pass model.parameters()" if isinstance(parameters, Module) else ""
+            given_text = excerpt(parameters)
+            raise TypeError(f"{who}: parameters must be an iterable of Values, got {given_text}{hint}") from None
         unique: dict[int, Value] = {}
         for i, p in enumerate(given):
             if not isinstance(p, Value):

@@ -34,6 +34,11 @@ def predict(model: Model, points: Sequence[Sequence[float]] | np.ndarray) -> lis
     """The model's outputs for each point, as floats (or lists of floats), computed under ``no_grad``."""
     if isinstance(points, np.ndarray) and points.ndim != 2:
         raise ValueError(f"predict: points must have shape (n, features), got shape {points.shape}")
+    if isinstance(points, Sequence) and any(not isinstance(point, (Sequence, np.ndarray)) for point in points):
+        raise ValueError(
+            f"predict: points must be a list of samples, each a list of inputs, got {excerpt(points)}; "
+            "for one sample use predict(model, [sample]), or call the model itself: model(sample)"
+        )
     with ag.no_grad():
         outputs = [model([float(v) for v in point]) for point in points]
     return [_numbers(out) for out in outputs]
@@ -108,6 +113,7 @@ def fit(
     """
     from tqdm.auto import tqdm
 
+    _check_model(model)
     xs, ys = _checked_data(model, points, labels, "fit")
     check_count(epochs, "fit: epochs")
     if batch_size is not None:
@@ -148,6 +154,20 @@ def fit(
     finally:
         bar.close()
     return history
+
+
+def _check_model(model: object) -> None:
+    """TypeError unless ``model`` is an nn module (an instance, not the class), which ``fit`` can train."""
+    if isinstance(model, type) and issubclass(model, Module):
+        raise TypeError(
+            f"fit: model is the class {model.__name__}, not a model; make one first, "
+            f"e.g. model = nn.MLP(2, [16, 16, 1]), and pass that"
+        )
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"fit: model must be an nn module such as nn.MLP(2, [16, 16, 1]), whose parameters() it can train; "
+            f"got {type(model).__name__} {excerpt(model)}"
+        )
 
 
 def _check_callables(optimizer: object, schedule: object, callback: object) -> None:

@@ -44,7 +44,7 @@ ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
 class World:
     out: Path  # watched: every file below it must be unchanged after a refused call
     scratch: Path  # not watched: fake renderers and the like
-    root: Value  # seed 003's sigmoid graph, after backward()
+    root: Value  # the sigmoid as a graph of small steps, after backward()
     x: Value
     keep: Path  # out/keep.svg: an existing picture, mode 600
     patch: pytest.MonkeyPatch

@@ -1,4 +1,4 @@
-"""nn: the 2-2-2 worked example (seed 004) against BP1-BP4 by hand, micrograd's moons demo, modules, optimizers."""
+"""nn: Matt Mazur's 2-2-2 worked example against BP1-BP4 by hand, micrograd's moons demo, modules, optimizers."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def total_error(net: nn.MLP) -> Value:
 
 
 def hand_backprop() -> tuple[float, list[np.ndarray], list[np.ndarray]]:
-    """The four equations (seed 001) written out with numpy for the 2-2-2 network."""
+    """The four backpropagation equations (Nielsen, chapter 2) written out with numpy for the 2-2-2 network."""
     sigma = lambda z: 1 / (1 + np.exp(-z))
     w = [np.array(HIDDEN_W), np.array(OUTPUT_W)]
     b = [np.array([0.35, 0.35]), np.array([0.60, 0.60])]

@@ -34,3 +34,10 @@ def test_readme_examples_run_and_print_what_the_readme_shows(tmp_path: Path, mon
     test_cube_rule = namespace["test_cube_rule"]
     assert callable(test_cube_rule)
     test_cube_rule(GradientChecker())  # the pytest example, with the fixture's object
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    command = (README.parent / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    shell_blocks = [code for language, code in FENCE.findall(README.read_text(encoding="utf-8")) if language == "sh"]
+    assert any(command in block.splitlines() for block in shell_blocks), command
+    assert " -q -e " not in command  # pip shows its progress: a fresh install takes minutes

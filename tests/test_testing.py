@@ -16,7 +16,7 @@ import nn
 from autograd import GradientCheckError, Op, Value
 from autograd.testing import GradientChecker
 
-# Seed 004's classic 2-2-2 network; the published gradients of the worked example.
+# Matt Mazur's 2-2-2 worked example; its published gradients.
 X = (0.05, 0.10)
 T = (0.01, 0.99)
 W = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)

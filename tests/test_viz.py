@@ -20,7 +20,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def sigmoid_graph(x0: float = 0.0) -> tuple[Value, Value]:
-    """Seed 003's graph of sigma(x) = 1 / (1 + e^-x), one named node per step."""
+    """The graph of sigma(x) = 1 / (1 + e^-x), one named node per step (A = -x, B = e^A, C = B + 1, F = 1/C)."""
     x = Value(x0, label="x")
     a = -x
     a.label = "A"
@@ -287,7 +287,7 @@ class FakeLayer:
 
 
 class FakeModel:
-    def __init__(self) -> None:  # seed 004's 2-2-2 network
+    def __init__(self) -> None:  # Matt Mazur's 2-2-2 worked example
         hidden = FakeLayer([FakeNeuron([0.15, 0.20], 0.35), FakeNeuron([0.25, 0.30], 0.35)])
         output = FakeLayer([FakeNeuron([0.40, 0.45], 0.60), FakeNeuron([0.50, 0.55], 0.60)])
         self.layers = [hidden, output]

@@ -1,6 +1,6 @@
 """Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step.
 
-Plots (``viz.plots``) need matplotlib: ``pip install 'chainrule[plots]'``.
+Plots (``viz.plots``) need matplotlib: ``pip install matplotlib`` (or this package's ``plots`` extra).
 
 Renamed, the old names warn for one release: ``save`` is now ``save_diagram`` and ``path`` is
 ``nodes_on_paths``.

@@ -1,4 +1,4 @@
-"""Training pictures with matplotlib (``pip install chainrule[plots]``): curves, boundaries, gradient checks."""
+"""Training pictures with matplotlib (``pip install matplotlib``): curves, boundaries, gradient checks."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 4)) -> Axes:
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("viz.plots needs matplotlib: pip install 'chainrule[plots]'") from None
+        message = "viz.plots needs matplotlib: pip install matplotlib (or the 'plots' extra of this package)"
+        raise ImportError(message) from None
     return plt.subplots(figsize=size)[1]
 
 

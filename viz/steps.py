@@ -109,7 +109,7 @@ def save_steps(root: Value, folder: str | os.PathLike[str], fmt: str = "svg", **
 
 
 def save_gif(root: Value, path: str | os.PathLike[str], seconds_per_step: float = 1.5, **options: Any) -> Path:
-    """An animated GIF of the backward pass, one frame per step (needs Pillow: ``pip install chainrule[plots]``).
+    """An animated GIF of the backward pass, one frame per step (needs Pillow: ``pip install pillow``).
 
     The file is written atomically (``autograd.files.write_atomically``): a full disk or an interrupt
     leaves the old GIF, if any, in place and no partial file.
@@ -121,7 +121,7 @@ def save_gif(root: Value, path: str | os.PathLike[str], seconds_per_step: float 
     try:
         from PIL import Image
     except ImportError:
-        raise ImportError("save_gif needs Pillow: pip install 'chainrule[plots]'") from None
+        raise ImportError("save_gif needs Pillow: pip install pillow (or the 'plots' extra of this package)") from None
     steps = backward_steps(root)
     pngs = [render(draw_step(root, steps, i, **options).source, "png") for i in range(len(steps))]
     frames = [Image.open(io.BytesIO(png)) for png in pngs]
