@@ -128,12 +128,16 @@ def cross_entropy(logits: Any, labels: int | Sequence[int] | np.ndarray[Any, Any
 
 
 def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
-    """Max-margin loss, mean of max(0, 1 - y s) for labels y in {-1, +1} (micrograd's demo loss)."""
+    """Max-margin loss, mean of max(0, 1 - y s) for labels y in {-1, +1} (micrograd's demo loss).
+
+    Labels 0/1, as ``make_moons`` and the other data sets give them, are taken as -1/+1 (0 is the
+    negative class), the same as ``fit(loss="hinge")`` does.
+    """
     pairs = _pairs(scores, labels, "hinge")
     for _, y in pairs:
-        if y not in (-1.0, 1.0):
-            raise ValueError(f"hinge: labels must be -1 or +1, got {y!r}")
-    return _as_value(ag.sum([ag.relu(1 - y * _as_value(s)) for s, y in pairs]) / len(pairs))
+        if y not in (-1.0, 0.0, 1.0):
+            raise ValueError(f"hinge: labels must be -1 or +1 (or 0 and 1), got {y!r}")
+    return _as_value(ag.sum([ag.relu(1 - (y or -1.0) * _as_value(s)) for s, y in pairs]) / len(pairs))
 
 
 max_margin = hinge

@@ -117,3 +117,19 @@ def test_numbers_not_differentiated_arrive_as_constant_values():
 def test_bad_arrays_are_named(call: Any, error: type[Exception], message: str):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+@pytest.mark.parametrize(
+    ("function", "derivative"),
+    [(np.exp, np.exp), (np.log, lambda x: 1 / x), (np.sqrt, lambda x: 0.5 / np.sqrt(x)),
+     (np.tanh, lambda x: 1 - np.tanh(x) ** 2), (np.sin, np.cos), (np.cos, lambda x: -np.sin(x)),
+     (np.abs, np.sign)],
+    ids=lambda f: getattr(f, "__name__", ""),
+)  # fmt: skip
+def test_numpy_functions_on_values_keep_the_gradient(function: Any, derivative: Any):
+    # numpy calls the Value's method of the same name, so the gradient flows (d/dx x f(x) = f + x f')
+    x = 0.7
+    expected = function(x) + x * derivative(x)
+    assert ag.grad(lambda v: v * function(v))(x) == pytest.approx(float(expected), rel=1e-14)
+    arrays = ag.grad(lambda a: (a * function(a)).sum())(np.array([0.7, 1.3]))
+    np.testing.assert_allclose(arrays, [function(t) + t * derivative(t) for t in (0.7, 1.3)], rtol=1e-14)

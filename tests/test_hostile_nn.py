@@ -424,7 +424,7 @@ CASES: list[tuple[str, Setup, type[BaseException], str]] = [
         "hinge label 0.5",
         call(lambda m: nn.hinge([Value(1.0)], [0.5])),
         ValueError,
-        "labels must be -1 or \\+1, got 0.5",
+        "labels must be -1 or \\+1 \\(or 0 and 1\\), got 0.5",
     ),
     (
         "bce NaN target",

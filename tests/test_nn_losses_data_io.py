@@ -80,8 +80,11 @@ def test_hinge_and_l2():
     loss.backward()
     assert [s.grad for s in scores] == pytest.approx([0.0, -1 / 3, -1 / 3])
     assert nn.hinge(scores, np.array([1, 1, 1])).data == pytest.approx(loss.data)  # labels straight from numpy
-    with pytest.raises(ValueError, match=r"labels must be -1 or \+1, got 0\.0"):
-        nn.hinge(scores, [1, 0, 1])
+    # 0/1 labels, as make_moons gives them, mean -1/+1: max(0, 1 - 2), max(0, 1 + 0.5), max(0, 1 + 0.2)
+    assert nn.hinge(scores, [1, 0, 1]).data == pytest.approx((0 + 1.5 + 1.2) / 3)
+    assert nn.hinge(scores, [1, 0, 1]).data == pytest.approx(nn.hinge(scores, [1, -1, 1]).data)
+    with pytest.raises(ValueError, match=r"labels must be -1 or \+1 \(or 0 and 1\), got 2\.0"):
+        nn.hinge(scores, [1, 2, 1])
     ws = [Value(3.0), Value(-4.0)]
     penalty = nn.l2(ws, 0.5)
     penalty.backward()
