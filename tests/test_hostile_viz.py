@@ -536,7 +536,11 @@ def test_ctrl_c_while_rendering_kills_the_renderer_and_everything_it_started(
     script.write_text(f"#!/bin/sh\nsleep 60 &\necho $$ $! > {pids}\nsleep 60\n", encoding="utf-8")
     script.chmod(0o755)
     monkeypatch.setattr(RENDER, "find_renderer", lambda fmt="svg": script)
-    interrupt = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    # Aimed at the main thread, which waits on the renderer: a signal the kernel hands to another
+    # thread would only set Python's flag, and the wait would go on until the renderer exits.
+    main = threading.main_thread().ident
+    assert main is not None
+    interrupt = threading.Timer(1.0, lambda: signal.pthread_kill(main, signal.SIGINT))
     interrupt.start()
     try:
         with pytest.raises(KeyboardInterrupt):
