@@ -227,18 +227,22 @@ def _step(optimizer: Optimizer, parameters: list[ag.Value], epoch: int, step: in
     """``optimizer.step()``, all or nothing for the model's parameters, refusing non-finite results.
 
     On an interrupt or error inside the step, or if a parameter comes out NaN or infinite, every
-    parameter gets back its value from before the step.
+    parameter gets back its value from before the step. ``Optimizer.step`` itself already works that
+    way, so only another optimizer's step (a replaced or foreign ``step``) is snapshotted and checked here.
     """
-    before = [p.data for p in parameters]
+    guarded = getattr(optimizer.step, "__func__", None) is Optimizer.step
+    before = None if guarded else [p.data for p in parameters]
     try:
         optimizer.step()
     except TrainingError as error:
-        _restore(parameters, before)
+        if before is not None:
+            _restore(parameters, before)
         raise TrainingError(f"fit: epoch {epoch}, step {step}: {error}", epoch, step) from None
     except BaseException:
-        _restore(parameters, before)
+        if before is not None:
+            _restore(parameters, before)
         raise
-    if not all(math.isfinite(p.data) for p in parameters):
+    if before is not None and not all(math.isfinite(p.data) for p in parameters):
         bad = next(name for name, p in enumerate(parameters) if not math.isfinite(p.data))
         value = parameters[bad].data
         _restore(parameters, before)

@@ -587,3 +587,26 @@ def test_memory_bombs_fail_fast_under_a_memory_limit(tmp_path: Path):
     assert lines[0].startswith("model ModelFileError")
     assert lines[1].startswith("idx IDXFormatError")
     assert (tmp_path / "bomb.gz").stat().st_size < 2 * 2**20  # a gigabyte of zeros, small on disk
+
+
+def test_fit_keeps_the_parameters_when_a_step_overflows_with_either_kind_of_optimizer():
+    # The library's own optimizer refuses the step itself; any other object with step() and
+    # zero_grad() is snapshotted and checked by fit. Either way: TrainingError, parameters unchanged.
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    overflowing = nn.SGD(model.parameters(), lr=1e10, weight_decay=1e300)  # finite settings; lr * decay * p overflows
+    with pytest.raises(nn.TrainingError, match=r"fit: epoch 1, step 1: SGD: the step would make parameter #\d+ -?inf"):
+        nn.fit(model, POINTS, LABELS, loss="mse", optimizer=overflowing, progress=False)
+    assert model.state_dict() == before
+
+    class Foreign:
+        def zero_grad(self) -> None:
+            model.zero_grad()
+
+        def step(self) -> None:
+            for p in model.parameters()[:2]:
+                p.data = math.nan
+
+    with pytest.raises(nn.TrainingError, match=r"fit: epoch 1, step 1: the optimizer made parameter #0 nan"):
+        nn.fit(model, POINTS, LABELS, loss="mse", optimizer=Foreign(), progress=False)  # type: ignore[arg-type]
+    assert model.state_dict() == before
