@@ -9,10 +9,26 @@
 """
 
 from autograd.backward import backprop, backward_order, gradients, local_derivatives
+from autograd.compiled import Compiled, CompiledResult, compile
 from autograd.engine import Op, Value
 from autograd.forward import hvp, jacfwd, jvp, vjp
 from autograd.functional import grad, hessian, jacobian, value_and_grad
-from autograd.functions import cos, dot, exp, leaky_relu, log, relu, sigmoid, sin, softplus, sqrt, sum, tanh
+from autograd.functions import (
+    cos,
+    dot,
+    exp,
+    leaky_relu,
+    log,
+    logsumexp,
+    pick,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sum,
+    tanh,
+)
 from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from autograd.symbolic import Formula, formula, to_sympy
 from autograd.testing import (
@@ -25,14 +41,18 @@ from autograd.testing import (
     check_parameters,
     gradcheck,
 )
+from autograd.tracing import TracingError
 
 __all__ = [
     "AnomalyError",
+    "Compiled",
+    "CompiledResult",
     "Formula",
     "GradientCheckError",
     "GradientChecker",
     "GradientReport",
     "Op",
+    "TracingError",
     "Value",
     "assert_gradients_close",
     "backprop",
@@ -40,6 +60,7 @@ __all__ = [
     "check_gradients",
     "check_op",
     "check_parameters",
+    "compile",
     "cos",
     "detect_anomaly",
     "dot",
@@ -58,7 +79,9 @@ __all__ = [
     "leaky_relu",
     "local_derivatives",
     "log",
+    "logsumexp",
     "no_grad",
+    "pick",
     "relu",
     "scope",
     "sigmoid",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from typing import Union
 
-from autograd.modes import AnomalyError, current
+from autograd.modes import AnomalyError, State, current
 from autograd.numbers import as_float as as_float  # re-exported: other modules take it from here
 from autograd.numbers import checked_forward, checked_vjp, finite, is_bool, leaky_slope
 
@@ -291,9 +291,7 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
     state = current()
-    if state.anomaly:
-        _check_anomaly(op, inputs, out)
-    node: Value = _new_value(Value)
+    node: Value = _new_value(_watched_node_class(op, inputs, out, state) if state.watched else Value)
     node.data = out
     node.grad = 0.0
     node.label = ""
@@ -305,6 +303,13 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
         node._inputs = ()
         node._op = None
     return node
+
+
+def _watched_node_class(op: Op, inputs: tuple[Operand | Number, ...], out: float, state: State) -> type[Value]:
+    """The checks of ``detect_anomaly`` and the node class of a trace (``autograd.compile``), when either is on."""
+    if state.anomaly:
+        _check_anomaly(op, inputs, out)
+    return state.tracing or Value
 
 
 def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> None:

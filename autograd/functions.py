@@ -98,4 +98,41 @@ def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value
     return rules.DOT(*ws, *xs) if ws else 0.0
 
 
-__all__ = ["cos", "dot", "exp", "leaky_relu", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh"]
+@overload
+def logsumexp(values: Iterable[Value]) -> Value: ...
+@overload
+def logsumexp(values: Iterable[Number]) -> float: ...
+@overload
+def logsumexp(values: Iterable[Operand | Number]) -> Value | float: ...
+def logsumexp(values: Iterable[Operand | Number]) -> Value | float:
+    """log(e^x_1 + ... + e^x_n) as one node, never overflowing; d/dx_i = e^(x_i - logsumexp(x)), the softmax.
+
+    Softmax and cross-entropy are built on it. It needs at least one value.
+    """
+    items = tuple(values)
+    if not items:
+        raise ValueError("logsumexp: no values (the log of an empty sum is -inf)")
+    return rules.LOGSUMEXP(*items)
+
+
+def pick(values: Sequence[T], index: int | Value) -> T:
+    """``values[index]``, where ``index`` may be a Value holding a whole number: d/dx_j = 1 if j == index, else 0.
+
+    With an int, this is plain indexing and records nothing. With a Value index (a class label that
+    ``autograd.compile`` passes in per sample) it records one ``pick`` node, so the choice is made
+    from each sample's own index when the graph is replayed over a batch. The index gets no gradient.
+    """
+    items = tuple(values)
+    if isinstance(index, Value):
+        return cast(T, rules.PICK(*items, index))
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"pick: index must be an int or a Value, got {type(index).__name__} {index!r}")
+    if not 0 <= index < len(items):
+        raise IndexError(f"pick: index {index} is not in [0, {len(items)})")
+    return items[index]
+
+
+__all__ = [
+    "cos", "dot", "exp", "leaky_relu", "log", "logsumexp", "pick",
+    "relu", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh",
+]

@@ -23,7 +23,7 @@ class State:
     and slot reads are cheaper than unpacking a NamedTuple (about 25 ns per op).
     """
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "transform_depth", "outside")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "transform_depth", "outside", "tracing", "watched")
 
     def __init__(
         self,
@@ -32,16 +32,20 @@ class State:
         scope: tuple[object, ...] = (),
         transform_depth: int = 0,  # how many grad/jacobian calls are evaluating their function right now
         outside: State | None = None,  # set by Scope: the state its exit goes back to
+        tracing: type | None = None,  # set by autograd.compile while it traces: the class of the nodes it records
     ) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
         self.scope = scope
         self.transform_depth = transform_depth
         self.outside = outside
+        self.tracing = tracing
+        self.watched = anomaly or tracing is not None  # apply's one test for both, so neither costs it more
 
     def replace(self, **changes: Any) -> State:
         """A copy with some fields changed."""
-        return State(**{**{name: getattr(self, name) for name in State.__slots__}, **changes})
+        fields = {name: getattr(self, name) for name in State.__slots__ if name != "watched"}
+        return State(**{**fields, **changes})
 
 
 _state: ContextVar[State] = ContextVar("autograd_state", default=State())  # noqa: B039  (State is never mutated)
@@ -123,7 +127,8 @@ class Scope(ContextDecorator):
 
     def __enter__(self) -> None:
         state = _state.get()
-        _state.set(State(state.grad_enabled, state.anomaly, (*state.scope, self.owner), state.transform_depth, state))
+        scope = (*state.scope, self.owner)
+        _state.set(State(state.grad_enabled, state.anomaly, scope, state.transform_depth, state, state.tracing))
 
     def __exit__(self, *exc_info: object) -> None:
         state = _state.get()

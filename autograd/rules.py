@@ -141,6 +141,39 @@ def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> list[Valu
     return [g * v for v in xs + ws]  # d/dw_i = x_i, then d/dx_i = w_i
 
 
+def _logsumexp(*xs: float) -> float:
+    # Shifted by the largest x, so exp never overflows: log sum e^x = m + log sum e^(x - m).
+    m = max(xs)
+    if m != m or any(x != x for x in xs):
+        return math.nan  # NaN in, NaN out (max would skip a NaN that is not first)
+    if m - m != 0.0:
+        return m  # +inf, or every x is -inf
+    return m + math.log(_fsum([math.exp(x - m) for x in xs]))
+
+
+def _logsumexp_vjp(g: Value | float, *xs_then_out: Value | float) -> list[Value | float]:
+    out = xs_then_out[-1]
+    return [g * EXP(x - out) for x in xs_then_out[:-1]]  # d/dx_i = e^(x_i - lse) = softmax_i
+
+
+def _index(i: Value | float, n: int) -> int:
+    """The position ``i`` names among ``n`` items, else IndexError naming pick and the index."""
+    k = float(i)
+    if not k.is_integer() or not 0 <= k < n:
+        raise IndexError(f"pick: index {k!r} is not a whole number in [0, {n})")
+    return int(k)
+
+
+def _pick(*xs_then_i: float) -> float:
+    return xs_then_i[_index(xs_then_i[-1], len(xs_then_i) - 1)]
+
+
+def _pick_vjp(g: Value | float, *xs_then_i_then_out: Value | float) -> list[Value | float]:
+    n = len(xs_then_i_then_out) - 2
+    chosen = _index(xs_then_i_then_out[-2], n)
+    return [g if j == chosen else 0.0 for j in range(n)]  # the index itself gets no gradient
+
+
 def _zero_or_nan(x: Value | float) -> float:
     """d(x ** 0)/dx: 0, and NaN at NaN (NaN in, NaN out)."""
     return 0.0 if float(x) == float(x) else math.nan
@@ -171,4 +204,6 @@ ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0
 SUM = Rule("sum", lambda *xs: _fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
 DOT = Rule("dot", _dot, _dot_vjp, "w·x")
 IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id")
+LOGSUMEXP = Rule("logsumexp", _logsumexp, _logsumexp_vjp, "lse")
+PICK = Rule("pick", _pick, _pick_vjp, "[i]")
 # fmt: on

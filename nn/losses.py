@@ -22,7 +22,12 @@ def _plain(xs: Any) -> Any:
     return xs.tolist() if isinstance(xs, np.ndarray) else xs
 
 
-def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Score, float]]:
+def _target(t: Any) -> Score:
+    """A target as a float; a Value (a label ``autograd.compile`` passes in per sample) stays a Value."""
+    return t if isinstance(t, Value) else float(t)
+
+
+def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Score, Score]]:
     targets = _plain(targets)
     preds = list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
     wanted = list(targets) if isinstance(targets, (list, tuple)) else [targets]
@@ -30,7 +35,7 @@ def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Score, float
         raise ValueError(f"{name}: {len(preds)} predictions but {len(wanted)} targets")
     if not preds:
         raise ValueError(f"{name}: the batch is empty")
-    return list(zip(preds, (float(t) for t in wanted), strict=True))
+    return list(zip(preds, (_target(t) for t in wanted), strict=True))
 
 
 def _flatten(xs: Any) -> list[Score]:
@@ -39,11 +44,11 @@ def _flatten(xs: Any) -> list[Score]:
     return [y for x in xs for y in (x if isinstance(x, (list, tuple)) else [x])]
 
 
-def _flat_targets(ts: Any) -> list[float]:
+def _flat_targets(ts: Any) -> list[Score]:
     ts = _plain(ts)
     if not isinstance(ts, (list, tuple)):
-        return [float(ts)]
-    return [float(y) for t in ts for y in (t if isinstance(t, (list, tuple)) else [t])]
+        return [_target(ts)]
+    return [_target(y) for t in ts for y in (t if isinstance(t, (list, tuple)) else [t])]
 
 
 def mse(
@@ -73,7 +78,7 @@ def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: T
     """
     pairs = _pairs(logits, targets, "binary_cross_entropy_with_logits")
     for _, t in pairs:
-        if not 0.0 <= t <= 1.0:
+        if not isinstance(t, Value) and not 0.0 <= t <= 1.0:  # a Value target is checked by whoever made it
             raise ValueError(f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got {t!r}")
     return _as_value(ag.sum([ag.softplus(_as_value(z)) - t * z for z, t in pairs]) / len(pairs))
 
@@ -91,12 +96,11 @@ def _check_logits(logits: object, who: str) -> None:
 
 
 def log_softmax(logits: Sequence[Score]) -> list[Value]:
-    """log(e^z_i / sum_j e^z_j) = z_i - logsumexp(z), shifted by max(z) so nothing overflows."""
+    """log(e^z_i / sum_j e^z_j) = z_i - logsumexp(z); logsumexp is one node that never overflows."""
     _check_logits(logits, "log_softmax")
     if not logits:
         raise ValueError("log_softmax: no logits")
-    shift = max(float(z) for z in logits)  # a constant: the result does not depend on it
-    log_total = ag.log(ag.sum([ag.exp(_as_value(z) - shift) for z in logits])) + shift
+    log_total = ag.logsumexp(logits)
     return [_as_value(z) - log_total for z in logits]
 
 
@@ -115,12 +119,15 @@ def cross_entropy(logits: Any, labels: int | Sequence[int] | np.ndarray[Any, Any
     _check_logits(logits, "cross_entropy")
     batch = [logits] if not logits or not isinstance(logits[0], (list, tuple)) else list(logits)
     labels = _plain(labels)
-    wanted = [labels] if isinstance(labels, int) else list(labels)
+    wanted = [labels] if isinstance(labels, (int, Value)) else list(labels)
     if len(batch) != len(wanted):
         raise ValueError(f"cross_entropy: {len(batch)} samples but {len(wanted)} labels")
     losses = []
     for sample, label in zip(batch, wanted, strict=True):
         scores: list[Score] = list(sample)
+        if isinstance(label, Value):  # a label compile passes in per sample: picked per sample, checked by pick
+            losses.append(-ag.pick(log_softmax(scores), label))
+            continue
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(scores):
             raise ValueError(f"cross_entropy: label {label!r} is not a class index for {len(scores)} classes")
         losses.append(-log_softmax(scores)[label])
@@ -135,9 +142,15 @@ def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
     """
     pairs = _pairs(scores, labels, "hinge")
     for _, y in pairs:
-        if y not in (-1.0, 0.0, 1.0):
+        if not isinstance(y, Value) and y not in (-1.0, 0.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1 (or 0 and 1), got {y!r}")
-    return _as_value(ag.sum([ag.relu(1 - (y or -1.0) * _as_value(s)) for s, y in pairs]) / len(pairs))
+    return _as_value(ag.sum([ag.relu(1 - _sign(y) * _as_value(s)) for s, y in pairs]) / len(pairs))
+
+
+def _sign(y: Score) -> Score:
+    """A label -1, 0 or +1 as -1 or +1. For a Value label (compiled code cannot branch on it) the same map
+    as arithmetic: y*y + y - 1 is 1 at 1 and -1 at both 0 and -1."""
+    return y * y + y - 1.0 if isinstance(y, Value) else (y or -1.0)
 
 
 max_margin = hinge

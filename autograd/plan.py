@@ -1,0 +1,251 @@
+"""A compiled plan: the traced scalar graph regrouped into array operations over a batch.
+
+Nodes of one op at one depth (the longest path from the inputs) never depend on each other, so they
+run together as one array op of shape (batch, k). ``dot`` nodes that read the same inputs and whose
+other side is all parameters (the neurons of a layer) become one matrix product instead. Everything
+here is data: a :class:`Plan` prints as a table and ``viz.draw_plan`` draws it.
+
+Where a column comes from is a *source*: a step's output (its number, >= 0), :data:`LEAVES` (the
+Values the function read, parameters mostly, gathered before each call) or :data:`CONSTANTS` (the
+plain numbers of the trace).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from autograd import rules
+from autograd.backward import forward_order
+from autograd.engine import Op, Value
+from autograd.tracing import Trace
+
+LEAVES, CONSTANTS = -1, -2
+Index = Union[slice, np.ndarray]
+Ref = tuple[int, int]  # (source, position in it)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Columns ``take`` of ``source`` fill positions ``into`` of an operand; ``repeats``: ``take`` has repeats."""
+
+    source: int
+    take: Index
+    into: Index
+    repeats: bool
+
+
+@dataclass(frozen=True)
+class Gather:
+    """How the ``width`` columns of one operand are assembled from their sources."""
+
+    width: int
+    pieces: tuple[Piece, ...]
+
+    @property
+    def whole(self) -> Piece | None:
+        """The one piece, when the operand is a single source's columns (no copy needed for a slice)."""
+        return self.pieces[0] if len(self.pieces) == 1 else None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One array op. ``kind`` is "input" (an argument, flattened), "elementwise" or "matmul".
+
+    For "matmul", ``operands`` is the one shared side (width n) and ``weights`` the (k, n) leaves or
+    constants of the other side: a block of consecutive positions (a slice) or an index array.
+    ``gradients`` is how many leading operands the op differentiates.
+    """
+
+    kind: str
+    op: Op | None
+    width: int
+    depth: int
+    operands: tuple[Gather, ...] = ()
+    gradients: int = 0
+    weights: Index | None = None
+    weight_source: int = LEAVES
+    argument: int = -1
+
+    def describe(self) -> str:
+        if self.kind == "input":
+            return f"argument {self.argument}: {self.width} column{'s' * (self.width != 1)}"
+        assert self.op is not None
+        if self.kind == "matmul":
+            n = self.operands[0].width
+            return f"{self.width} {self.op.name} nodes -> matmul (batch, {n}) @ ({n}, {self.width})"
+        return f"{self.width} {self.op.name} nodes -> one {self.op.name} over (batch, {self.width})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Steps in an order that runs each after its operands; then where the outputs are."""
+
+    steps: tuple[Step, ...]
+    leaves: tuple[Value, ...]
+    constants: np.ndarray
+    outputs: Gather
+    single_output: bool
+    scalar_nodes: int
+
+    @property
+    def array_ops(self) -> int:
+        return sum(step.kind != "input" for step in self.steps)
+
+    def summary(self) -> str:
+        """One line per step, under a line with the totals."""
+        lines = [
+            f"{self.scalar_nodes:,} scalar op nodes -> {self.array_ops} array ops "
+            f"({len(self.leaves):,} Values read, {len(self.constants)} constants)"
+        ]
+        lines += [f"  depth {step.depth:>3}  {step.describe()}" for step in self.steps]
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def build(trace: Trace, input_widths: Sequence[int]) -> Plan:
+    """Group the trace's nodes into steps (see the module docstring)."""
+    builder = _Builder(trace)
+    return builder.plan(input_widths)
+
+
+class _Builder:
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.refs: dict[Value, Ref] = {}
+        self.depth: dict[Value, int] = {}
+        self.leaf_index: dict[Value, int] = {}
+        self.constant_index: dict[bytes, int] = {}
+        self.constants: list[float] = []
+        self.steps: list[Step] = []
+
+    def plan(self, input_widths: Sequence[int]) -> Plan:
+        for argument, width in enumerate(input_widths):
+            self.steps.append(Step("input", None, width, 0, argument=argument))
+        levels: dict[int, list[Value]] = defaultdict(list)
+        nodes = 0
+        for node in forward_order(self.trace.outputs):
+            position = self.trace.positions.get(node)
+            if position is not None:
+                self.refs[node], self.depth[node] = position, 0
+            elif node._op is None:
+                self.depth[node] = 0
+            else:
+                nodes += 1
+                depth = 1 + max((self.depth[x] for x in node._inputs if isinstance(x, Value)), default=0)
+                self.depth[node] = depth
+                levels[depth].append(node)
+        for depth in sorted(levels):
+            groups: dict[object, list[Value]] = defaultdict(list)
+            for node in levels[depth]:
+                groups[self._key(node)].append(node)
+            for key, members in groups.items():
+                self._add_step(key, members, depth)
+        outputs = self._gather([[self._ref(node) for node in self.trace.outputs]])[0]
+        leaves = tuple(sorted(self.leaf_index, key=self.leaf_index.__getitem__))
+        return Plan(
+            tuple(self.steps), leaves, np.array(self.constants, dtype=float), outputs, self.trace.single_output, nodes
+        )
+
+    def _ref(self, x: Value | float) -> Ref:
+        if isinstance(x, Value):
+            ref = self.refs.get(x)
+            if ref is not None:
+                return ref
+            index = self.leaf_index.setdefault(x, len(self.leaf_index))  # a leaf Value: a parameter or a constant
+            return (LEAVES, index)
+        key = struct.pack("<d", x)  # by bits: 0.0 and -0.0 stay apart, a NaN finds itself
+        if key not in self.constant_index:
+            self.constant_index[key] = len(self.constants)
+            self.constants.append(x)
+        return (CONSTANTS, self.constant_index[key])
+
+    def _key(self, node: Value) -> object:
+        op, inputs = node._op, node._inputs
+        if op is rules.DOT:
+            n = len(inputs) // 2
+            for weights_first, shared, other in ((True, inputs[n:], inputs[:n]), (False, inputs[:n], inputs[n:])):
+                if all(self._is_fixed(x) for x in other):
+                    return ("matmul", weights_first, tuple(self._ref(x) for x in shared))
+        return (op, len(inputs))
+
+    def _is_fixed(self, x: Value | float) -> bool:
+        """A leaf Value or a constant: the same for every sample."""
+        return not isinstance(x, Value) or (x._op is None and x not in self.refs)
+
+    def _add_step(self, key: object, members: list[Value], depth: int) -> None:
+        number = len(self.steps)
+        op = members[0]._op
+        assert op is not None
+        if isinstance(key, tuple) and key[0] == "matmul":
+            self.steps.append(self._matmul(op, members, depth, weights_first=key[1]))
+        else:
+            columns = [[self._ref(x) for x in node._inputs] for node in members]
+            operands = self._gather([list(c) for c in zip(*columns, strict=True)])
+            self.steps.append(Step("elementwise", op, len(members), depth, operands, _gradients(members[0])))
+        for column, node in enumerate(members):
+            self.refs[node] = (number, column)
+
+    def _matmul(self, op: Op, members: list[Value], depth: int, weights_first: bool) -> Step:
+        n = len(members[0]._inputs) // 2
+        sides = [(node._inputs[:n], node._inputs[n:]) if weights_first else (node._inputs[n:], node._inputs[:n])
+                 for node in members]  # fmt: skip
+        shared = self._gather([[self._ref(x) for x in sides[0][1]]])[0]
+        is_leaf = [isinstance(x, Value) for weights, _ in sides for x in weights]
+        source = LEAVES if all(is_leaf) else CONSTANTS if not any(is_leaf) else None
+        if source is None:  # leaves and constants mixed: run the dots as an elementwise step instead
+            columns = [[self._ref(x) for x in node._inputs] for node in members]
+            operands = self._gather([list(c) for c in zip(*columns, strict=True)])
+            return Step("elementwise", op, len(members), depth, operands, 2 * n)
+        fresh = source == LEAVES and all(x not in self.leaf_index for weights, _ in sides for x in weights)
+        start = len(self.leaf_index)
+        flat = [self._ref(x)[1] for weights, _ in sides for x in weights]
+        contiguous = fresh and flat == list(range(start, start + len(flat)))
+        weights: Index = slice(start, start + len(flat)) if contiguous else np.array(flat).reshape(len(members), n)
+        return Step("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
+
+    def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
+        return [_gather_of(refs) for refs in operands]
+
+
+def _gradients(node: Value) -> int:
+    """How many leading operands the op differentiates: ask its vjp once, at the traced numbers."""
+    op = node._op
+    assert op is not None
+    if op in _KNOWN_GRADIENTS:
+        return _KNOWN_GRADIENTS[op](len(node._inputs))
+    numbers = [_data(x) if isinstance(x, Value) else x for x in node._inputs]
+    return len(op.vjp(1.0, *numbers, _data(node)))
+
+
+_data = Value.data.__get__  # the slot itself: a traced node's property would refuse
+
+
+_KNOWN_GRADIENTS = {
+    rules.LEAKY_RELU: lambda n: 1, rules.POW_CONST: lambda n: 1, rules.RPOW: lambda n: 1, rules.PICK: lambda n: n - 1,
+}
+
+
+def _gather_of(refs: list[Ref]) -> Gather:
+    """Runs of one source are coalesced; a run of consecutive positions becomes a slice."""
+    by_source: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for into, (source, take) in enumerate(refs):
+        by_source[source].append((into, take))
+    pieces = []
+    for source, pairs in by_source.items():
+        into = np.array([i for i, _ in pairs])
+        take = np.array([t for _, t in pairs])
+        pieces.append(Piece(source, _as_slice(take), _as_slice(into), len(set(take.tolist())) < len(take)))
+    return Gather(len(refs), tuple(pieces))
+
+
+def _as_slice(index: np.ndarray) -> Index:
+    if len(index) and (np.diff(index) == 1).all():
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
