@@ -9,8 +9,10 @@ and ``Neuron(nout=)`` is ``Neuron(fan_out=)``.
 """
 
 from nn.data import (
+    MNIST_CLASSES,
     IDXFormatError,
     batches,
+    find_mnist,
     load_digits,
     load_mnist,
     make_blobs,
@@ -18,6 +20,7 @@ from nn.data import (
     make_moons,
     make_spirals,
     make_xor,
+    mnist_name,
     read_idx,
     train_test_split,
 )
@@ -31,6 +34,7 @@ from nn.train import accuracy, fit, predict
 __all__ = [
     "ACTIVATIONS",
     "MLP",
+    "MNIST_CLASSES",
     "SGD",
     "Adam",
     "IDXFormatError",
@@ -46,6 +50,7 @@ __all__ = [
     "batches",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "find_mnist",
     "fit",
     "hinge",
     "l2",
@@ -61,6 +66,7 @@ __all__ = [
     "make_spirals",
     "make_xor",
     "max_margin",
+    "mnist_name",
     "mse",
     "predict",
     "read_idx",

@@ -1,4 +1,4 @@
-"""Toy data sets (numpy, seeded), minibatches, splits, and readers for MNIST's IDX files and the 8x8 digits."""
+"""Toy data sets (numpy, seeded), minibatches, splits, MNIST-format folders (found and read), the 8x8 digits."""
 
 from __future__ import annotations
 
@@ -169,7 +169,8 @@ def _read_exactly(file: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _read_idx_stream(file: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
+def _read_idx_header(file: BinaryIO, name: str) -> tuple[int, tuple[int, ...]]:
+    """The type code and the sizes from the header at the start of ``file``."""
     magic = _read_exactly(file, 4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
         raise IDXFormatError(f"read_idx: {name} does not start with an IDX magic number")
@@ -179,8 +180,12 @@ def _read_idx_stream(file: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
     sizes = _read_exactly(file, 4 * ndim)
     if len(sizes) < 4 * ndim:
         raise IDXFormatError(f"read_idx: {name} is truncated inside its header")
-    shape = tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    return magic[2], tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(ndim))
+
+
+def _read_idx_stream(file: BinaryIO, name: str, max_bytes: int) -> np.ndarray:
+    code, shape = _read_idx_header(file, name)
+    dtype = np.dtype(_IDX_TYPES[code])
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if expected > max_bytes:
         raise IDXFormatError(
@@ -200,10 +205,140 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return shorten(str(shape), 60)
 
 
-def load_mnist(folder: str | os.PathLike[str], kind: str = "train") -> Dataset:
-    """MNIST from ``folder`` (files such as train-images-idx3-ubyte[.gz]): images scaled to [0, 1], flat, and labels."""
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+"""The four files of an MNIST-format folder, each plain or gzipped (with ``.gz`` added to the name)."""
+
+MNIST_FOLDERS = ("data/mnist", "~/data/mnist", "/usr/share/datasets/mnist", "/usr/share/datasets/fashion-mnist")
+"""Where :func:`find_mnist` looks after ``$MNIST_DIR``, in order; ``data/mnist`` is under the current folder.
+The last is where Debian's ``dataset-fashion-mnist`` package puts Fashion-MNIST."""
+
+MNIST_CLASSES = {
+    "MNIST": ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+    "Fashion-MNIST": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+}  # fmt: skip
+"""The names of the ten classes, by label, for each name :func:`mnist_name` returns."""
+
+_FIRST_TRAIN_LABELS = {"MNIST": (5, 0, 4, 1, 9, 2, 1, 3, 1, 4), "Fashion-MNIST": (9, 0, 0, 3, 0, 2, 7, 2, 5, 5)}
+
+
+def _mnist_file(folder: Path, name: str) -> Path | None:
+    """``folder/name`` or else ``folder/name.gz``, whichever exists first; None if neither does."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _idx_shape(path: Path) -> tuple[int, tuple[int, ...]]:
+    """The type code and shape in an IDX file's header, reading only the header (IDXFormatError if bad)."""
+    name = shorten(path.name)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as file:
+            return _read_idx_header(file, name)  # type: ignore[arg-type]
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise IDXFormatError(f"read_idx: {name} is not a valid gzip stream: {shorten(str(error))}") from None
+
+
+def _check_mnist_folder(folder: Path, who: str) -> bool:
+    """True if ``folder`` holds the four files with sound headers; False if any is missing.
+
+    A file that is there but whose header is not an MNIST one (bytes, images n x rows x columns,
+    labels n, as many of each) raises IDXFormatError naming it.
+    """
+    files = [_mnist_file(folder, name) for name in MNIST_FILES]
+    if any(f is None for f in files):
+        return False
+    shapes = []
+    for path in files:
+        assert path is not None
+        try:
+            code, shape = _idx_shape(path)
+        except IDXFormatError as error:
+            raise IDXFormatError(f"{who}: {path}: {error}") from None
+        if code != 0x08:
+            raise IDXFormatError(f"{who}: {path} holds IDX type 0x{code:02X}, not unsigned bytes as MNIST does")
+        shapes.append(shape)
+    for kind, (images, labels) in (("train", shapes[:2]), ("t10k", shapes[2:])):
+        if len(images) != 3 or len(labels) != 1 or images[0] != labels[0]:
+            raise IDXFormatError(
+                f"{who}: in {folder}, {kind} images of shape {_shape_text(images)} and labels of shape "
+                f"{_shape_text(labels)} are not n images of rows x columns with n labels"
+            )
+    return True
+
+
+def _no_mnist() -> bool:
+    return os.environ.get("CHAINRULE_NO_MNIST", "") not in ("", "0")
+
+
+def find_mnist() -> Path | None:
+    """The first folder holding MNIST's four files (:data:`MNIST_FILES`), or None if there is none.
+
+    Looks in ``$MNIST_DIR`` if that environment variable is set (and not empty), then in each of
+    :data:`MNIST_FOLDERS`: ``./data/mnist``, ``~/data/mnist``, ``/usr/share/datasets/mnist`` and
+    ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist`` on Debian and
+    Ubuntu). Only the files' headers are read: a folder counts when all four files are there, each
+    plain or gzipped, with sound headers. A folder that lacks some of them is passed over; but
+    ``$MNIST_DIR`` must be a valid folder (else FileNotFoundError naming it), and a folder whose
+    four files are there but a header is not MNIST's raises IDXFormatError naming the file.
+
+    With the environment variable ``CHAINRULE_NO_MNIST`` set to anything but ``""`` or ``"0"``,
+    returns None without looking, even if ``$MNIST_DIR`` is set: the tutorial notebook then trains on
+    the small 8x8 digits, as the test suite and the documentation build want.
+    """
+    if _no_mnist():
+        return None
+    chosen = os.environ.get("MNIST_DIR", "")
+    if chosen:
+        folder = Path(chosen).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"find_mnist: MNIST_DIR={shorten(chosen)!r} is not a folder")
+        if not _check_mnist_folder(folder, f"find_mnist: MNIST_DIR={shorten(chosen)!r}"):
+            missing = [name for name in MNIST_FILES if _mnist_file(folder, name) is None]
+            raise FileNotFoundError(
+                f"find_mnist: MNIST_DIR={shorten(chosen)!r} lacks {', '.join(missing)} (plain or .gz)"
+            )
+        return folder
+    for place in MNIST_FOLDERS:
+        folder = Path(place).expanduser()
+        if folder.is_dir() and _check_mnist_folder(folder, "find_mnist"):
+            return folder
+    return None
+
+
+def mnist_name(folder: str | os.PathLike[str]) -> str | None:
+    """"MNIST" or "Fashion-MNIST" if ``folder``'s first ten training labels are that set's, else None.
+
+    MNIST's training labels start 5 0 4 1 9 2 1 3 1 4 and Fashion-MNIST's 9 0 0 3 0 2 7 2 5 5; only
+    the labels file is read. Use the name with :data:`MNIST_CLASSES` for the class names.
+    """
+    path = _mnist_file(Path(folder), "train-labels-idx1-ubyte")
+    if path is None:
+        raise FileNotFoundError(f"mnist_name: {folder} holds no train-labels-idx1-ubyte[.gz]")
+    first = tuple(read_idx(path).ravel()[:10].tolist())
+    return next((name for name, labels in _FIRST_TRAIN_LABELS.items() if labels == first), None)
+
+
+def load_mnist(folder: str | os.PathLike[str] | None = None, kind: str = "train") -> Dataset:
+    """MNIST-format images scaled to [0, 1] and flattened (n, rows * columns), and integer labels.
+
+    ``kind`` is "train" (60,000 images in MNIST and Fashion-MNIST) or "t10k" (the 10,000 test images).
+    ``folder`` holds files such as train-images-idx3-ubyte[.gz]; by default it is :func:`find_mnist`'s
+    answer, and FileNotFoundError, naming the places looked in, if there is none.
+    """
     if kind not in ("train", "t10k"):
         raise ValueError(f"load_mnist: kind must be 'train' or 't10k', got {kind!r}")
+    if folder is None:
+        found_folder = find_mnist()
+        if found_folder is None:
+            why = "CHAINRULE_NO_MNIST is set" if _no_mnist() else f"looked in {', '.join(MNIST_FOLDERS)}"
+            raise FileNotFoundError(
+                f"load_mnist: no MNIST folder found ({why}); pass folder= or set MNIST_DIR to a folder "
+                f"holding {', '.join(MNIST_FILES)}"
+            )
+        folder = found_folder
     found = {}
     for part in ("images-idx3-ubyte", "labels-idx1-ubyte"):
         candidates = [Path(folder) / f"{kind}-{part}{suffix}" for suffix in ("", ".gz")]
