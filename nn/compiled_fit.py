@@ -143,7 +143,8 @@ class CompiledRun:
             rows = self.model_rows[self.model_rows >= 0]
             grads = grads.copy()
             grads[rows] += 2.0 * self.l2 * self.values[rows]
-        new, state = self.optimizer.update(self.values, grads)
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused just below
+            new, state = self.optimizer.update(self.values, grads)
         finite = np.isfinite(new)
         if not finite.all():
             bad = int(np.flatnonzero(~finite)[0])
