@@ -30,7 +30,7 @@ from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step, build
 from autograd.tracing import trace
 
 _REDUCTIONS = ("mean", "sum", None)
-_RAISE = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
+_RAISE: dict[str, Any] = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
 
 
 class Evaluation:
@@ -68,7 +68,7 @@ class Compiled:
         key = tuple((a.shape[1:], a.dtype.kind) for a in arrays)
         bindings = _bindings(self.fn)
         known = self._plans.get(key)
-        if known is None or len(known[1]) != len(bindings) or any(a is not b for a, b in zip(known[1], bindings, strict=True)):
+        if known is None or not _same(known[1], bindings):
             names = _argument_names(self.fn, len(arrays))
             traced = trace(self.fn, [a[0] for a in arrays], names)
             if self.reduce is not None and not traced.single_output:
@@ -184,6 +184,10 @@ def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
     return tuple(found)
 
 
+def _same(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
+    return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+
+
 def _argument_names(fn: Callable[..., Any], count: int) -> list[str]:
     code = getattr(fn, "__code__", None)
     names = list(code.co_varnames[: code.co_argcount]) if code is not None else []
@@ -295,7 +299,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if piece.source == LEAVES:
                 column_sums = part.sum(axis=0)
                 if piece.repeats:
-                    np.add.at(leaf_grads, piece.take, column_sums)
+                    np.add.at(leaf_grads, piece.take, column_sums)  # type: ignore[arg-type]
                 else:
                     leaf_grads[piece.take] += column_sums
                 continue
@@ -303,7 +307,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if target is None:
                 target = grads[piece.source] = np.zeros((batch, plan.steps[piece.source].width))
             if piece.repeats:
-                np.add.at(target, (slice(None), piece.take), part)
+                np.add.at(target, (slice(None), piece.take), part)  # type: ignore[arg-type]
             else:
                 target[:, piece.take] += part
 
@@ -315,12 +319,14 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
         given = evaluation.operands[number]
         if step.kind == "matmul":
             weights = _weights(step, evaluation.leaves, plan.constants)
-            scatter(step.operands[0], g @ weights)
+            if _wanted(plan, step.operands[0]):  # not for a first layer, which reads only the inputs
+                scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
                 block = g.T @ given[0]
                 if isinstance(step.weights, slice):
                     leaf_grads[step.weights] += block.ravel()
                 else:
+                    assert isinstance(step.weights, np.ndarray)
                     np.add.at(leaf_grads, step.weights.ravel(), block.ravel())
             continue
         assert step.op is not None
@@ -330,6 +336,11 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
     return leaf_grads
+
+
+def _wanted(plan: Plan, gather: Gather) -> bool:
+    """Whether a gradient for this operand goes anywhere: inputs and constants get none."""
+    return any(p.source == LEAVES or (p.source >= 0 and plan.steps[p.source].kind != "input") for p in gather.pieces)
 
 
 def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -187,7 +187,7 @@ class _Builder:
             self.steps.append(self._matmul(op, members, depth, weights_first=key[1]))
         else:
             columns = [[self._ref(x) for x in node._inputs] for node in members]
-            operands = self._gather([list(c) for c in zip(*columns, strict=True)])
+            operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
             self.steps.append(Step("elementwise", op, len(members), depth, operands, _gradients(members[0])))
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
@@ -201,7 +201,7 @@ class _Builder:
         source = LEAVES if all(is_leaf) else CONSTANTS if not any(is_leaf) else None
         if source is None:  # leaves and constants mixed: run the dots as an elementwise step instead
             columns = [[self._ref(x) for x in node._inputs] for node in members]
-            operands = self._gather([list(c) for c in zip(*columns, strict=True)])
+            operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
             return Step("elementwise", op, len(members), depth, operands, 2 * n)
         fresh = source == LEAVES and all(x not in self.leaf_index for weights, _ in sides for x in weights)
         start = len(self.leaf_index)
@@ -218,18 +218,17 @@ def _gradients(node: Value) -> int:
     """How many leading operands the op differentiates: ask its vjp once, at the traced numbers."""
     op = node._op
     assert op is not None
-    if op in _KNOWN_GRADIENTS:
-        return _KNOWN_GRADIENTS[op](len(node._inputs))
+    if op in _CONSTANT_OPERANDS:
+        return len(node._inputs) - _CONSTANT_OPERANDS[op]
     numbers = [_data(x) if isinstance(x, Value) else x for x in node._inputs]
     return len(op.vjp(1.0, *numbers, _data(node)))
 
 
-_data = Value.data.__get__  # the slot itself: a traced node's property would refuse
+_data: Callable[[Value], float] = Value.__dict__["data"].__get__  # the slot itself: a traced node's property refuses
 
 
-_KNOWN_GRADIENTS = {
-    rules.LEAKY_RELU: lambda n: 1, rules.POW_CONST: lambda n: 1, rules.RPOW: lambda n: 1, rules.PICK: lambda n: n - 1,
-}
+_CONSTANT_OPERANDS = {rules.LEAKY_RELU: 1, rules.POW_CONST: 1, rules.RPOW: 1, rules.PICK: 1}
+"""Built-in ops with trailing operands that get no gradient (a slope, an exponent, an index), and how many."""
 
 
 def _gather_of(refs: list[Ref]) -> Gather:
@@ -239,9 +238,10 @@ def _gather_of(refs: list[Ref]) -> Gather:
         by_source[source].append((into, take))
     pieces = []
     for source, pairs in by_source.items():
-        into = np.array([i for i, _ in pairs])
-        take = np.array([t for _, t in pairs])
-        pieces.append(Piece(source, _as_slice(take), _as_slice(into), len(set(take.tolist())) < len(take)))
+        positions = np.array([i for i, _ in pairs])
+        taken = np.array([t for _, t in pairs])
+        repeats = len(set(taken.tolist())) < len(taken)
+        pieces.append(Piece(source, _as_slice(taken), _as_slice(positions), repeats))
     return Gather(len(refs), tuple(pieces))
 
 
