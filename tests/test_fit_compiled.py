@@ -171,3 +171,21 @@ def test_a_model_that_branches_on_its_input_is_named_before_any_step():
     with pytest.raises(TypeError, match=r"test_fit_compiled\.py:\d+.*x\[0\] > 0"):
         nn.fit(model, POINTS, LABELS, loss="bce", epochs=1, progress=False, compile=True)
     assert model.w.data == 0.5
+
+
+@pytest.mark.parametrize("sizes", [[5, 1], [5, 3]])
+def test_compiled_predict_and_accuracy_match_the_scalar_ones(sizes: list[int], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(nn.train, "PREDICT_CHUNK", 7)  # several chunks, and a short last one
+    model = nn.MLP(2, sizes, seed=1)
+    expected = nn.predict(model, POINTS)
+    np.testing.assert_allclose(nn.predict(model, POINTS, compile=True), expected, rtol=1e-12, atol=1e-15)
+    labels = LABELS if sizes[-1] == 1 else np.arange(len(POINTS)) % 3
+    assert nn.accuracy(model, POINTS, labels, compile=True) == nn.accuracy(model, POINTS, labels)
+
+
+def test_compiled_predict_refuses_what_predict_refuses():
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="the model takes 2 inputs"):
+        nn.predict(model, np.zeros((4, 3)), compile=True)
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        nn.predict(model, POINTS, compile="fast")  # type: ignore[arg-type]
