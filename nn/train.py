@@ -56,7 +56,7 @@ def predict(
         raise TypeError(f"predict: compile must be True or False, got {excerpt(compile)}")
     if compile:
         xs, _ = _checked_data(model, points, np.zeros(len(points)), "predict")
-        forward = ag.compile(lambda x: model(x), reduce=None)  # type: ignore[operator]
+        forward = ag.compile(lambda x: model(x), reduce=None)
         chunks = [forward(xs[i : i + PREDICT_CHUNK]).data for i in range(0, len(xs), PREDICT_CHUNK)]
         return np.concatenate(chunks).tolist()  # type: ignore[no-any-return]
     with ag.no_grad():
