@@ -209,7 +209,8 @@ def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
 
 def _names(code: CodeType) -> list[str]:
     """The global names ``code`` and the code nested in it (comprehensions before Python 3.12, lambdas) read."""
-    names, stack = [], [code]
+    names: list[str] = []
+    stack = [code]
     while stack:
         code = stack.pop()
         names.extend(code.co_names)
