@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from operator import attrgetter
+from types import CodeType, FunctionType
 from typing import Any
 
 import numpy as np
@@ -38,10 +39,14 @@ class Evaluation:
 
     def __init__(self, plan: Plan, batch: int, leaves: np.ndarray, values: list[Any], operands: list[Any]) -> None:
         self.plan, self.batch, self.leaves, self.values, self.operands = plan, batch, leaves, values, operands
-        self.outputs: np.ndarray = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+        # A copy, shaped (batch, width) even where an output is a parameter or a constant (a (width,) gather),
+        # so that the caller's array is never a view of the step values that backward reads.
+        outputs = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+        self.outputs: np.ndarray = np.array(np.broadcast_to(outputs, (batch, plan.outputs.width)), dtype=float)
 
     def gradients(self, seed: np.ndarray) -> np.ndarray:
-        """d(sum of seed * outputs)/d(leaf) for every leaf of the plan, as one array in ``plan.leaves`` order."""
+        """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
+        every node of ``plan.outer``."""
         return _backward(self, np.broadcast_to(seed, self.outputs.shape))
 
 
@@ -70,7 +75,10 @@ class Compiled:
         known = self._plans.get(key)
         if known is None or not _same(known[1], bindings):
             names = _argument_names(self.fn, len(arrays))
-            traced = trace(self.fn, [a[0] for a in arrays], names)
+            try:
+                traced = trace(self.fn, [a[0] for a in arrays], names)
+            except (ArithmeticError, ValueError, IndexError) as error:  # the scalar rules ran on sample #0
+                raise type(error)(f"{error} (sample #0 of the batch, met while tracing)") from error
             if self.reduce is not None and not traced.single_output:
                 raise TypeError(
                     f"compile: reduce={self.reduce!r} needs the function to return one Value (a loss), but it "
@@ -107,8 +115,10 @@ class CompiledResult:
         """
         seed = self._seed(gradient)
         grads = self.evaluation.gradients(seed)
-        for leaf, g in zip(self.evaluation.plan.leaves, grads.tolist(), strict=True):
-            leaf.grad += g
+        plan = self.evaluation.plan
+        nodes = (*plan.leaves, *(node for node, _, _ in plan.outer))
+        for node, g in zip(nodes, grads.tolist(), strict=True):
+            node.grad += g
 
     def _seed(self, gradient: float | np.ndarray | None) -> np.ndarray:
         batch = self.evaluation.batch
@@ -169,23 +179,45 @@ def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
 
 
 def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
-    """The objects ``fn`` reads from its closure and module: a change means tracing again."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ()
+    """The objects ``fn`` reads from its closure and module: a change means tracing again.
+
+    Names read in its comprehensions and lambdas count (their code is nested in fn's), and so do the
+    bindings of the plain functions it reads: a helper that reads the model is reading it for fn.
+    """
     found: list[object] = []
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            found.append(cell.cell_contents)
-        except ValueError:  # a cell not yet filled
-            found.append(None)
-    namespace = getattr(fn, "__globals__", {})
-    found.extend(namespace[name] for name in code.co_names if name in namespace)
+    seen: set[int] = set()
+    pending = [fn]
+    while pending:
+        f = pending.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        start = len(found)
+        for cell in getattr(f, "__closure__", None) or ():
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:  # a cell not yet filled
+                found.append(None)
+        namespace = getattr(f, "__globals__", {})
+        found.extend(namespace[name] for name in _names(code) if name in namespace)
+        pending.extend(x for x in found[start:] if isinstance(x, FunctionType))
     return tuple(found)
 
 
 def _same(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
     return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+
+
+def _names(code: CodeType) -> list[str]:
+    """The global names ``code`` and the code nested in it (comprehensions before Python 3.12, lambdas) read."""
+    names: list[str] = []
+    stack = [code]
+    while stack:
+        code = stack.pop()
+        names.extend(code.co_names)
+        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
+    return names
 
 
 def _argument_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -274,10 +306,12 @@ def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], wha
 def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
     assert step.op is not None
     for role, array in (("gave", out), *(("was given", g) for g in given)):
-        bad = ~np.isfinite(np.broadcast_to(array, out.shape))
+        # Each array against its own width: a matmul's operand is n columns wide, its output k.
+        array = np.broadcast_to(array, (len(out), np.shape(array)[-1] if np.ndim(array) else 1))
+        bad = ~np.isfinite(array)
         if bad.any():
             b, j = (int(i) for i in np.argwhere(bad)[0])
-            number = float(np.broadcast_to(array, out.shape)[b, j])
+            number = float(array[b, j])
             verb = f"forward of {step.op.name} gave" if role == "gave" else f"{step.op.name} was given"
             raise AnomalyError(
                 f"detect_anomaly: {verb} {number!r} at sample #{b} of the batch (node {j} of {step.width} at depth {step.depth})"  # noqa: E501
@@ -322,7 +356,8 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if _wanted(plan, step.operands[0]):  # not for a first layer, which reads only the inputs
                 scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
-                block = g.T @ given[0]
+                # The shared side is (n,) when it is all parameters and constants: every sample has the same.
+                block = g.T @ np.broadcast_to(given[0], (batch, step.operands[0].width))
                 if isinstance(step.weights, slice):
                     leaf_grads[step.weights] += block.ravel()
                 else:
@@ -335,7 +370,8 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if anomaly:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
-    return leaf_grads
+    outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
+    return np.concatenate([leaf_grads, outer])
 
 
 def _wanted(plan: Plan, gather: Gather) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from autograd import rules
 from autograd.backward import forward_order
 from autograd.engine import Op, Value
-from autograd.tracing import Trace
+from autograd.tracing import Trace, TracedValue
 
 LEAVES, CONSTANTS = -1, -2
 Index = Union[slice, np.ndarray]
@@ -92,6 +92,9 @@ class Plan:
     outputs: Gather
     single_output: bool
     scalar_nodes: int
+    # Nodes computed outside fn from the Values it read (a ``w * 2`` made before the call): their steps
+    # recompute them, and as with the scalar engine their ``.grad`` gets a gradient too. (node, step, column).
+    outer: tuple[tuple[Value, int, int], ...] = ()
 
     @property
     def array_ops(self) -> int:
@@ -149,8 +152,12 @@ class _Builder:
                 self._add_step(key, members, depth)
         outputs = self._gather([[self._ref(node) for node in self.trace.outputs]])[0]
         leaves = tuple(sorted(self.leaf_index, key=self.leaf_index.__getitem__))
+        # The trace's own nodes are TracedValues; a plain Value with an op was made before the call.
+        outer = tuple((node, *self.refs[node]) for depth in sorted(levels) for node in levels[depth]
+                      if not isinstance(node, TracedValue))  # fmt: skip
         return Plan(
-            tuple(self.steps), leaves, np.array(self.constants, dtype=float), outputs, self.trace.single_output, nodes
+            tuple(self.steps), leaves, np.array(self.constants, dtype=float), outputs, self.trace.single_output, nodes,
+            outer,
         )
 
     def _ref(self, x: Value | float) -> Ref:
