@@ -25,13 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from autograd.batched import Batched, rule_for
+from autograd.batched import Batched, elementwise, rule_for
 from autograd.modes import AnomalyError, current
 from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step, build
 from autograd.tracing import trace
 
 _REDUCTIONS = ("mean", "sum", None)
-_RAISE: dict[str, Any] = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
 
 
 class Evaluation:
@@ -256,37 +255,40 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
     anomaly = current().anomaly
     values: list[Any] = []
     operands: list[Any] = []
-    for step in plan.steps:
-        if step.kind == "input":
-            values.append(inputs[step.argument])
-            operands.append(())
-            continue
-        given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
-        if step.kind == "matmul":
-            out = given[0] @ _weights(step, leaves, plan.constants).T
-        else:
-            assert step.op is not None
-            out = _forward(step, rule_for(step.op, step.gradients), given)
-        out = np.broadcast_to(out, (batch, step.width))
-        if anomaly:
-            _check_finite(step, out, given)
-        values.append(out)
-        operands.append(given)
+    with np.errstate(all="ignore"):  # what numpy would warn about is checked below, against the scalar rules
+        for step in plan.steps:
+            if step.kind == "input":
+                values.append(inputs[step.argument])
+                operands.append(())
+                continue
+            given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
+            if step.kind == "matmul":
+                out = given[0] @ _weights(step, leaves, plan.constants).T
+            else:
+                assert step.op is not None
+                out = _forward(step, rule_for(step.op, step.gradients), given)
+            if np.shape(out) != (batch, step.width):
+                out = np.broadcast_to(out, (batch, step.width))
+            if anomaly:
+                _check_finite(step, out, given)
+            values.append(out)
+            operands.append(given)
     return Evaluation(plan, batch, leaves, values, operands)
 
 
 def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
-    if rule.ieee:
-        with np.errstate(all="ignore"):
-            return rule.forward(*given)
+    """The batched forward. Where it is not finite (and not an IEEE op), or refuses its operands, the scalar
+    rule runs element by element and raises its own error naming the sample; NaN in gives NaN out."""
+    assert step.op is not None
+    scalar = step.op.forward
     try:
-        with np.errstate(**_RAISE):
-            return rule.forward(*given)
+        out = rule.forward(*given)
     except (ArithmeticError, ValueError, IndexError):
-        assert step.op is not None
-        _locate(step, given, lambda *xs: step.op.forward(*xs), "")  # type: ignore[union-attr]
-        with np.errstate(all="ignore"):  # the scalar rule raises nowhere: numpy's warning was not an error
-            return rule.forward(*given)
+        _locate(step, given, scalar, "")
+        return elementwise(step.op, step.gradients).forward(*given)  # the scalar rule raised nowhere
+    if not rule.ieee and not np.isfinite(out).all():
+        _locate(step, given, scalar, "")
+    return out
 
 
 def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
@@ -325,11 +327,10 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
     anomaly = current().anomaly
 
     def scatter(gather: Gather, contribution: Any) -> None:
-        contribution = np.broadcast_to(contribution, (batch, gather.width))
-        for piece in gather.pieces:
-            if piece.source == CONSTANTS or (piece.source >= 0 and plan.steps[piece.source].kind == "input"):
-                continue
-            part = contribution[:, piece.into]
+        if np.shape(contribution) != (batch, gather.width):
+            contribution = np.broadcast_to(contribution, (batch, gather.width))
+        for piece in gather.targets:
+            part = contribution if gather.whole is not None else contribution[:, piece.into]
             if piece.source == LEAVES:
                 column_sums = part.sum(axis=0)
                 if piece.repeats:
@@ -345,7 +346,19 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             else:
                 target[:, piece.take] += part
 
-    scatter(plan.outputs, seed)
+    with np.errstate(all="ignore"):  # as in evaluate: the scalar rules judge what is not finite
+        scatter(plan.outputs, seed)
+        _reverse(evaluation, grads, leaf_grads, scatter, anomaly)
+    outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
+    return np.concatenate([leaf_grads, outer])
+
+
+def _reverse(
+    evaluation: Evaluation, grads: list[Any], leaf_grads: np.ndarray, scatter: Callable[[Gather, Any], None],
+    anomaly: bool,
+) -> None:
+    """The steps backwards: each step's gradient (batch, width) through its rule to its operands' sources."""
+    plan, batch = evaluation.plan, evaluation.batch
     for number in range(len(plan.steps) - 1, -1, -1):
         step, g = plan.steps[number], grads[number]
         if g is None or step.kind == "input":
@@ -353,7 +366,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
         given = evaluation.operands[number]
         if step.kind == "matmul":
             weights = _weights(step, evaluation.leaves, plan.constants)
-            if _wanted(plan, step.operands[0]):  # not for a first layer, which reads only the inputs
+            if step.operands[0].targets:  # not for a first layer, which reads only the inputs
                 scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
                 # The shared side is (n,) when it is all parameters and constants: every sample has the same.
@@ -370,27 +383,20 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if anomaly:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
-    outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
-    return np.concatenate([leaf_grads, outer])
-
-
-def _wanted(plan: Plan, gather: Gather) -> bool:
-    """Whether a gradient for this operand goes anywhere: inputs and constants get none."""
-    return any(p.source == LEAVES or (p.source >= 0 and plan.steps[p.source].kind != "input") for p in gather.pieces)
 
 
 def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:
-    if rule.ieee:
-        with np.errstate(all="ignore"):
-            return rule.vjp(g, *given, out)
+    """The batched vjp, checked as :func:`_forward` checks the forward: by the scalar rule, where not finite."""
+    assert step.op is not None
+    scalar, what = step.op.vjp, f"backward of {step.op.name}: "
     try:
-        with np.errstate(**_RAISE):
-            return rule.vjp(g, *given, out)
+        partials = rule.vjp(g, *given, out)
     except (ArithmeticError, ValueError, IndexError):
-        assert step.op is not None
-        _locate(step, (g, *given, out), lambda *xs: step.op.vjp(*xs), f"backward of {step.op.name}: ")  # type: ignore[union-attr]
-        with np.errstate(all="ignore"):
-            return rule.vjp(g, *given, out)
+        _locate(step, (g, *given, out), scalar, what)
+        return elementwise(step.op, step.gradients).vjp(g, *given, out)
+    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.gradients]):
+        _locate(step, (g, *given, out), scalar, what)
+    return partials
 
 
 def _check_gradient(step: Step, partial: Any, batch: int) -> None:

@@ -46,11 +46,8 @@ class Gather:
 
     width: int
     pieces: tuple[Piece, ...]
-
-    @property
-    def whole(self) -> Piece | None:
-        """The one piece, when the operand is a single source's columns (no copy needed for a slice)."""
-        return self.pieces[0] if len(self.pieces) == 1 else None
+    whole: Piece | None = None  # the one piece, when the operand is a single source's columns (no copy)
+    targets: tuple[Piece, ...] = ()  # the pieces a gradient goes back to: not the inputs, not the constants
 
 
 @dataclass(frozen=True)
@@ -218,7 +215,8 @@ class _Builder:
         return Step("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
 
     def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
-        return [_gather_of(refs) for refs in operands]
+        inputs = sum(step.kind == "input" for step in self.steps)
+        return [_gather_of(refs, inputs) for refs in operands]
 
 
 def _gradients(node: Value) -> int:
@@ -238,7 +236,7 @@ _CONSTANT_OPERANDS = {rules.LEAKY_RELU: 1, rules.POW_CONST: 1, rules.RPOW: 1, ru
 """Built-in ops with trailing operands that get no gradient (a slope, an exponent, an index), and how many."""
 
 
-def _gather_of(refs: list[Ref]) -> Gather:
+def _gather_of(refs: list[Ref], inputs: int) -> Gather:
     """Runs of one source are coalesced; a run of consecutive positions becomes a slice."""
     by_source: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for into, (source, take) in enumerate(refs):
@@ -249,7 +247,8 @@ def _gather_of(refs: list[Ref]) -> Gather:
         taken = np.array([t for _, t in pairs])
         repeats = len(set(taken.tolist())) < len(taken)
         pieces.append(Piece(source, _as_slice(taken), _as_slice(positions), repeats))
-    return Gather(len(refs), tuple(pieces))
+    targets = tuple(piece for piece in pieces if piece.source == LEAVES or piece.source >= inputs)
+    return Gather(len(refs), tuple(pieces), pieces[0] if len(pieces) == 1 else None, targets)
 
 
 def _as_slice(index: np.ndarray) -> Index:

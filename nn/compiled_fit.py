@@ -90,7 +90,7 @@ class CompiledRun:
             )  # fmt: skip
         seed = np.zeros(evaluation.outputs.shape)
         seed[:, 0] = 1.0 / len(per_sample)
-        leaf_grads = evaluation.gradients(seed)
+        leaf_grads = evaluation.gradients(seed)[: len(plan.leaves)]  # the leaves' (then any outer nodes')
         if self.native:
             self._native_step(leaf_grads, epoch, step)
         else:
