@@ -153,6 +153,8 @@ class _Box:
     reads: tuple[tuple[int, int], ...]  # (source, columns read): a step number, LEAVES or CONSTANTS
     values: tuple[float, ...] = ()  # constants: the distinct numbers
     matrix: tuple[int, int] | None = None  # parameters or constants as a matmul's other side: (n, k)
+    count: int = 0  # parameters: how many a step reads (besides a matmul's weights)
+    names: tuple[str, ...] = ()  # parameters: the labels of those it reads, when there are a few
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -169,8 +171,10 @@ class _Box:
 
     def label(self, plan: Plan, shape: _Shapes) -> str:
         if self.kind == "parameters":
-            count = self.matrix[0] * self.matrix[1] if self.matrix else sum(columns for _, columns in self.reads)
+            count = self.matrix[0] * self.matrix[1] + self.count if self.matrix else self.count
             lines = [f"weights {self.matrix[0]}×{self.matrix[1]}"] if self.matrix else ["parameters"]
+            if self.names and not self.matrix:
+                lines = [f"parameter{'s' * (len(self.names) != 1)} {', '.join(self.names)}"]
             return _html(*lines, f"{count:,} Value{'s' * (count != 1)}")
         if self.kind == "constants":
             numbers = ", ".join(f"{x:g}" for x in self.values[:3]) + (", …" if len(self.values) > 3 else "")
@@ -210,9 +214,12 @@ def _with_sides(
 ) -> list[_Box]:
     reads: dict[int, int] = {}
     numbers: dict[bytes, float] = {}
+    leaves: dict[int, None] = {}
     for gather in operands:
         for piece in gather.pieces:
             reads[piece.source] = reads.get(piece.source, 0) + _count(piece)
+            if piece.source == LEAVES:
+                leaves.update(dict.fromkeys(np.arange(len(plan.leaves))[piece.take].tolist()))
             if piece.source == CONSTANTS:
                 for x in np.asarray(plan.constants[piece.take], dtype=float).tolist():
                     numbers.setdefault(np.float64(x).tobytes(), x)
@@ -226,7 +233,10 @@ def _with_sides(
     sides = []
     if LEAVES in reads or (matrix and step is not None and step.weight_source == LEAVES):
         weights = matrix if step is not None and step.weight_source == LEAVES else None
-        sides.append(_Box(f"{name}_parameters", "parameters", number, (), matrix=weights))
+        labels = tuple(plan.leaves[i].label for i in leaves)
+        named = labels if len(labels) <= 3 and all(labels) else ()
+        sides.append(_Box(f"{name}_parameters", "parameters", number, (), matrix=weights, count=reads.get(LEAVES, 0),
+                          names=named))
     if CONSTANTS in reads or (matrix and step is not None and step.weight_source == CONSTANTS):
         weights = matrix if step is not None and step.weight_source == CONSTANTS else None
         sides.append(_Box(f"{name}_constants", "constants", number, (), tuple(numbers.values()), weights))
