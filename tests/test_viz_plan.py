@@ -6,6 +6,7 @@ step computes, not read back from the plan the drawing was made of.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -34,6 +35,13 @@ def nodes(source: str) -> dict[str, str]:
 
 def edges(source: str) -> list[tuple[str, str, str]]:
     return [(a, b, attributes) for a, b, attributes in EDGE.findall(source)]
+
+
+def grab(pattern: str, text: str) -> tuple[str, ...]:
+    """The groups of ``pattern``'s first match in ``text``, which must have one."""
+    match = re.search(pattern, text)
+    assert match is not None, (pattern, text)
+    return match.groups()
 
 
 def steps_of(source: str) -> dict[str, str]:
@@ -70,20 +78,16 @@ def test_mlp_plan_has_one_box_per_layer_op_with_counts_from_the_model_shape():
     assert len(matmuls) == len(sizes)
     for box, n, k in zip(matmuls, fan_in, sizes, strict=True):
         assert f"{k} dot nodes → matmul (B×{n + 1})·({n + 1}×{k})" in steps_of(source)[box]
-    assert sum(int(re.search(r"(\d+) dot nodes", steps_of(source)[b]).group(1)) for b in matmuls) == 8 + 8 + 3
+    assert sum(int(grab(r"(\d+) dot nodes", steps_of(source)[b])[0]) for b in matmuls) == 8 + 8 + 3
     # The hidden layers' relus, one op each; the last layer is linear.
     relus = named(source, "relu nodes → one relu")
-    assert [re.search(r"(\d+) relu nodes → one relu \(B×(\d+)\)", steps_of(source)[b]).groups() for b in relus] == [
-        ("8", "8"), ("8", "8")
-    ]
+    assert [grab(r"(\d+) relu nodes → one relu \(B×(\d+)\)", steps_of(source)[b]) for b in relus] == [("8", "8")] * 2
     # Two arguments, x and the label.
     inputs = named(source, ": input")
-    assert [re.search(r"argument (\d) → \(B×(\d+)\)", steps_of(source)[b]).groups() for b in inputs] == [
-        ("0", "4"), ("1", "1")
-    ]
+    assert [grab(r"argument (\d) → \(B×(\d+)\)", steps_of(source)[b]) for b in inputs] == [("0", "4"), ("1", "1")]
     # Every box is one step; the totals: the scalar nodes of one sample's loss, the array ops.
     assert len(steps_of(source)) == len(loss.plan.steps)
-    one_sample = nn.cross_entropy(model([0.1, 0.2, 0.3, 0.4]), Value(1.0))  # a label as compile passes it
+    one_sample = nn.cross_entropy(model([0.1, 0.2, 0.3, 0.4]), Value(1.0))  # type: ignore[arg-type]  # as compile passes it
     assert f"{scalar_op_nodes(one_sample)} scalar nodes → {len(steps_of(source)) - 2} array ops" in source
     parameters = sum(len(n.w) + 1 for layer in model.layers for n in layer.neurons)
     assert f"{parameters} parameter Values" in source  # 5·8 + 9·8 + 9·3 = 139
@@ -98,7 +102,7 @@ def test_mlp_arrows_follow_the_layers():
     matmuls, relus = named(source, "matmul (B×"), named(source, "one relu")
     x, y = named(source, ": input")
     chain = [x, matmuls[0], relus[0], matmuls[1], relus[1], matmuls[2]]
-    for a, b in zip(chain, chain[1:], strict=False):
+    for a, b in itertools.pairwise(chain):
         assert (a, b) in flow, (a, b)
     assert not any(b == matmuls[0] and a.startswith("step") and a != x and "_" not in a for a, b in flow)
     # Each matmul reads its own weights box and a box with the constant 1 (the biases' column of ones).
@@ -156,7 +160,7 @@ def test_beside_draws_the_neurons_scalar_graph_and_joins_its_dot_node_to_its_col
     assert len(links) == 1
     _, box, attributes = links[0]
     assert box == named(source, "matmul (B×")[1]
-    column = int(re.search(r"column (\d+) of 8", attributes).group(1))
+    column = int(grab(r"column (\d+) of 8", attributes)[0])
     assert f"one column of the matmul of step {box[4:]}: column {column} of 8" in source
     # And it is that column: run the plan on x and compare with the neuron's own dot node.
     leaves = np.array([v.data for v in loss.plan.leaves])
@@ -181,7 +185,7 @@ def test_a_whole_layer_beside_links_every_neuron_to_a_different_column():
     outputs = model.layers[0]([0.1, 0.2, 0.3, 0.4])
     source = viz.draw_plan(loss.plan, beside=ag.sum(outputs)).source
     links = [attributes for _, _, attributes in edges(source) if "dashed" in attributes]
-    columns = sorted(int(re.search(r"column (\d+) of 5", a).group(1)) for a in links)
+    columns = sorted(int(grab(r"column (\d+) of 5", a)[0]) for a in links)
     assert columns == [0, 1, 2, 3, 4]
     assert "Each of the 5 dot nodes on the left is one column of a matmul step" in source
 
@@ -213,7 +217,9 @@ def test_markup_in_op_names_and_titles_is_shown_not_interpreted():
     compiled = ag.compile(lambda x: evil(x * w))
     compiled(np.array([1.0, 2.0]))
     assert compiled.plan is not None
-    diagram = viz.draw_plan(compiled.plan, beside=evil(w * 2.0), title="<i>my</i> plan\\G")
+    beside = evil(w * 2.0)
+    assert isinstance(beside, Value)
+    diagram = viz.draw_plan(compiled.plan, beside=beside, title="<i>my</i> plan\\G")
     source = diagram.source
     assert "<IMG" not in source and "<i>" not in source and "<b>w" not in source
     assert "&lt;IMG SRC=&quot;/etc/passwd&quot;/&gt; &amp; \\\\N" in source
@@ -233,16 +239,16 @@ def small_plan():
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda c: viz.draw_plan("plan"), TypeError, "expected an autograd Plan .*got str"),
-        (lambda c: viz.draw_plan(None), TypeError, "got NoneType"),
+        (lambda c: viz.draw_plan("plan"), TypeError, "expected an autograd Plan .*got str"),  # type: ignore[arg-type]
+        (lambda c: viz.draw_plan(None), TypeError, "got NoneType"),  # type: ignore[arg-type]
         (lambda c: viz.draw_plan(c), TypeError, "got Compiled; pass compiled.plan"),
-        (lambda c: viz.draw_plan(c.plan, beside=1.0), TypeError, "beside must be a Value .*got float"),
-        (lambda c: viz.draw_plan(c.plan, beside=[Value(1.0)]), TypeError, "beside must be a Value .*got list"),
-        (lambda c: viz.draw_plan(c.plan, batch=2.5), TypeError, "batch must be an int or None, got float"),
+        (lambda c: viz.draw_plan(c.plan, beside=1.0), TypeError, "beside must be a Value .*got float"),  # type: ignore[arg-type]
+        (lambda c: viz.draw_plan(c.plan, beside=[Value(1.0)]), TypeError, "beside must be a Value .*got list"),  # type: ignore[arg-type]
+        (lambda c: viz.draw_plan(c.plan, batch=2.5), TypeError, "batch must be an int or None, got float"),  # type: ignore[arg-type]
         (lambda c: viz.draw_plan(c.plan, batch=True), TypeError, "batch must be an int or None, got bool"),
         (lambda c: viz.draw_plan(c.plan, batch=0), ValueError, "batch must be at least 1, got 0"),
-        (lambda c: viz.draw_plan(c.plan, title=3), TypeError, "title must be a str, got int"),
-        (lambda c: viz.draw_plan(c.plan, max_nodes="9"), TypeError, "max_nodes must be an int or None .*got str"),
+        (lambda c: viz.draw_plan(c.plan, title=3), TypeError, "title must be a str, got int"),  # type: ignore[arg-type]
+        (lambda c: viz.draw_plan(c.plan, max_nodes="9"), TypeError, "max_nodes must be an int or None .*got str"),  # type: ignore[arg-type]
         (lambda c: viz.draw_plan(c.plan, max_nodes=0), ValueError, "max_nodes must be at least 1.*got 0"),
         (lambda c: viz.draw_plan(c.plan, max_nodes=2), viz.GraphTooLargeError, "4 boxes .*max_nodes=2"),
         (lambda c: viz.draw_plan(c.plan, beside=ag.sum([Value(float(i)) for i in range(50)]), max_nodes=20),
