@@ -181,7 +181,8 @@ CASES: list[Case] = [
          "3 input names for a model with 2 inputs"),
     # draw_plan
     Case("plan of a Value", lambda w: viz.draw_plan(w.root), TypeError, "expected an autograd Plan .*got Value"),  # type: ignore[arg-type]
-    Case("plan of a compiled function", lambda w: viz.draw_plan(doubled()), TypeError, "got Compiled; pass compiled.plan"),  # type: ignore[arg-type]
+    Case("plan of a compiled function", lambda w: viz.draw_plan(doubled()), TypeError,  # type: ignore[arg-type]
+         "got Compiled; pass compiled.plan"),
     Case("plan beside a str", lambda w: viz.draw_plan(plan_of_doubled(), beside="f"), TypeError,  # type: ignore[arg-type]
          "beside must be a Value .*got str"),
     Case("plan of a negative batch", lambda w: viz.draw_plan(plan_of_doubled(), batch=-3), ValueError,
@@ -379,7 +380,9 @@ def test_hostile_op_names_labels_and_titles_in_draw_plan_appear_as_text(secret: 
     def f(x: Value) -> Value:
         y = x
         for op in ops:
-            y = op(y)
+            z = op(y)
+            assert isinstance(z, Value)
+            y = z
         return y * weights[0]
 
     compiled = ag.compile(f)
