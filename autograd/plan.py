@@ -21,7 +21,6 @@ from typing import Union
 import numpy as np
 
 from autograd import rules
-from autograd.backward import forward_order
 from autograd.engine import Op, Value
 from autograd.tracing import Trace, TracedValue
 
@@ -130,7 +129,7 @@ class _Builder:
             self.steps.append(Step("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
         nodes = 0
-        for node in forward_order(self.trace.outputs):
+        for node in _first_use_order(self.trace.outputs):
             position = self.trace.positions.get(node)
             if position is not None:
                 self.refs[node], self.depth[node] = position, 0
@@ -217,6 +216,24 @@ class _Builder:
     def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
         inputs = sum(step.kind == "input" for step in self.steps)
         return [_gather_of(refs, inputs) for refs in operands]
+
+
+def _first_use_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node the roots depend on, each after its inputs, and operands in operand order: a depth-first
+    post-order, iterative. Nodes of one depth thus keep the order the code made them in (neuron 0 first),
+    so a layer's weights fill the leaves in the model's own order of parameters."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((x, False) for x in reversed(node._inputs) if isinstance(x, Value) and x not in seen)
+    return order
 
 
 def _gradients(node: Value) -> int:

@@ -359,7 +359,7 @@ def test_detect_anomaly_in_a_network_whose_layers_change_width():
     xs = np.ones((4, 3))
     xs[1, 2] = math.inf
     message = anomaly_message(lambda x: ag.sum(model(x)), [xs])
-    assert "forward of dot gave inf" in message and "sample #1" in message
+    assert re.search(r"forward of dot gave -?inf", message) and "sample #1" in message  # the sign: neuron 0's weight
     with ag.detect_anomaly():  # and a clean batch runs through
         assert np.isfinite(ag.compile(lambda x: ag.sum(model(x)))(np.ones((4, 3))).data)
 
