@@ -349,6 +349,8 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):  # as in evaluate: the scalar rules judge what is not finite
         scatter(plan.outputs, seed)
         _reverse(evaluation, grads, leaf_grads, scatter, anomaly)
+    if not plan.outer:
+        return leaf_grads
     outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
     return np.concatenate([leaf_grads, outer])
 
