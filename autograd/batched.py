@@ -32,7 +32,9 @@ class Batched(NamedTuple):
 
 def _where_positive(x: Array, positive: Array, other: Array) -> Array:
     """``positive`` where x > 0, ``other`` where x <= 0, NaN where x is NaN (NaN in, NaN out)."""
-    return np.where(x > 0.0, positive, np.where(x <= 0.0, other, np.nan))
+    out = np.where(x > 0.0, positive, other)
+    nan = np.isnan(x)
+    return np.where(nan, np.nan, out) if nan.any() else out  # the second pass only where there is a NaN
 
 
 def _exponent_vjp(g: Array, base: Array, out: Array) -> Array:
@@ -148,7 +150,7 @@ TABLE: dict[Op, Batched] = {
     rules.DOT: Batched(_dot, lambda g, *wxo: [g * v for v in wxo[len(wxo) // 2 : -1] + wxo[: len(wxo) // 2]], ieee=True),  # noqa: E501
     rules.IDENTITY: Batched(lambda x: x, lambda g, x, out: (g,), ieee=True),
     rules.LOGSUMEXP: Batched(_logsumexp, lambda g, *xs_then_out: [g * np.exp(x - xs_then_out[-1]) for x in xs_then_out[:-1]]),  # noqa: E501
-    rules.PICK: Batched(_pick, _pick_vjp, ieee=True),
+    rules.PICK: Batched(_pick, _pick_vjp),  # not ieee: a bad index is located, so its sample is named
 }
 # fmt: on
 
@@ -160,9 +162,9 @@ def elementwise(op: Op, gradients: int) -> Batched:
         return np.frompyfunc(op.forward, len(xs), 1)(*xs).astype(float)
 
     def run_vjp(g: Array, *xs_then_out: Array) -> list[Array]:
-        def one(*scalars: float) -> tuple[float, ...]:
-            partials = op.vjp(*scalars)
-            return tuple(float(p) for p in partials[:gradients])
+        def one(*scalars: float) -> tuple[float, ...] | float:
+            partials = tuple(float(p) for p in op.vjp(*scalars)[:gradients])
+            return partials if gradients > 1 else partials[0]  # frompyfunc with one output wants the bare number
 
         parts = np.frompyfunc(one, len(xs_then_out) + 1, gradients)(g, *xs_then_out)
         return [np.asarray(p, dtype=float) for p in (parts if gradients > 1 else (parts,))]

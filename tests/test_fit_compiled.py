@@ -18,7 +18,7 @@ from autograd import Value
 POINTS, LABELS = nn.make_moons(60, noise=0.2, seed=4)
 
 
-def _train(compile: bool, loss: str, optimizer: str, l2: float, batch_size: int | None, **kwargs: Any) -> tuple:
+def _train(compiled: bool, loss: str, optimizer: str, l2: float, batch_size: int | None) -> tuple[Any, ...]:
     outputs = 3 if loss == "cross_entropy" else 1
     model = nn.MLP(2, [6, 5, outputs], activation="tanh" if loss == "mse" else "relu", seed=11)
     labels = LABELS * 2 - 1 if loss == "hinge" else LABELS  # hinge with -1/+1, the rest with 0/1
@@ -28,7 +28,7 @@ def _train(compile: bool, loss: str, optimizer: str, l2: float, batch_size: int 
         opt = nn.Adam(model.parameters(), lr=0.02)
     history = nn.fit(
         model, POINTS, labels, loss=loss, optimizer=opt, epochs=4, batch_size=batch_size, l2=l2,
-        progress=False, compile=compile, **kwargs,
+        progress=False, compile=compiled,
     )  # fmt: skip
     return history, [p.data for p in model.parameters()], [p.grad for p in model.parameters()]
 
@@ -63,10 +63,10 @@ class HalfSteps(nn.Optimizer):
 
 def test_an_optimizer_of_ones_own_gets_the_gradients_in_grad():
     runs = []
-    for compile in (False, True):
+    for compiled in (False, True):
         model = nn.MLP(2, [5, 1], seed=3)
         history = nn.fit(model, POINTS, LABELS, loss="bce", optimizer=HalfSteps(model.parameters(), lr=0.2),
-                         epochs=3, batch_size=20, l2=1e-3, progress=False, compile=compile)  # fmt: skip
+                         epochs=3, batch_size=20, l2=1e-3, progress=False, compile=compiled)  # fmt: skip
         runs.append((history["loss"], [p.data for p in model.parameters()]))
     np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-9)
     np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9)
@@ -137,12 +137,12 @@ def test_ctrl_c_keeps_the_parameters_of_the_last_whole_step_and_the_history():
 
 def test_a_schedule_changes_the_compiled_steps_too():
     runs = []
-    for compile in (False, True):
+    for compiled in (False, True):
         model = nn.MLP(2, [4, 1], seed=9)
         optimizer = nn.SGD(model.parameters(), lr=0.5)
         schedule = nn.StepLR(optimizer, step_size=2, gamma=0.5)
         nn.fit(model, POINTS, LABELS, loss="bce", optimizer=optimizer, schedule=schedule, epochs=5,
-               progress=False, compile=compile)  # fmt: skip
+               progress=False, compile=compiled)  # fmt: skip
         runs.append([p.data for p in model.parameters()])
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-10)
 
@@ -162,7 +162,8 @@ def test_a_model_that_branches_on_its_input_is_named_before_any_step():
             self.w = Value(0.5)
 
         def __call__(self, x: list[Any]) -> Value:
-            return self.w * x[0] if x[0] > 0 else self.w * x[1]  # data-dependent: refused when traced
+            out: Value = self.w * x[0] if x[0] > 0 else self.w * x[1]  # data-dependent: refused when traced
+            return out
 
         def parameters(self) -> list[Value]:
             return [self.w]
@@ -171,3 +172,21 @@ def test_a_model_that_branches_on_its_input_is_named_before_any_step():
     with pytest.raises(TypeError, match=r"test_fit_compiled\.py:\d+.*x\[0\] > 0"):
         nn.fit(model, POINTS, LABELS, loss="bce", epochs=1, progress=False, compile=True)
     assert model.w.data == 0.5
+
+
+@pytest.mark.parametrize("sizes", [[5, 1], [5, 3]])
+def test_compiled_predict_and_accuracy_match_the_scalar_ones(sizes: list[int], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(nn.train, "PREDICT_CHUNK", 7)  # several chunks, and a short last one
+    model = nn.MLP(2, sizes, seed=1)
+    expected = nn.predict(model, POINTS)
+    np.testing.assert_allclose(nn.predict(model, POINTS, compile=True), expected, rtol=1e-12, atol=1e-15)
+    labels = LABELS if sizes[-1] == 1 else np.arange(len(POINTS)) % 3
+    assert nn.accuracy(model, POINTS, labels, compile=True) == nn.accuracy(model, POINTS, labels)
+
+
+def test_compiled_predict_refuses_what_predict_refuses():
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="the model takes 2 inputs"):
+        nn.predict(model, np.zeros((4, 3)), compile=True)
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        nn.predict(model, POINTS, compile="fast")  # type: ignore[arg-type]
