@@ -319,7 +319,8 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
         given = evaluation.operands[number]
         if step.kind == "matmul":
             weights = _weights(step, evaluation.leaves, plan.constants)
-            scatter(step.operands[0], g @ weights)
+            if _wanted(plan, step.operands[0]):  # not for a first layer, which reads only the inputs
+                scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
                 block = g.T @ given[0]
                 if isinstance(step.weights, slice):
@@ -335,6 +336,11 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
     return leaf_grads
+
+
+def _wanted(plan: Plan, gather: Gather) -> bool:
+    """Whether a gradient for this operand goes anywhere: inputs and constants get none."""
+    return any(p.source == LEAVES or (p.source >= 0 and plan.steps[p.source].kind != "input") for p in gather.pieces)
 
 
 def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:

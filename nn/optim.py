@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+
 from autograd import Value
 from nn.checks import check_count, check_number, excerpt
 from nn.module import Module
@@ -43,7 +45,8 @@ class Optimizer:
     """Holds the parameters and the learning rate ``lr`` (which a schedule may change).
 
     The parameters must be Values with finite data; a Value passed twice is kept once, so it moves
-    once per step. Subclasses implement :meth:`updates`; :meth:`step` applies them all or none.
+    once per step. Subclasses implement :meth:`update`, the rule on arrays (which ``fit(compile=True)``
+    runs on parameters held in one array), or :meth:`updates`; :meth:`step` applies them all or none.
     """
 
     def __init__(self, parameters: Iterable[Value], lr: float) -> None:
@@ -71,9 +74,17 @@ class Optimizer:
         for p in self.parameters:
             p.grad = 0.0
 
+    def update(self, values: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, object]:
+        """The rule on arrays: new values from the parameters' ``values`` and ``grads`` (in the order of
+        ``self.parameters``), and the optimizer's new state (given to :meth:`commit`). Changes nothing."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither update() nor updates()")
+
     def updates(self) -> tuple[list[float], object]:
         """The parameters' new values, and the optimizer's new state (given to :meth:`commit`)."""
-        raise NotImplementedError
+        values = np.array([p.data for p in self.parameters])
+        grads = np.array([p.grad for p in self.parameters])
+        new, state = self.update(values, grads)
+        return new.tolist(), state
 
     def commit(self, state: object) -> None:
         """Keep the state that :meth:`updates` computed (called only once the new values are in place)."""
@@ -85,8 +96,9 @@ class Optimizer:
         interrupt while the values are assigned puts the old ones back before it propagates.
         """
         new, state = self.updates()
-        if not all(map(math.isfinite, new)):
-            bad = next(i for i, x in enumerate(new) if not math.isfinite(x))
+        finite = np.isfinite(new)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
             p = self.parameters[bad]
             raise TrainingError(
                 f"{type(self).__name__}: the step would make parameter #{bad} {new[bad]!r} "
@@ -116,17 +128,16 @@ class SGD(Optimizer):
         super().__init__(parameters, lr)
         self.momentum = _check_fraction(momentum, "momentum", "SGD")
         self.weight_decay = check_number(weight_decay, "SGD: weight_decay", minimum=0.0)
-        self.velocity = [0.0] * len(self.parameters)
+        self.velocity = np.zeros(len(self.parameters))
 
-    def updates(self) -> tuple[list[float], object]:
+    def update(self, values: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, object]:
         """p - lr * v for every parameter, and the new velocities."""
-        momentum, decay, lr = self.momentum, self.weight_decay, self.lr
-        velocity = [momentum * v + p.grad + decay * p.data for v, p in zip(self.velocity, self.parameters, strict=True)]
-        return [p.data - lr * v for p, v in zip(self.parameters, velocity, strict=True)], velocity
+        velocity = self.momentum * self.velocity + grads + self.weight_decay * values
+        return values - self.lr * velocity, velocity
 
     def commit(self, state: object) -> None:
         """Keep the new velocities."""
-        assert isinstance(state, list)
+        assert isinstance(state, np.ndarray)
         self.velocity = state
 
 
@@ -151,23 +162,19 @@ class Adam(Optimizer):
         self.beta2 = _check_fraction(betas[1], "betas[1]", "Adam")
         self.eps = check_number(eps, "Adam: eps", minimum=0.0, strict=True)
         self.weight_decay = check_number(weight_decay, "Adam: weight_decay", minimum=0.0)
-        self.m = [0.0] * len(self.parameters)
-        self.v = [0.0] * len(self.parameters)
+        self.m = np.zeros(len(self.parameters))
+        self.v = np.zeros(len(self.parameters))
         self.steps = 0
 
-    def updates(self) -> tuple[list[float], object]:
+    def update(self, values: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, object]:
         """The new values, and the new running means (m, v) with the step count."""
         steps = self.steps + 1
-        b1, b2, decay, lr, eps = self.beta1, self.beta2, self.weight_decay, self.lr, self.eps
+        b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
         correction1, correction2 = 1 - b1**steps, 1 - b2**steps
-        grads = [p.grad + decay * p.data for p in self.parameters]
-        m = [b1 * m0 + (1 - b1) * g for m0, g in zip(self.m, grads, strict=True)]
-        v = [b2 * v0 + (1 - b2) * g * g for v0, g in zip(self.v, grads, strict=True)]
-        new = [
-            p.data - lr * (m1 / correction1) / (math.sqrt(v1 / correction2) + eps)
-            for p, m1, v1 in zip(self.parameters, m, v, strict=True)
-        ]
-        return new, (m, v, steps)
+        g = grads + self.weight_decay * values
+        m = b1 * self.m + (1 - b1) * g
+        v = b2 * self.v + (1 - b2) * g * g
+        return values - lr * (m / correction1) / (np.sqrt(v / correction2) + eps), (m, v, steps)
 
     def commit(self, state: object) -> None:
         """Keep the new running means and step count."""

@@ -518,14 +518,28 @@ def test_a_step_that_would_make_a_parameter_nan_changes_nothing():
     with pytest.raises(nn.TrainingError, match=r"parameter #1 -?inf .*no parameter was changed"):
         optimizer.step()
     assert [w.data for w in weights] == [1.0, 2.0, 3.0]
-    assert optimizer.velocity == [0.0, 0.0, 0.0]
+    assert optimizer.velocity.tolist() == [0.0, 0.0, 0.0]
 
 
-class Interrupting(float):
-    def __radd__(self, other: object) -> float:
-        raise KeyboardInterrupt
+_DATA_SLOT: Any = Value.__dict__["data"]
 
-    __add__ = __radd__
+
+class OneInterrupt(Value):
+    """A Value whose next assignment to ``data`` raises KeyboardInterrupt, once."""
+
+    __slots__ = ()
+    armed = False
+
+    @property
+    def data(self) -> float:  # type: ignore[override]
+        return _DATA_SLOT.__get__(self)  # type: ignore[no-any-return]
+
+    @data.setter
+    def data(self, value: float) -> None:
+        if OneInterrupt.armed:
+            OneInterrupt.armed = False
+            raise KeyboardInterrupt
+        _DATA_SLOT.__set__(self, value)
 
 
 def test_ctrl_c_inside_a_step_changes_nothing_and_keeps_the_history():
@@ -541,8 +555,9 @@ def test_ctrl_c_inside_a_step_changes_nothing_and_keeps_the_history():
 
     def recording_step() -> None:
         snapshots.append(model.state_dict())
-        if len(calls) == 2:  # the third epoch's step is interrupted halfway through the parameters
-            model.parameters()[6].grad = Interrupting(0.0)
+        if len(calls) == 2:  # the third epoch's step is interrupted halfway through assigning the parameters
+            OneInterrupt.armed = True
+            model.parameters()[6].__class__ = OneInterrupt
         original_step()
 
     optimizer.step = recording_step  # type: ignore[method-assign]

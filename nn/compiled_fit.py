@@ -1,0 +1,182 @@
+"""``fit(compile=True)``: the same training steps as ``fit``, each run over the whole minibatch at once.
+
+The per-sample code ``[loss(model(x), label), *model(x)]`` is compiled once (``autograd.compile``)
+and replayed on every minibatch. With one of nn's optimizers the parameters live in one array for
+the whole run: the step is the compiled forward and backward, then ``Optimizer.update`` on arrays,
+so no Python loop visits the parameters until the end, when (as after any error or Ctrl-C) the
+array is written back to the model's Values. Any other optimizer gets the gradients in ``.grad``
+and its own ``step()``, as in ``fit``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autograd as ag
+from autograd.compiled import Compiled, evaluate
+from autograd.plan import Plan
+from nn.checks import shorten
+from nn.loss_table import LossEntry
+from nn.module import Module
+from nn.optim import Optimizer, TrainingError
+
+
+def _native(optimizer: Optimizer) -> bool:
+    """Whether the optimizer's step is exactly its ``update`` rule on arrays (nn's SGD and Adam, unchanged)."""
+    kind = type(optimizer)
+    return (
+        kind.update is not Optimizer.update
+        and kind.updates is Optimizer.updates
+        and kind.step is Optimizer.step
+        and "step" not in vars(optimizer)  # not replaced on the instance
+    )
+
+
+class CompiledRun:
+    """What a compiled training run repeats each step: the same interface as ``fit``'s scalar run."""
+
+    def __init__(
+        self, model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Any, l2: float
+    ) -> None:
+        self.model, self.entry, self.optimizer, self.schedule, self.l2 = model, entry, optimizer, schedule, l2
+        self.parameters = model.parameters()
+        self.count = 0
+        self.compiled: Compiled = ag.compile(self._per_sample, reduce=None)
+        self.native = _native(optimizer)
+        if self.native:  # the run's parameters: one array, in the optimizer's order
+            self.values = np.array([p.data for p in optimizer.parameters])
+            self.grads = np.zeros(len(self.values))
+            position = {id(p): i for i, p in enumerate(optimizer.parameters)}
+            self.model_rows = np.array([position.get(id(p), -1) for p in self.parameters])
+        self.plan: Plan | None = None
+
+    def _per_sample(self, x: Any, label: Any) -> list[ag.Value]:
+        output = self.model(x)  # type: ignore[operator]
+        self.entry.check_output(output)
+        outputs = output if isinstance(output, list) else [output]
+        loss = self.entry.function([output], [label])
+        return [loss, *outputs]
+
+    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, list[Any]]:
+        """One minibatch: (its mean loss, the model's outputs as numbers), with the parameters then moved."""
+        self.count += 1
+        step = self.count
+        labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss wants them (-1 as 0 for bce)
+        plan = self.compiled.plan_for([batch_x, labels])
+        if plan is not self.plan:
+            self._adopt(plan)
+        leaves = self._leaves()
+        try:
+            evaluation = evaluate(plan, [batch_x, labels.reshape(len(labels), -1)], leaves)
+        except OverflowError as error:
+            raise TrainingError(
+                f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
+                "the parameters keep their values from before this step",
+                epoch, step,
+            ) from error  # fmt: skip
+        per_sample = evaluation.outputs[:, 0]
+        loss = math.fsum(per_sample.tolist()) / len(per_sample)
+        if self.l2:
+            values = self._model_values()
+            loss += self.l2 * float(values @ values)
+        if not math.isfinite(loss):
+            raise TrainingError(
+                f"fit: epoch {epoch}, step {step}: the loss is {loss!r}; "
+                "the parameters keep their values from before this step",
+                epoch, step,
+            )  # fmt: skip
+        seed = np.zeros(evaluation.outputs.shape)
+        seed[:, 0] = 1.0 / len(per_sample)
+        leaf_grads = evaluation.gradients(seed)
+        if self.native:
+            self._native_step(leaf_grads, epoch, step)
+        else:
+            self._foreign_step(leaf_grads, epoch, step)
+        if self.schedule is not None:
+            self.schedule.step()
+        outputs = evaluation.outputs[:, 1:]
+        return loss, outputs[:, 0].tolist() if outputs.shape[1] == 1 else outputs.tolist()
+
+    def _model_values(self) -> np.ndarray:
+        """The model's parameters as they stand in this run (an optimizer may train only some of them)."""
+        if not self.native:
+            return np.array([p.data for p in self.parameters])
+        values = np.array([p.data for p in self.parameters]) if (self.model_rows < 0).any() else None
+        if values is None:
+            return self.values[self.model_rows]
+        moved = self.model_rows >= 0
+        values[moved] = self.values[self.model_rows[moved]]
+        return values
+
+    def _adopt(self, plan: Plan) -> None:
+        """Map the plan's leaves to the run's parameter array (leaves that are not parameters keep their data)."""
+        self.plan = plan
+        self.fixed = np.fromiter((leaf.data for leaf in plan.leaves), dtype=float, count=len(plan.leaves))
+        if self.native:
+            position = {id(p): i for i, p in enumerate(self.optimizer.parameters)}
+            rows = np.array([position.get(id(leaf), -1) for leaf in plan.leaves], dtype=np.intp)
+            self.leaf_rows = rows
+            self.identity = len(rows) == len(self.values) and bool((rows == np.arange(len(rows))).all())
+
+    def _leaves(self) -> np.ndarray:
+        assert self.plan is not None
+        if not self.native:
+            return np.fromiter((leaf.data for leaf in self.plan.leaves), dtype=float, count=len(self.plan.leaves))
+        if self.identity:
+            return self.values
+        leaves = self.fixed.copy()
+        moved = self.leaf_rows >= 0
+        leaves[moved] = self.values[self.leaf_rows[moved]]
+        return leaves
+
+    def _native_step(self, leaf_grads: np.ndarray, epoch: int, step: int) -> None:
+        if self.identity:
+            grads = leaf_grads
+        else:
+            grads = np.zeros(len(self.values))
+            moved = self.leaf_rows >= 0
+            np.add.at(grads, self.leaf_rows[moved], leaf_grads[moved])
+        if self.l2:  # d(l2 * sum p**2)/dp = 2 l2 p, for the model's parameters
+            rows = self.model_rows[self.model_rows >= 0]
+            grads = grads.copy()
+            grads[rows] += 2.0 * self.l2 * self.values[rows]
+        new, state = self.optimizer.update(self.values, grads)
+        finite = np.isfinite(new)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise TrainingError(
+                f"fit: epoch {epoch}, step {step}: {type(self.optimizer).__name__}: the step would make parameter "
+                f"#{bad} {float(new[bad])!r} (value {float(self.values[bad])!r}, gradient {float(grads[bad])!r}); "
+                "no parameter was changed",
+                epoch, step,
+            )  # fmt: skip
+        self.values, self.grads = new, grads  # one assignment each: an interrupt leaves the last whole step
+        self.optimizer.commit(state)
+
+    def _foreign_step(self, leaf_grads: np.ndarray, epoch: int, step: int) -> None:
+        from nn.train import _step
+
+        assert self.plan is not None
+        self.optimizer.zero_grad()
+        for p in self.parameters:
+            p.grad = 0.0
+        for leaf, g in zip(self.plan.leaves, leaf_grads.tolist(), strict=True):
+            leaf.grad += g
+        if self.l2:
+            for p in self.parameters:
+                p.grad += 2.0 * self.l2 * p.data
+        _step(self.optimizer, self.parameters, epoch, step)
+
+    def reload(self) -> None:
+        """Take the parameters from the model's Values again (a callback may have changed them)."""
+        if self.native:
+            self.values = np.array([p.data for p in self.optimizer.parameters])
+
+    def finish(self) -> None:
+        """Write the run's parameters (and last gradients) back to the model's Values."""
+        if self.native:
+            for p, value, grad in zip(self.optimizer.parameters, self.values.tolist(), self.grads.tolist(), strict=True):
+                p.data, p.grad = value, grad
