@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import inspect
+import itertools
 import os
 import platform
 import statistics
@@ -44,6 +44,8 @@ import autograd as ag
 import nn
 from autograd.compiled import evaluate
 from autograd.plan import Plan
+from nn.compiled_fit import CompiledRun
+from nn.loss_table import find_loss
 
 try:
     import micrograd  # noqa: F401  (only whether it is there)
@@ -218,8 +220,33 @@ def cross_entropy_head(labels: Array) -> Callable[[Array], tuple[float, Array]]:
 # -- chainrule compiled ----------------------------------------------------------------------------
 
 
-def fit_compiles() -> bool:
-    return "compile" in inspect.signature(nn.fit).parameters
+def fit_step(model: nn.MLP, loss: str, x: Array, y: Array, lr: float, l2: float = 0.0) -> Step:
+    """The step ``fit(compile=True)`` repeats for each minibatch (its CompiledRun), with nn.SGD on arrays."""
+    run = CompiledRun(model, find_loss(loss), nn.SGD(model.parameters(), lr=lr), None, l2)
+    return lambda: run.step(x, y, 1)[0]
+
+
+def fit_epochs(model: nn.MLP, loss: str, x: Array, y: Array, lr: float, l2: float, epochs: int) -> list[float]:
+    """Seconds of each epoch of ``fit(compile=True)`` on (x, y) as one batch, after the first (which traces)."""
+    stamps: list[float] = []
+
+    def stamp(epoch: int, logs: dict[str, float]) -> bool:
+        stamps.append(time.perf_counter())
+        return False
+
+    optimizer = nn.SGD(model.parameters(), lr=lr)
+    nn.fit(model, x, y, loss=loss, optimizer=optimizer, epochs=epochs + 1, l2=l2, progress=False, callback=stamp,
+           compile=True)  # fmt: skip
+    return [later - earlier for earlier, later in itertools.pairwise(stamps)]
+
+
+def fit_per_epoch(model: nn.MLP, loss: str, x: Array, y: Array, lr: float, l2: float, repeats: int) -> list[float]:
+    """``repeats`` figures, each the mean epoch of a stretch of ``fit`` epochs lasting about 50 ms."""
+    first = fit_epochs(model, loss, x, y, lr, l2, 1)[0]
+    loops = max(1, min(1000, int(0.05 / max(first, 1e-9))))
+    gc.collect()
+    epochs = fit_epochs(model, loss, x, y, lr, l2, loops * repeats)
+    return [statistics.fmean(epochs[i * loops : (i + 1) * loops]) for i in range(repeats)]
 
 
 class ArrayStep:
@@ -319,20 +346,26 @@ def moons_section(repeats: int) -> None:
     x, y = np.array(points), np.array(signs)
     lr, l2 = 1.0, 1e-4
 
+    def new_model() -> nn.MLP:
+        return nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+
     def hinge(sample: Any, label: Any) -> Any:
         return nn.hinge(model(sample), label)
 
-    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
-    arrays = ArrayStep(hinge, model, x, y, lr, l2)
+    model = new_model()
     numpy_net = NumpyMLP(layers_of(model), lr, l2)
     head = hinge_head(y)
-    first = arrays(x, y), numpy_net.step(x, head)
-    print(f"(a) first step's loss: compiled {first[0]:.15f}, numpy {first[1]:.15f}")
-    compiled = Row("chainrule compiled (parameters as one array)", seconds_per_step(lambda: arrays(x, y), repeats))
-
-    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+    step = fit_step(model, "hinge", x, y, lr, l2)
+    print(f"(a) first step's loss: compiled {step():.15f}, numpy {numpy_net.step(x, head):.15f}")
+    compiled = Row("chainrule compiled: the step of fit(compile=True)", seconds_per_step(step, repeats))
+    model = new_model()
+    fitted = Row("  fit(compile=True), one step per epoch", fit_per_epoch(model, "hinge", x, y, lr, l2, repeats))
+    model = new_model()
+    arrays = ArrayStep(hinge, model, x, y, lr, l2)
+    bare = Row("  compile + evaluate, SGD on the array by hand", seconds_per_step(lambda: arrays(x, y), repeats))
+    model = new_model()
     into_values = Row(
-        "chainrule compiled, gradients into the Values, nn.SGD",
+        "  compiled, gradients into the Values, nn.SGD",
         seconds_per_step(values_step(hinge, model, x, y, lr, l2), repeats),
     )
     _, scalar = ours_moons_stepper(points, signs)
@@ -343,7 +376,7 @@ def moons_section(repeats: int) -> None:
     numpy_row = Row("numpy, forward and backward by hand", seconds_per_step(lambda: numpy_net.step(x, head), repeats))
     table(
         "(a) moons training step: 100 samples, MLP 2-16-16-1 relu, hinge + 1e-4 L2, forward+backward+SGD",
-        [compiled, into_values, scalar_row, micro_row, numpy_row],
+        [compiled, fitted, bare, into_values, scalar_row, micro_row, numpy_row],
         compiled,
     )
     target(
@@ -376,17 +409,24 @@ def network_section(sizes: Sizes, repeats: int) -> None:
     lr = 0.01
     model = mnist_model(sizes)
     shape = "-".join(str(n) for n in [784, *sizes.hidden, 10])
-    arrays = ArrayStep(cross_entropy_of(model), model, x, labels, lr)
     layers = layers_of(model)
     numpy_net = NumpyMLP(layers, lr)
     head = cross_entropy_head(labels)
     torch_train = torch_step(layers, x, labels, lr) if torch is not None else None
-    losses = [arrays(x, labels), numpy_net.step(x, head)] + ([torch_train()] if torch_train else [])
+    step = fit_step(model, "cross_entropy", x, labels, lr)
+    losses = [step(), numpy_net.step(x, head)] + ([torch_train()] if torch_train else [])
     print(f"\n(b) first step's loss: compiled, numpy, torch: {', '.join(f'{v:.15f}' for v in losses)}")
 
-    compiled = Row("chainrule compiled (parameters as one array)", seconds_per_step(lambda: arrays(x, labels), repeats))
+    compiled = Row("chainrule compiled: the step of fit(compile=True)", seconds_per_step(step, repeats))
+    model = mnist_model(sizes)
+    arrays = ArrayStep(cross_entropy_of(model), model, x, labels, lr)
+    bare = Row("  compile + evaluate, SGD on the array by hand", seconds_per_step(lambda: arrays(x, labels), repeats))
+    fitted = Row(
+        "  fit(compile=True), one step per epoch",
+        fit_per_epoch(mnist_model(sizes), "cross_entropy", x, labels, lr, 0.0, repeats),
+    )
     into_values = Row(
-        "chainrule compiled, gradients into the Values, nn.SGD",
+        "  compiled, gradients into the Values, nn.SGD",
         seconds_per_step(values_step(cross_entropy_of(model), model, x, labels, lr), repeats),
     )
     torch_row = Row(f"torch {torch.__version__} float64" if torch else "torch", None)
@@ -395,7 +435,7 @@ def network_section(sizes: Sizes, repeats: int) -> None:
     numpy_row = Row("numpy, forward and backward by hand", seconds_per_step(lambda: numpy_net.step(x, head), repeats))
     table(
         f"(b) training step: {shape} relu, softmax cross-entropy, batch of {sizes.batch}, SGD",
-        [compiled, into_values, torch_row, numpy_row],
+        [compiled, bare, fitted, into_values, torch_row, numpy_row],
         compiled,
     )
     within = f"({factor(compiled.median, torch_row.median)})" if torch_row.times else "(torch not installed)"
@@ -435,18 +475,15 @@ def epoch_section(sizes: Sizes, repeats: int) -> None:
         return
     train_x, train_y, test_x, test_y = data
     lr, batch = 0.05, sizes.batch
-    first_x, first_y = train_x[:batch], train_y[:batch]
     model = mnist_model(sizes)
     initial = layers_of(model)
 
     def compiled_epoch() -> float:
-        step = ArrayStep(cross_entropy_of(model), model, first_x, first_y, lr)  # traced here, outside the clock
+        optimizer = nn.SGD(model.parameters(), lr=lr)
         start = time.perf_counter()
-        for x, y in nn.batches(train_x, train_y, batch, seed=0):
-            step(x, y)
-        seconds = time.perf_counter() - start
-        step.write_back()
-        return seconds
+        nn.fit(model, train_x, train_y, loss="cross_entropy", optimizer=optimizer, epochs=1, batch_size=batch,
+               progress=False, compile=True)  # fmt: skip
+        return time.perf_counter() - start
 
     def numpy_epoch() -> float:
         net = NumpyMLP(initial, lr)
@@ -464,7 +501,7 @@ def epoch_section(sizes: Sizes, repeats: int) -> None:
         gc.collect()
         compiled_times.append(compiled_epoch())
     accuracies["compiled"] = test_accuracy(layers_of(model), test_x, test_y)
-    compiled = Row("chainrule compiled (parameters as one array)", compiled_times)
+    compiled = Row("chainrule fit(compile=True), the call (tracing included)", compiled_times)
     numpy_row = Row("numpy, forward and backward by hand", timings(repeats, numpy_epoch))
     torch_row = Row(f"torch {torch.__version__} float64" if torch else "torch", None)
     if torch is not None:
