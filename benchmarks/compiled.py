@@ -1,8 +1,9 @@
 """chainrule's compiled path (``autograd.compile``) against micrograd, torch and numpy written by hand.
 
-Run: python benchmarks/compiled.py            (about three minutes; --quick: under a minute)
-micrograd and torch are optional (pip install -e ".[bench]"; pip install torch): their rows are left
-out without them. Prints figures only; nothing here asserts a speed.
+Run: python benchmarks/compiled.py  (a few minutes; --quick: about one; --smoke: tiny sizes, seconds)
+micrograd and torch are optional (pip install -e ".[bench]"; pip install torch for the CPU build):
+their rows are left out without them. Prints figures only; nothing here asserts a speed, and the
+"target" lines only say whether this run's figures met the project's goals.
 
 (a) micrograd's moons demo, one training step: 100 moons, MLP 2-16-16-1 (relu), max-margin loss
     + 1e-4 L2, forward, backward and SGD update. chainrule compiled (the parameters as one array),
@@ -23,10 +24,12 @@ each library its default.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import itertools
 import os
 import platform
+import pstats
 import statistics
 import sys
 import time
@@ -616,6 +619,24 @@ def tracemalloc_mb(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size < 1e8 else f"{size / 1e6:,.0f} MB"
 
 
+# -- --profile ------------------------------------------------------------------------------------
+
+
+def profile_section(sizes: Sizes, steps: int) -> None:
+    """cProfile over ``steps`` of the step of (b): the functions where the time goes, by their own time."""
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((sizes.batch, 784)), rng.integers(0, 10, sizes.batch)
+    step = fit_step(mnist_model(sizes), "cross_entropy", x, labels, 0.01)
+    step()  # traces
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        step()
+    profiler.disable()
+    print(f"\n(profile) {steps} steps of (b) under cProfile, the top functions by their own time:\n")
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(12)
+
+
 # -- the run ---------------------------------------------------------------------------------------
 
 
@@ -639,6 +660,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="3 repeats and an epoch of 10,000 images")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes and one repeat: checks that it runs")
     parser.add_argument("--skip-epoch", action="store_true", help="leave out (c)")
+    parser.add_argument("--profile", action="store_true", help="then profile the step of (b) with cProfile")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads; 0: the libraries' defaults")
     args = parser.parse_args(argv)
     sizes, repeats, epoch_repeats = Sizes(), args.repeats, max(1, args.repeats // 3)
@@ -661,6 +683,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             epoch_section(sizes, epoch_repeats)
         trace_section(sizes, repeats if not args.quick else 1)
+        if args.profile:
+            profile_section(sizes, 5 if args.smoke else 100)
     sys.stdout.flush()
 
 
