@@ -148,7 +148,7 @@ TABLE: dict[Op, Batched] = {
     rules.DOT: Batched(_dot, lambda g, *wxo: [g * v for v in wxo[len(wxo) // 2 : -1] + wxo[: len(wxo) // 2]], ieee=True),  # noqa: E501
     rules.IDENTITY: Batched(lambda x: x, lambda g, x, out: (g,), ieee=True),
     rules.LOGSUMEXP: Batched(_logsumexp, lambda g, *xs_then_out: [g * np.exp(x - xs_then_out[-1]) for x in xs_then_out[:-1]]),  # noqa: E501
-    rules.PICK: Batched(_pick, _pick_vjp, ieee=True),
+    rules.PICK: Batched(_pick, _pick_vjp),  # not ieee: a bad index is located, so its sample is named
 }
 # fmt: on
 
@@ -160,9 +160,9 @@ def elementwise(op: Op, gradients: int) -> Batched:
         return np.frompyfunc(op.forward, len(xs), 1)(*xs).astype(float)
 
     def run_vjp(g: Array, *xs_then_out: Array) -> list[Array]:
-        def one(*scalars: float) -> tuple[float, ...]:
-            partials = op.vjp(*scalars)
-            return tuple(float(p) for p in partials[:gradients])
+        def one(*scalars: float) -> tuple[float, ...] | float:
+            partials = tuple(float(p) for p in op.vjp(*scalars)[:gradients])
+            return partials if gradients > 1 else partials[0]  # frompyfunc with one output wants the bare number
 
         parts = np.frompyfunc(one, len(xs_then_out) + 1, gradients)(g, *xs_then_out)
         return [np.asarray(p, dtype=float) for p in (parts if gradients > 1 else (parts,))]

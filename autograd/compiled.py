@@ -20,17 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from operator import attrgetter
+from types import CodeType, FunctionType
 from typing import Any
 
 import numpy as np
 
-from autograd.batched import Batched, rule_for
+from autograd.batched import Batched, elementwise, rule_for
 from autograd.modes import AnomalyError, current
 from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step, build
 from autograd.tracing import trace
 
 _REDUCTIONS = ("mean", "sum", None)
-_RAISE: dict[str, Any] = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
 
 
 class Evaluation:
@@ -38,10 +38,14 @@ class Evaluation:
 
     def __init__(self, plan: Plan, batch: int, leaves: np.ndarray, values: list[Any], operands: list[Any]) -> None:
         self.plan, self.batch, self.leaves, self.values, self.operands = plan, batch, leaves, values, operands
-        self.outputs: np.ndarray = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+        # A copy, shaped (batch, width) even where an output is a parameter or a constant (a (width,) gather),
+        # so that the caller's array is never a view of the step values that backward reads.
+        outputs = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+        self.outputs: np.ndarray = np.array(np.broadcast_to(outputs, (batch, plan.outputs.width)), dtype=float)
 
     def gradients(self, seed: np.ndarray) -> np.ndarray:
-        """d(sum of seed * outputs)/d(leaf) for every leaf of the plan, as one array in ``plan.leaves`` order."""
+        """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
+        every node of ``plan.outer``."""
         return _backward(self, np.broadcast_to(seed, self.outputs.shape))
 
 
@@ -70,7 +74,10 @@ class Compiled:
         known = self._plans.get(key)
         if known is None or not _same(known[1], bindings):
             names = _argument_names(self.fn, len(arrays))
-            traced = trace(self.fn, [a[0] for a in arrays], names)
+            try:
+                traced = trace(self.fn, [a[0] for a in arrays], names)
+            except (ArithmeticError, ValueError, IndexError) as error:  # the scalar rules ran on sample #0
+                raise type(error)(f"{error} (sample #0 of the batch, met while tracing)") from error
             if self.reduce is not None and not traced.single_output:
                 raise TypeError(
                     f"compile: reduce={self.reduce!r} needs the function to return one Value (a loss), but it "
@@ -107,8 +114,10 @@ class CompiledResult:
         """
         seed = self._seed(gradient)
         grads = self.evaluation.gradients(seed)
-        for leaf, g in zip(self.evaluation.plan.leaves, grads.tolist(), strict=True):
-            leaf.grad += g
+        plan = self.evaluation.plan
+        nodes = (*plan.leaves, *(node for node, _, _ in plan.outer))
+        for node, g in zip(nodes, grads.tolist(), strict=True):
+            node.grad += g
 
     def _seed(self, gradient: float | np.ndarray | None) -> np.ndarray:
         batch = self.evaluation.batch
@@ -169,23 +178,45 @@ def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
 
 
 def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
-    """The objects ``fn`` reads from its closure and module: a change means tracing again."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return ()
+    """The objects ``fn`` reads from its closure and module: a change means tracing again.
+
+    Names read in its comprehensions and lambdas count (their code is nested in fn's), and so do the
+    bindings of the plain functions it reads: a helper that reads the model is reading it for fn.
+    """
     found: list[object] = []
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            found.append(cell.cell_contents)
-        except ValueError:  # a cell not yet filled
-            found.append(None)
-    namespace = getattr(fn, "__globals__", {})
-    found.extend(namespace[name] for name in code.co_names if name in namespace)
+    seen: set[int] = set()
+    pending = [fn]
+    while pending:
+        f = pending.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        start = len(found)
+        for cell in getattr(f, "__closure__", None) or ():
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:  # a cell not yet filled
+                found.append(None)
+        namespace = getattr(f, "__globals__", {})
+        found.extend(namespace[name] for name in _names(code) if name in namespace)
+        pending.extend(x for x in found[start:] if isinstance(x, FunctionType))
     return tuple(found)
 
 
 def _same(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
     return len(old) == len(new) and all(a is b for a, b in zip(old, new, strict=True))
+
+
+def _names(code: CodeType) -> list[str]:
+    """The global names ``code`` and the code nested in it (comprehensions before Python 3.12, lambdas) read."""
+    names: list[str] = []
+    stack = [code]
+    while stack:
+        code = stack.pop()
+        names.extend(code.co_names)
+        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
+    return names
 
 
 def _argument_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -224,37 +255,40 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
     anomaly = current().anomaly
     values: list[Any] = []
     operands: list[Any] = []
-    for step in plan.steps:
-        if step.kind == "input":
-            values.append(inputs[step.argument])
-            operands.append(())
-            continue
-        given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
-        if step.kind == "matmul":
-            out = given[0] @ _weights(step, leaves, plan.constants).T
-        else:
-            assert step.op is not None
-            out = _forward(step, rule_for(step.op, step.gradients), given)
-        out = np.broadcast_to(out, (batch, step.width))
-        if anomaly:
-            _check_finite(step, out, given)
-        values.append(out)
-        operands.append(given)
+    with np.errstate(all="ignore"):  # what numpy would warn about is checked below, against the scalar rules
+        for step in plan.steps:
+            if step.kind == "input":
+                values.append(inputs[step.argument])
+                operands.append(())
+                continue
+            given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
+            if step.kind == "matmul":
+                out = given[0] @ _weights(step, leaves, plan.constants).T
+            else:
+                assert step.op is not None
+                out = _forward(step, rule_for(step.op, step.gradients), given)
+            if np.shape(out) != (batch, step.width):
+                out = np.broadcast_to(out, (batch, step.width))
+            if anomaly:
+                _check_finite(step, out, given)
+            values.append(out)
+            operands.append(given)
     return Evaluation(plan, batch, leaves, values, operands)
 
 
 def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
-    if rule.ieee:
-        with np.errstate(all="ignore"):
-            return rule.forward(*given)
+    """The batched forward. Where it is not finite (and not an IEEE op), or refuses its operands, the scalar
+    rule runs element by element and raises its own error naming the sample; NaN in gives NaN out."""
+    assert step.op is not None
+    scalar = step.op.forward
     try:
-        with np.errstate(**_RAISE):
-            return rule.forward(*given)
+        out = rule.forward(*given)
     except (ArithmeticError, ValueError, IndexError):
-        assert step.op is not None
-        _locate(step, given, lambda *xs: step.op.forward(*xs), "")  # type: ignore[union-attr]
-        with np.errstate(all="ignore"):  # the scalar rule raises nowhere: numpy's warning was not an error
-            return rule.forward(*given)
+        _locate(step, given, scalar, "")
+        return elementwise(step.op, step.gradients).forward(*given)  # the scalar rule raised nowhere
+    if not rule.ieee and not np.isfinite(out).all():
+        _locate(step, given, scalar, "")
+    return out
 
 
 def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
@@ -274,10 +308,12 @@ def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], wha
 def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
     assert step.op is not None
     for role, array in (("gave", out), *(("was given", g) for g in given)):
-        bad = ~np.isfinite(np.broadcast_to(array, out.shape))
+        # Each array against its own width: a matmul's operand is n columns wide, its output k.
+        array = np.broadcast_to(array, (len(out), np.shape(array)[-1] if np.ndim(array) else 1))
+        bad = ~np.isfinite(array)
         if bad.any():
             b, j = (int(i) for i in np.argwhere(bad)[0])
-            number = float(np.broadcast_to(array, out.shape)[b, j])
+            number = float(array[b, j])
             verb = f"forward of {step.op.name} gave" if role == "gave" else f"{step.op.name} was given"
             raise AnomalyError(
                 f"detect_anomaly: {verb} {number!r} at sample #{b} of the batch (node {j} of {step.width} at depth {step.depth})"  # noqa: E501
@@ -291,11 +327,10 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
     anomaly = current().anomaly
 
     def scatter(gather: Gather, contribution: Any) -> None:
-        contribution = np.broadcast_to(contribution, (batch, gather.width))
-        for piece in gather.pieces:
-            if piece.source == CONSTANTS or (piece.source >= 0 and plan.steps[piece.source].kind == "input"):
-                continue
-            part = contribution[:, piece.into]
+        if np.shape(contribution) != (batch, gather.width):
+            contribution = np.broadcast_to(contribution, (batch, gather.width))
+        for piece in gather.targets:
+            part = contribution if gather.whole is not None else contribution[:, piece.into]
             if piece.source == LEAVES:
                 column_sums = part.sum(axis=0)
                 if piece.repeats:
@@ -311,7 +346,19 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             else:
                 target[:, piece.take] += part
 
-    scatter(plan.outputs, seed)
+    with np.errstate(all="ignore"):  # as in evaluate: the scalar rules judge what is not finite
+        scatter(plan.outputs, seed)
+        _reverse(evaluation, grads, leaf_grads, scatter, anomaly)
+    outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
+    return np.concatenate([leaf_grads, outer])
+
+
+def _reverse(
+    evaluation: Evaluation, grads: list[Any], leaf_grads: np.ndarray, scatter: Callable[[Gather, Any], None],
+    anomaly: bool,
+) -> None:
+    """The steps backwards: each step's gradient (batch, width) through its rule to its operands' sources."""
+    plan, batch = evaluation.plan, evaluation.batch
     for number in range(len(plan.steps) - 1, -1, -1):
         step, g = plan.steps[number], grads[number]
         if g is None or step.kind == "input":
@@ -319,10 +366,11 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
         given = evaluation.operands[number]
         if step.kind == "matmul":
             weights = _weights(step, evaluation.leaves, plan.constants)
-            if _wanted(plan, step.operands[0]):  # not for a first layer, which reads only the inputs
+            if step.operands[0].targets:  # not for a first layer, which reads only the inputs
                 scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
-                block = g.T @ given[0]
+                # The shared side is (n,) when it is all parameters and constants: every sample has the same.
+                block = g.T @ np.broadcast_to(given[0], (batch, step.operands[0].width))
                 if isinstance(step.weights, slice):
                     leaf_grads[step.weights] += block.ravel()
                 else:
@@ -335,26 +383,20 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if anomaly:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
-    return leaf_grads
-
-
-def _wanted(plan: Plan, gather: Gather) -> bool:
-    """Whether a gradient for this operand goes anywhere: inputs and constants get none."""
-    return any(p.source == LEAVES or (p.source >= 0 and plan.steps[p.source].kind != "input") for p in gather.pieces)
 
 
 def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:
-    if rule.ieee:
-        with np.errstate(all="ignore"):
-            return rule.vjp(g, *given, out)
+    """The batched vjp, checked as :func:`_forward` checks the forward: by the scalar rule, where not finite."""
+    assert step.op is not None
+    scalar, what = step.op.vjp, f"backward of {step.op.name}: "
     try:
-        with np.errstate(**_RAISE):
-            return rule.vjp(g, *given, out)
+        partials = rule.vjp(g, *given, out)
     except (ArithmeticError, ValueError, IndexError):
-        assert step.op is not None
-        _locate(step, (g, *given, out), lambda *xs: step.op.vjp(*xs), f"backward of {step.op.name}: ")  # type: ignore[union-attr]
-        with np.errstate(all="ignore"):
-            return rule.vjp(g, *given, out)
+        _locate(step, (g, *given, out), scalar, what)
+        return elementwise(step.op, step.gradients).vjp(g, *given, out)
+    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.gradients]):
+        _locate(step, (g, *given, out), scalar, what)
+    return partials
 
 
 def _check_gradient(step: Step, partial: Any, batch: int) -> None:

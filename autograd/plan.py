@@ -21,9 +21,8 @@ from typing import Union
 import numpy as np
 
 from autograd import rules
-from autograd.backward import forward_order
 from autograd.engine import Op, Value
-from autograd.tracing import Trace
+from autograd.tracing import Trace, TracedValue
 
 LEAVES, CONSTANTS = -1, -2
 Index = Union[slice, np.ndarray]
@@ -46,11 +45,8 @@ class Gather:
 
     width: int
     pieces: tuple[Piece, ...]
-
-    @property
-    def whole(self) -> Piece | None:
-        """The one piece, when the operand is a single source's columns (no copy needed for a slice)."""
-        return self.pieces[0] if len(self.pieces) == 1 else None
+    whole: Piece | None = None  # the one piece, when the operand is a single source's columns (no copy)
+    targets: tuple[Piece, ...] = ()  # the pieces a gradient goes back to: not the inputs, not the constants
 
 
 @dataclass(frozen=True)
@@ -92,6 +88,9 @@ class Plan:
     outputs: Gather
     single_output: bool
     scalar_nodes: int
+    # Nodes computed outside fn from the Values it read (a ``w * 2`` made before the call): their steps
+    # recompute them, and as with the scalar engine their ``.grad`` gets a gradient too. (node, step, column).
+    outer: tuple[tuple[Value, int, int], ...] = ()
 
     @property
     def array_ops(self) -> int:
@@ -130,7 +129,7 @@ class _Builder:
             self.steps.append(Step("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
         nodes = 0
-        for node in forward_order(self.trace.outputs):
+        for node in _first_use_order(self.trace.outputs):
             position = self.trace.positions.get(node)
             if position is not None:
                 self.refs[node], self.depth[node] = position, 0
@@ -149,8 +148,12 @@ class _Builder:
                 self._add_step(key, members, depth)
         outputs = self._gather([[self._ref(node) for node in self.trace.outputs]])[0]
         leaves = tuple(sorted(self.leaf_index, key=self.leaf_index.__getitem__))
+        # The trace's own nodes are TracedValues; a plain Value with an op was made before the call.
+        outer = tuple((node, *self.refs[node]) for depth in sorted(levels) for node in levels[depth]
+                      if not isinstance(node, TracedValue))  # fmt: skip
         return Plan(
-            tuple(self.steps), leaves, np.array(self.constants, dtype=float), outputs, self.trace.single_output, nodes
+            tuple(self.steps), leaves, np.array(self.constants, dtype=float), outputs, self.trace.single_output, nodes,
+            outer,
         )
 
     def _ref(self, x: Value | float) -> Ref:
@@ -211,7 +214,26 @@ class _Builder:
         return Step("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
 
     def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
-        return [_gather_of(refs) for refs in operands]
+        inputs = sum(step.kind == "input" for step in self.steps)
+        return [_gather_of(refs, inputs) for refs in operands]
+
+
+def _first_use_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node the roots depend on, each after its inputs, and operands in operand order: a depth-first
+    post-order, iterative. Nodes of one depth thus keep the order the code made them in (neuron 0 first),
+    so a layer's weights fill the leaves in the model's own order of parameters."""
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False) for root in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((x, False) for x in reversed(node._inputs) if isinstance(x, Value) and x not in seen)
+    return order
 
 
 def _gradients(node: Value) -> int:
@@ -231,7 +253,7 @@ _CONSTANT_OPERANDS = {rules.LEAKY_RELU: 1, rules.POW_CONST: 1, rules.RPOW: 1, ru
 """Built-in ops with trailing operands that get no gradient (a slope, an exponent, an index), and how many."""
 
 
-def _gather_of(refs: list[Ref]) -> Gather:
+def _gather_of(refs: list[Ref], inputs: int) -> Gather:
     """Runs of one source are coalesced; a run of consecutive positions becomes a slice."""
     by_source: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for into, (source, take) in enumerate(refs):
@@ -242,7 +264,8 @@ def _gather_of(refs: list[Ref]) -> Gather:
         taken = np.array([t for _, t in pairs])
         repeats = len(set(taken.tolist())) < len(taken)
         pieces.append(Piece(source, _as_slice(taken), _as_slice(positions), repeats))
-    return Gather(len(refs), tuple(pieces))
+    targets = tuple(piece for piece in pieces if piece.source == LEAVES or piece.source >= inputs)
+    return Gather(len(refs), tuple(pieces), pieces[0] if len(pieces) == 1 else None, targets)
 
 
 def _as_slice(index: np.ndarray) -> Index:

@@ -115,6 +115,11 @@ class TracedValue(Value):
     def __ge__(self, other: object) -> bool:
         _refuse("comparing a traced Value (>=)", _BRANCH)
 
+    def __format__(self, spec: str) -> str:
+        if spec:  # f"{x:.3f}" is the number as text: float() of it would be the first sample's for all
+            _refuse("formatting the number of a traced Value (a format spec such as :.3f)", _NUMBER)
+        return repr(self)
+
     def detach(self) -> Value:
         _refuse("detach() of a traced Value", _NUMBER)
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 import autograd as ag
+import nn
 import viz
 from autograd import Value
 
@@ -52,6 +55,17 @@ def two_neurons() -> Value:
     return out
 
 
+def compiled_plan() -> viz.Diagram:
+    """The plan autograd.compile makes of an MLP's loss, beside one neuron of its first layer as scalar nodes."""
+    model = nn.MLP(4, [8, 8, 3], seed=0)
+    loss = ag.compile(lambda x, y: nn.cross_entropy(model(x), y))
+    rng = np.random.default_rng(0)
+    loss(rng.normal(size=(32, 4)), rng.integers(0, 3, size=32))
+    assert loss.plan is not None
+    neuron = model.layers[0].neurons[0]([0.5, -1.0, 2.0, 0.1])
+    return viz.draw_plan(loss.plan, beside=neuron, batch=32)
+
+
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     f = sigmoid_graph()
@@ -64,6 +78,7 @@ def main() -> None:
     written.append(viz.save_diagram(viz.draw_graph(out), IMAGES / "neurons_clusters.svg"))
     is_neuron = lambda owner: str(owner).startswith("neuron")
     written.append(viz.save_diagram(viz.draw_graph(out, collapse=is_neuron), IMAGES / "neurons_collapsed.svg"))
+    written.append(viz.save_diagram(compiled_plan(), IMAGES / "compiled_plan.svg"))
     for path in written:
         print(f"wrote {path.relative_to(IMAGES.parent.parent)}")
 

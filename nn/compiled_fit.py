@@ -64,7 +64,7 @@ class CompiledRun:
         """One minibatch: (its mean loss, the model's outputs as numbers), with the parameters then moved."""
         self.count += 1
         step = self.count
-        labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss wants them (-1 as 0 for bce)
+        labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
         plan = self.compiled.plan_for([batch_x, labels])
         if plan is not self.plan:
             self._adopt(plan)
@@ -90,7 +90,7 @@ class CompiledRun:
             )  # fmt: skip
         seed = np.zeros(evaluation.outputs.shape)
         seed[:, 0] = 1.0 / len(per_sample)
-        leaf_grads = evaluation.gradients(seed)
+        leaf_grads = evaluation.gradients(seed)[: len(plan.leaves)]  # the leaves' (then any outer nodes')
         if self.native:
             self._native_step(leaf_grads, epoch, step)
         else:
@@ -106,7 +106,7 @@ class CompiledRun:
             return np.array([p.data for p in self.parameters])
         values = np.array([p.data for p in self.parameters]) if (self.model_rows < 0).any() else None
         if values is None:
-            return self.values[self.model_rows]
+            return np.asarray(self.values[self.model_rows])
         moved = self.model_rows >= 0
         values[moved] = self.values[self.model_rows[moved]]
         return values
@@ -126,8 +126,8 @@ class CompiledRun:
         if not self.native:
             return np.fromiter((leaf.data for leaf in self.plan.leaves), dtype=float, count=len(self.plan.leaves))
         if self.identity:
-            return self.values
-        leaves = self.fixed.copy()
+            return np.asarray(self.values)
+        leaves: np.ndarray = self.fixed.copy()
         moved = self.leaf_rows >= 0
         leaves[moved] = self.values[self.leaf_rows[moved]]
         return leaves
@@ -143,7 +143,8 @@ class CompiledRun:
             rows = self.model_rows[self.model_rows >= 0]
             grads = grads.copy()
             grads[rows] += 2.0 * self.l2 * self.values[rows]
-        new, state = self.optimizer.update(self.values, grads)
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused just below
+            new, state = self.optimizer.update(self.values, grads)
         finite = np.isfinite(new)
         if not finite.all():
             bad = int(np.flatnonzero(~finite)[0])
@@ -178,5 +179,6 @@ class CompiledRun:
     def finish(self) -> None:
         """Write the run's parameters (and last gradients) back to the model's Values."""
         if self.native:
-            for p, value, grad in zip(self.optimizer.parameters, self.values.tolist(), self.grads.tolist(), strict=True):
+            values, grads = self.values.tolist(), self.grads.tolist()
+            for p, value, grad in zip(self.optimizer.parameters, values, grads, strict=True):
                 p.data, p.grad = value, grad

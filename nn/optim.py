@@ -83,7 +83,8 @@ class Optimizer:
         """The parameters' new values, and the optimizer's new state (given to :meth:`commit`)."""
         values = np.array([p.data for p in self.parameters])
         grads = np.array([p.grad for p in self.parameters])
-        new, state = self.update(values, grads)
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused by step()
+            new, state = self.update(values, grads)
         return new.tolist(), state
 
     def commit(self, state: object) -> None:

@@ -531,7 +531,7 @@ class OneInterrupt(Value):
     armed = False
 
     @property
-    def data(self) -> float:  # type: ignore[override]
+    def data(self) -> float:
         return _DATA_SLOT.__get__(self)  # type: ignore[no-any-return]
 
     @data.setter

@@ -21,12 +21,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 import autograd as ag
 import nn
 import viz
-from autograd import Value
+from autograd import Op, Value
+from autograd.plan import Plan
 from viz.escape import escape_dot
 
 RENDER = importlib.import_module("viz.render")  # the module; viz.render is the function
@@ -116,6 +118,18 @@ def loop_at(path: Path) -> None:
     other.symlink_to(path)
 
 
+def doubled() -> ag.Compiled:
+    compiled = ag.compile(lambda x: x * 2.0)
+    compiled(np.array([1.0, 2.0]))
+    return compiled
+
+
+def plan_of_doubled() -> Plan:
+    plan = doubled().plan
+    assert plan is not None
+    return plan
+
+
 def save_gif_or_skip(world: World, *arguments: Any, **options: Any) -> Path:
     pytest.importorskip("PIL")
     return viz.save_gif(*arguments, **options)
@@ -165,6 +179,16 @@ CASES: list[Case] = [
          r"input_names\[0\] must be a str, got NoneType"),
     Case("too many input names", lambda w: viz.draw_network(mlp(), ["a", "b", "c"]), ValueError,
          "3 input names for a model with 2 inputs"),
+    # draw_plan
+    Case("plan of a Value", lambda w: viz.draw_plan(w.root), TypeError, "expected an autograd Plan .*got Value"),  # type: ignore[arg-type]
+    Case("plan of a compiled function", lambda w: viz.draw_plan(doubled()), TypeError,  # type: ignore[arg-type]
+         "got Compiled; pass compiled.plan"),
+    Case("plan beside a str", lambda w: viz.draw_plan(plan_of_doubled(), beside="f"), TypeError,  # type: ignore[arg-type]
+         "beside must be a Value .*got str"),
+    Case("plan of a negative batch", lambda w: viz.draw_plan(plan_of_doubled(), batch=-3), ValueError,
+         "batch must be at least 1, got -3"),
+    Case("plan too large", lambda w: viz.draw_plan(plan_of_doubled(), max_nodes=1), viz.GraphTooLargeError,
+         "more than max_nodes=1"),
     # backward_steps and draw_step
     Case("steps of a float", lambda w: viz.backward_steps(3.0), TypeError, "root must be a Value, got float"),  # type: ignore[arg-type]
     Case("step index past the end", lambda w: viz.draw_step(w.root, viz.backward_steps(w.root), 99), IndexError,
@@ -346,6 +370,30 @@ def test_hostile_input_names_in_draw_network_appear_as_text(secret: Path):
     assert_shown_literally(svg, [*labels.values(), "<b>act</b>\\N"])
     tooltips = [a.get("{http://www.w3.org/1999/xlink}title") for a in ET.fromstring(svg).iter(f"{SVG}a")]
     assert any(t and t.startswith("w") for t in tooltips)
+
+
+def test_hostile_op_names_labels_and_titles_in_draw_plan_appear_as_text(secret: Path):
+    labels = list(hostile_labels(secret).items())
+    ops = [Op(label, lambda x: x + 1.0, lambda g, x, out: (g,)) for label, _ in labels]
+    weights = [Value(0.5, label=label) for label, _ in labels]
+
+    def f(x: Value) -> Value:
+        y = x
+        for op in ops:
+            z = op(y)
+            assert isinstance(z, Value)
+            y = z
+        return y * weights[0]
+
+    compiled = ag.compile(f)
+    compiled(np.array([1.0, 2.0]))
+    assert compiled.plan is not None
+    beside = ag.sum(weights)
+    svg = viz.render(viz.draw_plan(compiled.plan, beside=beside, title=labels[0][0]).source, "svg")
+    shown = [text for _, text in labels]
+    assert_shown_literally(svg, [*shown, f"parameter {shown[0]}"])
+    for text in shown:  # each op's box: "1 <name> node → one <name> (B×1)"
+        assert f"1 {text} node → one {text} (B×1)" in svg_texts(svg), text
 
 
 def test_hostile_titles_scopes_and_formulas_appear_as_text(secret: Path):

@@ -1,4 +1,5 @@
-"""Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step.
+"""Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step, and
+the plan ``autograd.compile`` makes of a graph (``draw_plan``).
 
 Plots (``viz.plots``) need matplotlib: ``pip install matplotlib`` (or this package's ``plots`` extra).
 
@@ -8,6 +9,7 @@ Renamed, the old names warn for one release: ``save`` is now ``save_diagram`` an
 
 from viz.graph import GraphTooLargeError, draw_dot, draw_graph, nodes_on_paths, path
 from viz.network import draw_network
+from viz.plan import draw_plan
 from viz.render import Diagram, RenderError, find_renderer, render, save, save_diagram
 from viz.steps import Step, Term, backward_steps, draw_step, save_gif, save_steps, step_slider
 
@@ -21,6 +23,7 @@ __all__ = [
     "draw_dot",
     "draw_graph",
     "draw_network",
+    "draw_plan",
     "draw_step",
     "find_renderer",
     "nodes_on_paths",
