@@ -22,7 +22,7 @@ import operator
 from collections.abc import Callable
 from operator import attrgetter
 from types import CodeType, FunctionType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step, build
 from autograd.tracing import trace
 
 _REDUCTIONS = ("mean", "sum", None)
-_RAISE = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
+_RAISE: Any = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
 
 
 class Evaluation:
@@ -331,7 +331,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if piece.source == LEAVES:
                 column_sums = part.sum(axis=0)
                 if piece.repeats:
-                    np.add.at(leaf_grads, piece.take, column_sums)
+                    np.add.at(leaf_grads, cast(np.ndarray, piece.take), column_sums)  # repeats: never a slice
                 else:
                     leaf_grads[piece.take] += column_sums
                 continue
@@ -339,7 +339,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
             if target is None:
                 target = grads[piece.source] = np.zeros((batch, plan.steps[piece.source].width))
             if piece.repeats:
-                np.add.at(target, (slice(None), piece.take), part)
+                np.add.at(target, cast(Any, (slice(None), piece.take)), part)  # repeats: never a slice
             else:
                 target[:, piece.take] += part
 
@@ -358,6 +358,7 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
                 if isinstance(step.weights, slice):
                     leaf_grads[step.weights] += block.ravel()
                 else:
+                    assert step.weights is not None
                     np.add.at(leaf_grads, step.weights.ravel(), block.ravel())
             continue
         assert step.op is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -195,7 +195,7 @@ class _Builder:
         else:
             columns = [[self._ref(x) for x in node._inputs] for node in members]
             operands = self._gather([list(c) for c in zip(*columns, strict=True)])
-            self.steps.append(Step("elementwise", op, len(members), depth, operands, _gradients(members[0])))
+            self.steps.append(Step("elementwise", op, len(members), depth, tuple(operands), _gradients(members[0])))
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
 
@@ -209,7 +209,7 @@ class _Builder:
         if source is None:  # leaves and constants mixed: run the dots as an elementwise step instead
             columns = [[self._ref(x) for x in node._inputs] for node in members]
             operands = self._gather([list(c) for c in zip(*columns, strict=True)])
-            return Step("elementwise", op, len(members), depth, operands, 2 * n)
+            return Step("elementwise", op, len(members), depth, tuple(operands), 2 * n)
         fresh = source == LEAVES and all(x not in self.leaf_index for weights, _ in sides for x in weights)
         start = len(self.leaf_index)
         flat = [self._ref(x)[1] for weights, _ in sides for x in weights]
@@ -231,10 +231,11 @@ def _gradients(node: Value) -> int:
     return len(op.vjp(1.0, *numbers, _data(node)))
 
 
-_data = Value.data.__get__  # the slot itself: a traced node's property would refuse
+# The slot itself: a traced node's property would refuse.
+_data: Callable[[Value], float] = Value.__dict__["data"].__get__
 
 
-_KNOWN_GRADIENTS = {
+_KNOWN_GRADIENTS: dict[Op, Callable[[int], int]] = {
     rules.LEAKY_RELU: lambda n: 1, rules.POW_CONST: lambda n: 1, rules.RPOW: lambda n: 1, rules.PICK: lambda n: n - 1,
 }
 
@@ -242,8 +243,8 @@ _KNOWN_GRADIENTS = {
 def _gather_of(refs: list[Ref]) -> Gather:
     """Runs of one source are coalesced; a run of consecutive positions becomes a slice."""
     by_source: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for into, (source, take) in enumerate(refs):
-        by_source[source].append((into, take))
+    for position, (source, column) in enumerate(refs):
+        by_source[source].append((position, column))
     pieces = []
     for source, pairs in by_source.items():
         into = np.array([i for i, _ in pairs])

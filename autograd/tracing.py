@@ -22,7 +22,7 @@ from autograd import engine
 from autograd.engine import Value
 from autograd.modes import changed
 
-_DATA = Value.data  # the slot itself: TracedValue's property reads and writes through it
+_DATA: Any = Value.__dict__["data"]  # the slot itself: TracedValue's property reads and writes through it
 _AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -78,10 +78,10 @@ class TracedValue(Value):
 
     __slots__ = ()
 
-    @property  # type: ignore[override]
+    @property
     def data(self) -> float:
         if sys._getframe(1).f_code in _ENGINE_CODE:
-            return _DATA.__get__(self)  # type: ignore[no-any-return]
+            return float(_DATA.__get__(self))
         _refuse("reading .data of a traced Value", _NUMBER)
 
     @data.setter
