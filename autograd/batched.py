@@ -32,7 +32,9 @@ class Batched(NamedTuple):
 
 def _where_positive(x: Array, positive: Array, other: Array) -> Array:
     """``positive`` where x > 0, ``other`` where x <= 0, NaN where x is NaN (NaN in, NaN out)."""
-    return np.where(x > 0.0, positive, np.where(x <= 0.0, other, np.nan))
+    out = np.where(x > 0.0, positive, other)
+    nan = np.isnan(x)
+    return np.where(nan, np.nan, out) if nan.any() else out  # the second pass only where there is a NaN
 
 
 def _exponent_vjp(g: Array, base: Array, out: Array) -> Array:

@@ -60,8 +60,8 @@ class CompiledRun:
         loss = self.entry.function([output], [label])
         return [loss, *outputs]
 
-    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, list[Any]]:
-        """One minibatch: (its mean loss, the model's outputs as numbers), with the parameters then moved."""
+    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, np.ndarray]:
+        """One minibatch: (its mean loss, the model's outputs, a row per sample), with the parameters then moved."""
         self.count += 1
         step = self.count
         labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
@@ -98,7 +98,7 @@ class CompiledRun:
         if self.schedule is not None:
             self.schedule.step()
         outputs = evaluation.outputs[:, 1:]
-        return loss, outputs[:, 0].tolist() if outputs.shape[1] == 1 else outputs.tolist()
+        return loss, outputs[:, 0] if outputs.shape[1] == 1 else outputs
 
     def _model_values(self) -> np.ndarray:
         """The model's parameters as they stand in this run (an optimizer may train only some of them)."""

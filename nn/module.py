@@ -45,8 +45,31 @@ class Module:
         return found
 
     def parameters(self) -> list[Value]:
-        """Every parameter (weights and biases), in the order of :meth:`named_parameters`."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter (weights and biases), in the order of :meth:`named_parameters`.
+
+        The same walk without building the names, which a 266,610-parameter network would spend most
+        of a second on.
+        """
+        found: list[Value] = []
+        seen: set[int] = set()
+        stack: list[Any] = [self]
+        while stack:
+            item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Value):
+                found.append(item)
+                continue
+            if not isinstance(item, Module) and all(type(x) is Value for x in item):  # a neuron's weights: in place
+                for x in item:
+                    if id(x) not in seen:
+                        seen.add(id(x))
+                        found.append(x)
+                continue
+            children = vars(item).values() if isinstance(item, Module) else item
+            stack.extend(reversed([child for child in children if id(child) not in seen and _walked(child)]))
+        return found
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (call before each backward pass)."""

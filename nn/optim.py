@@ -133,7 +133,9 @@ class SGD(Optimizer):
 
     def update(self, values: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, object]:
         """p - lr * v for every parameter, and the new velocities."""
-        velocity = self.momentum * self.velocity + grads + self.weight_decay * values
+        velocity = grads if self.momentum == 0.0 else self.momentum * self.velocity + grads
+        if self.weight_decay:  # skipped when 0, as adding 0 * p would change nothing but the time
+            velocity = velocity + self.weight_decay * values
         return values - self.lr * velocity, velocity
 
     def commit(self, state: object) -> None:
@@ -172,7 +174,7 @@ class Adam(Optimizer):
         steps = self.steps + 1
         b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
         correction1, correction2 = 1 - b1**steps, 1 - b2**steps
-        g = grads + self.weight_decay * values
+        g = grads + self.weight_decay * values if self.weight_decay else grads
         m = b1 * self.m + (1 - b1) * g
         v = b2 * self.v + (1 - b2) * g * g
         return values - lr * (m / correction1) / (np.sqrt(v / correction2) + eps), (m, v, steps)

@@ -98,6 +98,13 @@ def _accuracy(outputs: Sequence[Numbers], labels: Sequence[Any] | np.ndarray, th
     return right / len(outputs)
 
 
+def _array_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
+    """:func:`_accuracy` on an array of outputs: (n, classes) by argmax, (n,) on the label's side of 0."""
+    by_class = outputs.ndim == 2
+    right = np.argmax(outputs, axis=1) == labels.astype(int) if by_class else (outputs > 0.0) == (labels > 0)
+    return float(right.mean())
+
+
 def fit(
     model: Module,
     points: np.ndarray | Sequence[Sequence[float]],
@@ -163,17 +170,25 @@ def fit(
         for epoch in bar:
             total = 0.0
             scores: list[Numbers] = []
+            score_arrays: list[np.ndarray] = []
             labels_seen: list[Any] = []
             shuffled = batch_size is not None
             for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
                 batch_loss, outputs = run.step(batch_x, batch_y, epoch)
                 total += batch_loss * len(batch_x)
                 if entry.classifier:
-                    scores.extend(_numbers(out) for out in outputs)  # as they were before this step
+                    if isinstance(outputs, np.ndarray):  # a compiled step's: one row per sample
+                        score_arrays.append(outputs)
+                    else:
+                        scores.extend(_numbers(out) for out in outputs)  # as they were before this step
                     labels_seen.extend(batch_y.tolist())
             logs = {"loss": total / len(xs)}
             if entry.classifier:
-                logs["accuracy"] = _accuracy(scores, labels_seen)
+                logs["accuracy"] = (
+                    _array_accuracy(np.concatenate(score_arrays), np.array(labels_seen))
+                    if score_arrays
+                    else _accuracy(scores, labels_seen)
+                )
             for key, value in logs.items():
                 history[key].append(value)
             bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # at tqdm's pace
