@@ -45,7 +45,7 @@ from compare_micrograd import micrograd_moons_stepper, moons, ours_moons_stepper
 
 import autograd as ag
 import nn
-from autograd.compiled import evaluate
+from autograd.executor import evaluate
 from autograd.plan import Plan
 from nn.compiled_fit import CompiledRun
 from nn.loss_table import find_loss
