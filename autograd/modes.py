@@ -32,7 +32,7 @@ class State:
         scope: tuple[object, ...] = (),
         transform_depth: int = 0,  # how many grad/jacobian calls are evaluating their function right now
         outside: State | None = None,  # set by Scope: the state its exit goes back to
-        tracing: type | None = None,  # set by autograd.compile while it traces: the class of the nodes it records
+        tracing: Any = None,  # set by autograd.compile while it traces: the class of the nodes it records
     ) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly

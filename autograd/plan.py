@@ -256,8 +256,8 @@ _CONSTANT_OPERANDS = {rules.LEAKY_RELU: 1, rules.POW_CONST: 1, rules.RPOW: 1, ru
 def _gather_of(refs: list[Ref], inputs: int) -> Gather:
     """Runs of one source are coalesced; a run of consecutive positions becomes a slice."""
     by_source: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for into, (source, take) in enumerate(refs):
-        by_source[source].append((into, take))
+    for position, (source, column) in enumerate(refs):
+        by_source[source].append((position, column))
     pieces = []
     for source, pairs in by_source.items():
         positions = np.array([i for i, _ in pairs])

@@ -125,6 +125,16 @@ class TracedValue(Value):
 
     __hash__ = Value.__hash__  # defining comparisons does not change identity hashing
 
+    @staticmethod
+    def refuse_unrecorded(inputs: tuple[object, ...]) -> None:
+        """Called by ``apply`` for an op under ``no_grad`` while tracing: refused if it reads a traced Value."""
+        if any(isinstance(x, TracedValue) for x in inputs):
+            _refuse(
+                "an op on a traced Value under no_grad()",
+                "its result would be cut from the graph, a constant holding the first sample's number for every "
+                "sample. Leave no_grad() out of the compiled function",
+            )
+
 
 def _input(number: float, label: str) -> TracedValue:
     node = object.__new__(TracedValue)

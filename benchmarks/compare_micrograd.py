@@ -58,13 +58,18 @@ class Row:
     higher_is_better: bool = False
 
 
-def best_time(repeats: int, run: Callable[[], float]) -> float:
-    """The fastest of ``repeats`` runs (each returns its own elapsed seconds), after a full collection each."""
+def timings(repeats: int, run: Callable[[], float]) -> list[float]:
+    """``repeats`` runs (each returns its own elapsed seconds), after a full collection each."""
     times = []
     for _ in range(repeats):
         gc.collect()
         times.append(run())
-    return min(times)
+    return times
+
+
+def best_time(repeats: int, run: Callable[[], float]) -> float:
+    """The fastest of ``repeats`` runs."""
+    return min(timings(repeats, run))
 
 
 def in_deep_thread(run: Callable[[], T], depth: int) -> T:
@@ -93,8 +98,8 @@ def moons() -> tuple[Points, Labels]:
     return points.tolist(), [1.0 if y > 0 else -1.0 for y in labels.tolist()]
 
 
-def ours_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[float, int]:
-    """Seconds for one step with chainrule's nn, and the number of nodes in its graph."""
+def ours_moons_stepper(points: Points, labels: Labels) -> tuple[nn.MLP, Callable[[], float]]:
+    """The model and a function that takes one step with chainrule's nn and returns its seconds."""
     model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
     parameters = model.parameters()
     optimizer = nn.SGD(parameters, lr=1.0)
@@ -108,14 +113,21 @@ def ours_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[float
         optimizer.step()
         return time.perf_counter() - start
 
+    return model, step
+
+
+def ours_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[float, int]:
+    """Seconds for one step with chainrule's nn, and the number of nodes in its graph."""
+    model, step = ours_moons_stepper(points, labels)
+    parameters = model.parameters()
     seconds = best_time(repeats, step)
     scores = [cast(Value, model(x)) for x in points]
     graph = nn.hinge(scores, labels) + nn.l2(parameters, 1e-4)
     return seconds, len(ag.backward_order(graph))
 
 
-def micrograd_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[float, int]:
-    """Seconds for one step of micrograd's demo notebook, as written there, and its node count."""
+def micrograd_moons_stepper(points: Points, labels: Labels) -> tuple[Callable[[], Any], Callable[[], float]]:
+    """micrograd's demo notebook, as written there: its loss function, and one step returning its seconds."""
     import random
 
     random.seed(1337)
@@ -138,6 +150,12 @@ def micrograd_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[
             p.data -= 1.0 * p.grad
         return time.perf_counter() - start
 
+    return loss, step
+
+
+def micrograd_moons_step(points: Points, labels: Labels, repeats: int) -> tuple[float, int]:
+    """Seconds for one step of micrograd's demo notebook, and its node count."""
+    loss, step = micrograd_moons_stepper(points, labels)
     seconds = best_time(repeats, step)
     return seconds, micrograd_node_count(loss())
 

@@ -100,10 +100,8 @@ def _accuracy(outputs: Sequence[Numbers], labels: Sequence[Any] | np.ndarray, th
 
 def _array_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
     """:func:`_accuracy` on an array of outputs: (n, classes) by argmax, (n,) on the label's side of 0."""
-    if outputs.ndim == 2:
-        right = np.argmax(outputs, axis=1) == labels.astype(int)
-    else:
-        right = (outputs > 0.0) == (labels > 0)
+    by_class = outputs.ndim == 2
+    right = np.argmax(outputs, axis=1) == labels.astype(int) if by_class else (outputs > 0.0) == (labels > 0)
     return float(right.mean())
 
 

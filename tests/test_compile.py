@@ -394,5 +394,5 @@ def test_random_graphs_match_the_scalar_engine(program, numbers):
             compiled_run(fn, [batch], [W], "sum")
         return
     data, grads = compiled_run(fn, [batch], [W], "sum")
-    np.testing.assert_allclose(data, expected[0], rtol=1e-11, atol=1e-13, equal_nan=True)
-    np.testing.assert_allclose(grads, expected[1], rtol=1e-11, atol=1e-13, equal_nan=True)
+    np.testing.assert_allclose(data, expected[0], rtol=RTOL, atol=ATOL, equal_nan=True)
+    np.testing.assert_allclose(grads, expected[1], rtol=RTOL, atol=ATOL, equal_nan=True)

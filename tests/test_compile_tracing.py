@@ -376,3 +376,17 @@ def test_detect_anomaly_in_backward():
 def test_detect_anomaly_on_the_first_sample_while_tracing():
     message = anomaly_message(lambda x: ag.tanh(x * 2.0), [np.array([math.nan, 0.2])])
     assert "forward of mul gave nan" in message and "sample #0" in message
+
+
+def test_no_grad_on_traced_values_is_refused_at_its_line():
+    w = Value(2.0)
+
+    def fn(x: Value) -> Value:
+        with ag.no_grad():
+            scale = x * 3.0  # cut from the graph: would be sample 0's number for every sample
+        return w * scale
+
+    with pytest.raises(ag.TracingError, match=r"test_compile_tracing\.py:\d+ \(scale = x \* 3\.0.*no_grad"):
+        ag.compile(fn)(np.array([1.0, 2.0]))
+    with ag.no_grad():  # no_grad around the call, as in evaluation code, still compiles the graph
+        assert ag.compile(lambda x: w * x)(np.array([1.0, 2.0])).data == 3.0

@@ -1,0 +1,219 @@
+"""Running a compiled plan over a batch: forward step by step, and backward in reverse (for compile.py).
+
+Each step's operands are assembled from their sources (a step's output columns, the leaves, the
+constants), the op's batched rule runs on them (``batched.py``), or one matrix product for a layer's
+dot nodes. Numbers numpy would warn about are judged by the scalar rules instead: where a batched
+result is not finite, the op's scalar rule runs element by element and raises its own error, naming
+the sample (NaN in, NaN out is no error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd.batched import Batched, elementwise, rule_for
+from autograd.modes import AnomalyError, current
+from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step
+
+
+class Evaluation:
+    """One forward run of a plan over a batch: the per-sample outputs, and what backward needs."""
+
+    def __init__(self, plan: Plan, batch: int, leaves: np.ndarray, values: list[Any], operands: list[Any]) -> None:
+        self.plan, self.batch, self.leaves, self.values, self.operands = plan, batch, leaves, values, operands
+        # A copy, shaped (batch, width) even where an output is a parameter or a constant (a (width,) gather),
+        # so that the caller's array is never a view of the step values that backward reads.
+        outputs = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+        self.outputs: np.ndarray = np.array(np.broadcast_to(outputs, (batch, plan.outputs.width)), dtype=float)
+
+    def gradients(self, seed: np.ndarray) -> np.ndarray:
+        """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
+        every node of ``plan.outer``."""
+        return _backward(self, np.broadcast_to(seed, self.outputs.shape))
+
+
+def _source(number: int, values: list[Any], leaves: np.ndarray, constants: np.ndarray) -> np.ndarray:
+    return leaves if number == LEAVES else constants if number == CONSTANTS else values[number]
+
+
+def _assemble(gather: Gather, values: list[Any], leaves: np.ndarray, constants: np.ndarray, batch: int) -> Any:
+    whole = gather.whole
+    if whole is not None:
+        return _source(whole.source, values, leaves, constants)[..., whole.take]
+    out = np.empty((batch, gather.width))
+    for piece in gather.pieces:
+        out[:, piece.into] = _source(piece.source, values, leaves, constants)[..., piece.take]
+    return out
+
+
+def _weights(step: Step, leaves: np.ndarray, constants: np.ndarray) -> np.ndarray:
+    source = leaves if step.weight_source == LEAVES else constants
+    if isinstance(step.weights, slice):
+        return source[step.weights].reshape(step.width, -1)
+    return source[step.weights]
+
+
+def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evaluation:
+    """Run ``plan`` forward on the batched ``inputs`` (one (batch, n) array per argument) and ``leaves``."""
+    batch = len(inputs[0])
+    anomaly = current().anomaly
+    values: list[Any] = []
+    operands: list[Any] = []
+    with np.errstate(all="ignore"):  # what numpy would warn about is checked below, against the scalar rules
+        for step in plan.steps:
+            if step.kind == "input":
+                values.append(inputs[step.argument])
+                operands.append(())
+                continue
+            given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
+            if step.kind == "matmul":
+                out = given[0] @ _weights(step, leaves, plan.constants).T
+            else:
+                assert step.op is not None
+                out = _forward(step, rule_for(step.op, step.gradients), given)
+            if np.shape(out) != (batch, step.width):
+                out = np.broadcast_to(out, (batch, step.width))
+            if anomaly:
+                _check_finite(step, out, given)
+            values.append(out)
+            operands.append(given)
+    return Evaluation(plan, batch, leaves, values, operands)
+
+
+def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
+    """The batched forward. Where it is not finite (and not an IEEE op), or refuses its operands, the scalar
+    rule runs element by element and raises its own error naming the sample; NaN in gives NaN out."""
+    assert step.op is not None
+    scalar = step.op.forward
+    try:
+        out = rule.forward(*given)
+    except (ArithmeticError, ValueError, IndexError):
+        _locate(step, given, scalar, "")
+        return elementwise(step.op, step.gradients).forward(*given)  # the scalar rule raised nowhere
+    if not rule.ieee and not np.isfinite(out).all():
+        _locate(step, given, scalar, "")
+    return out
+
+
+def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
+    """Re-run the scalar rule element by element; raise its error, naming the sample, where it raises."""
+    assert step.op is not None
+    batch = max((len(a) for a in arrays if np.ndim(a) == 2), default=1)
+    columns = [np.broadcast_to(a, (batch, step.width)) for a in arrays]
+    for b in range(batch):
+        for j in range(step.width):
+            try:
+                scalar(*(float(c[b, j]) for c in columns))
+            except (ArithmeticError, ValueError, IndexError) as error:
+                where = f"sample #{b} of the batch, node {j} of the {step.op.name} step"
+                raise type(error)(f"{what}{error} ({where})") from None
+
+
+def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
+    assert step.op is not None
+    for role, array in (("gave", out), *(("was given", g) for g in given)):
+        # Each array against its own width: a matmul's operand is n columns wide, its output k.
+        array = np.broadcast_to(array, (len(out), np.shape(array)[-1] if np.ndim(array) else 1))
+        bad = ~np.isfinite(array)
+        if bad.any():
+            b, j = (int(i) for i in np.argwhere(bad)[0])
+            number = float(array[b, j])
+            verb = f"forward of {step.op.name} gave" if role == "gave" else f"{step.op.name} was given"
+            raise AnomalyError(
+                f"detect_anomaly: {verb} {number!r} at sample #{b} of the batch (node {j} of {step.width} at depth {step.depth})"  # noqa: E501
+            )
+
+
+def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
+    plan, batch = evaluation.plan, evaluation.batch
+    grads: list[Any] = [None] * len(plan.steps)
+    leaf_grads = np.zeros(len(plan.leaves))
+    anomaly = current().anomaly
+
+    def scatter(gather: Gather, contribution: Any) -> None:
+        if np.shape(contribution) != (batch, gather.width):
+            contribution = np.broadcast_to(contribution, (batch, gather.width))
+        for piece in gather.targets:
+            part = contribution if gather.whole is not None else contribution[:, piece.into]
+            if piece.source == LEAVES:
+                column_sums = part.sum(axis=0)
+                if piece.repeats:
+                    np.add.at(leaf_grads, piece.take, column_sums)  # type: ignore[arg-type]
+                else:
+                    leaf_grads[piece.take] += column_sums
+                continue
+            target = grads[piece.source]
+            if target is None:
+                target = grads[piece.source] = np.zeros((batch, plan.steps[piece.source].width))
+            if piece.repeats:
+                np.add.at(target, (slice(None), piece.take), part)  # type: ignore[arg-type]
+            else:
+                target[:, piece.take] += part
+
+    with np.errstate(all="ignore"):  # as in evaluate: the scalar rules judge what is not finite
+        scatter(plan.outputs, seed)
+        _reverse(evaluation, grads, leaf_grads, scatter, anomaly)
+    if not plan.outer:
+        return leaf_grads
+    outer = [0.0 if grads[number] is None else grads[number][:, column].sum() for _, number, column in plan.outer]
+    return np.concatenate([leaf_grads, outer])
+
+
+def _reverse(
+    evaluation: Evaluation, grads: list[Any], leaf_grads: np.ndarray, scatter: Callable[[Gather, Any], None],
+    anomaly: bool,
+) -> None:
+    """The steps backwards: each step's gradient (batch, width) through its rule to its operands' sources."""
+    plan, batch = evaluation.plan, evaluation.batch
+    for number in range(len(plan.steps) - 1, -1, -1):
+        step, g = plan.steps[number], grads[number]
+        if g is None or step.kind == "input":
+            continue
+        given = evaluation.operands[number]
+        if step.kind == "matmul":
+            weights = _weights(step, evaluation.leaves, plan.constants)
+            if step.operands[0].targets:  # not for a first layer, which reads only the inputs
+                scatter(step.operands[0], g @ weights)
+            if step.weight_source == LEAVES:
+                # The shared side is (n,) when it is all parameters and constants: every sample has the same.
+                block = g.T @ np.broadcast_to(given[0], (batch, step.operands[0].width))
+                if isinstance(step.weights, slice):
+                    leaf_grads[step.weights] += block.ravel()
+                else:
+                    assert isinstance(step.weights, np.ndarray)
+                    np.add.at(leaf_grads, step.weights.ravel(), block.ravel())
+            continue
+        assert step.op is not None
+        partials = _vjp(step, rule_for(step.op, step.gradients), g, given, evaluation.values[number])
+        for position in range(step.gradients):
+            if anomaly:
+                _check_gradient(step, partials[position], batch)
+            scatter(step.operands[position], partials[position])
+
+
+def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:
+    """The batched vjp, checked as :func:`_forward` checks the forward: by the scalar rule, where not finite."""
+    assert step.op is not None
+    scalar, what = step.op.vjp, f"backward of {step.op.name}: "
+    try:
+        partials = rule.vjp(g, *given, out)
+    except (ArithmeticError, ValueError, IndexError):
+        _locate(step, (g, *given, out), scalar, what)
+        return elementwise(step.op, step.gradients).vjp(g, *given, out)
+    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.gradients]):
+        _locate(step, (g, *given, out), scalar, what)
+    return partials
+
+
+def _check_gradient(step: Step, partial: Any, batch: int) -> None:
+    assert step.op is not None
+    bad = ~np.isfinite(np.broadcast_to(partial, (batch, step.width)))
+    if bad.any():
+        b, j = (int(i) for i in np.argwhere(bad)[0])
+        raise AnomalyError(
+            f"detect_anomaly: backward of {step.op.name} gave a non-finite gradient at sample #{b} of the batch "
+            f"(node {j} of {step.width} at depth {step.depth})"
+        )
