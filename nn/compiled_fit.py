@@ -72,22 +72,14 @@ class CompiledRun:
         try:
             evaluation = evaluate(plan, [batch_x, labels.reshape(len(labels), -1)], leaves)
         except OverflowError as error:
-            raise TrainingError(
-                f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
-                "the parameters keep their values from before this step",
-                epoch, step,
-            ) from error  # fmt: skip
+            raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         per_sample = evaluation.outputs[:, 0]
         loss = math.fsum(per_sample.tolist()) / len(per_sample)
         if self.l2:
             values = self._model_values()
             loss += self.l2 * float(values @ values)
         if not math.isfinite(loss):
-            raise TrainingError(
-                f"fit: epoch {epoch}, step {step}: the loss is {loss!r}; "
-                "the parameters keep their values from before this step",
-                epoch, step,
-            )  # fmt: skip
+            raise TrainingError.in_step(epoch, step, f"the loss is {loss!r}")
         seed = np.zeros(evaluation.outputs.shape)
         seed[:, 0] = 1.0 / len(per_sample)
         leaf_grads = evaluation.gradients(seed)[: len(plan.leaves)]  # the leaves' (then any outer nodes')

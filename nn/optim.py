@@ -28,6 +28,12 @@ class TrainingError(FloatingPointError):
         super().__init__(message)
         self.epoch, self.step = epoch, step
 
+    @classmethod
+    def in_step(cls, epoch: int, step: int, problem: str) -> TrainingError:
+        """The error ``fit`` raises when a step goes wrong before any parameter moved."""
+        message = f"fit: epoch {epoch}, step {step}: {problem}; the parameters keep their values from before this step"
+        return cls(message, epoch, step)
+
 
 def _check_rate(lr: object, who: str) -> float:
     """A learning rate: a finite number > 0 (not NaN, not infinite)."""

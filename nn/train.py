@@ -249,11 +249,7 @@ class _Run:
             self.entry.check_output(outputs[0])
             batch_loss = self.entry(outputs, list(batch_y))
         except OverflowError as error:
-            raise TrainingError(
-                f"fit: epoch {epoch}, step {step}: the loss overflowed ({shorten(str(error))}); "
-                "the parameters keep their values from before this step",
-                epoch, step,
-            ) from error  # fmt: skip
+            raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         if not isinstance(batch_loss, ag.Value):
             raise TypeError(
                 f"fit: the loss {self.entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
@@ -262,11 +258,7 @@ class _Run:
         if self.l2:
             batch_loss = batch_loss + losses.l2(self.parameters, self.l2)
         if not math.isfinite(batch_loss.data):
-            raise TrainingError(
-                f"fit: epoch {epoch}, step {step}: the loss is {batch_loss.data!r}; "
-                "the parameters keep their values from before this step",
-                epoch, step,
-            )  # fmt: skip
+            raise TrainingError.in_step(epoch, step, f"the loss is {batch_loss.data!r}")
         self.optimizer.zero_grad()
         batch_loss.backward()
         _step(self.optimizer, self.parameters, epoch, step)
@@ -298,11 +290,7 @@ def _step(optimizer: Optimizer, parameters: list[ag.Value], epoch: int, step: in
         bad = next(name for name, p in enumerate(parameters) if not math.isfinite(p.data))
         value = parameters[bad].data
         _restore(parameters, before)
-        raise TrainingError(
-            f"fit: epoch {epoch}, step {step}: the optimizer made parameter #{bad} {value!r}; "
-            "the parameters keep their values from before this step",
-            epoch, step,
-        )  # fmt: skip
+        raise TrainingError.in_step(epoch, step, f"the optimizer made parameter #{bad} {value!r}")
 
 
 def _restore(parameters: list[ag.Value], values: list[float]) -> None:
