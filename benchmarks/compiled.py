@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import importlib
 import itertools
 import os
 import platform
@@ -57,9 +58,9 @@ except ImportError:
 else:
     HAVE_MICROGRAD = True
 
-torch: Any
+torch: Any  # imported by name, so that type checking reads the same with torch installed or not
 try:
-    import torch
+    torch = importlib.import_module("torch")
 except ImportError:
     torch = None
 
