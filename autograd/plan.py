@@ -72,10 +72,11 @@ class Step:
         if self.kind == "input":
             return f"argument {self.argument}: {self.width} column{'s' * (self.width != 1)}"
         assert self.op is not None
+        nodes = "node" if self.width == 1 else "nodes"
         if self.kind == "matmul":
             n = self.operands[0].width
-            return f"{self.width} {self.op.name} nodes -> matmul (batch, {n}) @ ({n}, {self.width})"
-        return f"{self.width} {self.op.name} nodes -> one {self.op.name} over (batch, {self.width})"
+            return f"{self.width} {self.op.name} {nodes} -> matmul (batch, {n}) @ ({n}, {self.width})"
+        return f"{self.width} {self.op.name} {nodes} -> one {self.op.name} over (batch, {self.width})"
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Plan:
         """One line per step, under a line with the totals."""
         lines = [
             f"{self.scalar_nodes:,} scalar op nodes -> {self.array_ops} array ops "
-            f"({len(self.leaves):,} Values read, {len(self.constants)} constants)"
+            f"({len(self.leaves):,} Values read, {len(self.constants)} constant{'s' * (len(self.constants) != 1)})"
         ]
         lines += [f"  depth {step.depth:>3}  {step.describe()}" for step in self.steps]
         return "\n".join(lines)
