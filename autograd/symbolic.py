@@ -58,6 +58,8 @@ def _forms(sp: Any) -> dict[Op, Callable[..., Any]]:
         rules.SUM: lambda *xs: sp.Add(*xs),
         rules.DOT: lambda *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]),
         rules.IDENTITY: lambda x: x,
+        rules.LOGSUMEXP: lambda *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])),
+        rules.PICK: lambda *xs_i: sp.Piecewise(*[(x, sp.Eq(xs_i[-1], j)) for j, x in enumerate(xs_i[:-1])]),
     }
 
 

@@ -154,3 +154,14 @@ def test_the_same_input_used_twice_and_a_reused_subexpression():
 def test_bad_arguments_are_named(call: Callable[[], Any], error: type[Exception], message: str):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_jvp_through_logsumexp_and_pick_matches_the_derivative_by_hand():
+    # f(x) = log(e^x + e^2x): f'(x) = (e^x + 2 e^2x) / (e^x + e^2x); at x = 1 worked out with math.
+    value, tangent = ag.jvp(lambda x: ag.logsumexp([x, x * 2.0]), (1.0,), (1.0,))
+    e1, e2 = math.exp(1.0), math.exp(2.0)
+    assert math.isclose(value, math.log(e1 + e2), rel_tol=1e-14)
+    assert math.isclose(tangent, (e1 + 2 * e2) / (e1 + e2), rel_tol=1e-14)
+    # pick(x**2, 3x, index 1) is 3x: its tangent along 1 is 3.
+    _, picked = ag.jvp(lambda x: ag.pick([x * x, x * 3.0], Value(1.0)), (2.0,), (1.0,))
+    assert picked == 3.0

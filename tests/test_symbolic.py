@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import autograd as ag
+import nn
 from autograd import Op, Value
 from tests.test_ops import BINARY, UNARY, x_, y_
 from tests.test_viz import sigmoid_graph
@@ -93,3 +94,29 @@ def test_without_sympy_the_error_says_how_to_get_it(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "sympy", None)  # import sympy now raises ImportError
     with pytest.raises(ImportError, match="formulas need sympy: pip install sympy"):
         ag.to_sympy(Value(1.0) * 2.0)
+
+
+def test_logsumexp_is_the_log_of_a_sum_of_exponentials_and_its_derivative_the_softmax():
+    a, b, c = (Value(v, label=n) for v, n in ((0.5, "a"), (-1.0, "b"), (2.0, "c")))
+    sa, sb, sc = (sp.Symbol(n, real=True) for n in "abc")
+    expr = ag.to_sympy(ag.logsumexp([a, b, c]))
+    by_hand = sp.log(sp.exp(sa) + sp.exp(sb) + sp.exp(sc))
+    point = {sa: 0.5, sb: -1.0, sc: 2.0}
+    assert numerically_equal(expr, by_hand, [point, {sa: -3.0, sb: 0.0, sc: 1.5}])
+    softmax_a = math.exp(0.5) / (math.exp(0.5) + math.exp(-1.0) + math.exp(2.0))
+    assert math.isclose(float(sp.diff(expr, sa).subs(point)), softmax_a, rel_tol=1e-12)
+
+
+def test_cross_entropy_reads_as_minus_the_picked_logit_plus_logsumexp():
+    z = [Value(0.5, label="a"), Value(-1.0, label="b")]
+    sa, sb = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+    expr = ag.to_sympy(nn.cross_entropy(z, 1))
+    assert numerically_equal(expr, -sb + sp.log(sp.exp(sa) + sp.exp(sb)), [{sa: 0.5, sb: -1.0}, {sa: 2.0, sb: 3.0}])
+
+
+def test_pick_with_a_value_index_is_a_piecewise_choice():
+    x, i = Value(2.0, label="x"), Value(1.0, label="i")
+    expr = ag.to_sympy(ag.pick([x * x, x * 3.0], i))
+    sx, si = sp.Symbol("x", real=True), sp.Symbol("i", real=True)
+    assert expr.subs({sx: 2.0, si: 0}) == 4.0 and expr.subs({sx: 2.0, si: 1}) == 6.0
+    assert sp.diff(expr, sx).subs({sx: 2.0, si: 0}) == 4.0  # d(x**2)/dx at 2, where i = 0
