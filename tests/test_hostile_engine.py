@@ -276,3 +276,28 @@ def test_check_gradients_with_the_same_node_twice_and_a_nan_hand_value() -> None
     with pytest.raises(ValueError, match=r"expected gradient for 'x' must be finite, got nan"):
         ag.check_gradients(loss, {"x": NAN})
     assert x.grad == 0.0 and loss.data == 4.0  # the checks touch no grad and no data
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: ag.logsumexp([]), ValueError, "logsumexp: no values"),
+        (lambda: ag.pick([Value(1.0)], 1), IndexError, r"pick: index 1 is not in \[0, 1\)"),
+        (lambda: ag.pick([Value(1.0)], True), TypeError, "pick: index must be an int or a Value, got bool"),
+        (lambda: ag.pick([Value(1.0)], 0.0), TypeError, "pick: index must be an int or a Value, got float"),
+        (lambda: ag.pick([Value(1.0), Value(2.0)], Value(0.5)), IndexError, "pick: index 0.5 is not a whole number"),
+        (lambda: ag.pick([Value(1.0), Value(2.0)], Value(-1.0)), IndexError, "pick: index -1.0 is not a whole number"),
+    ],
+    ids=["logsumexp of nothing", "index past the end", "bool index", "float index", "fractional Value", "negative Value"],
+)
+def test_logsumexp_and_pick_refuse_what_has_no_meaning(call: Callable[[], object], error: type, message: str):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_logsumexp_keeps_the_numeric_rules():
+    # NaN in, NaN out; +inf wins; all -inf is -inf; huge finite values do not overflow (log(2) + 1000).
+    assert math.isnan(ag.logsumexp([Value(1.0), Value(math.nan)]).data)
+    assert ag.logsumexp([Value(1.0), Value(math.inf)]).data == math.inf
+    assert ag.logsumexp([Value(-math.inf), Value(-math.inf)]).data == -math.inf
+    assert math.isclose(ag.logsumexp([Value(1000.0), Value(1000.0)]).data, 1000.0 + math.log(2.0), rel_tol=1e-15)
