@@ -3,11 +3,11 @@
 An entry maps an Op to ``Batched(forward, vjp, ieee)``. Operands are float arrays of shape (batch, k)
 (k nodes of the op side by side), or (k,) for parameters and constants shared by the whole batch;
 ``vjp(g, *operands, out)`` returns g times the partial derivative for each differentiable operand,
-exactly as the scalar rule in ``rules.py`` does. ``ieee`` ops (+, -, *, sums) may quietly give inf, as
-their scalar rules do; the others run with numpy's floating-point errors raised, and compile then
-finds the sample and reports the scalar rule's own error. An op missing here (a custom ``Op``) is
-run through its scalar forward and vjp for every element (:func:`elementwise`): slow, but the same
-numbers.
+exactly as the scalar rule in ``rules.py`` does. Everything runs with numpy's warnings off. ``ieee``
+ops (+, -, *, sums) may quietly give inf, as their scalar rules do; where another op's result is not
+finite, the executor reruns its scalar rule element by element, which raises the scalar error
+naming the sample (or gives the same NaN). An op missing here (a custom ``Op``) is run through its
+scalar forward and vjp for every element (:func:`elementwise`): slow, but the same numbers.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.executor import Evaluation, evaluate
+from autograd.engine import as_float
+from autograd.executor import Evaluation, evaluate, naming_the_sample
 from autograd.plan import Plan, build
 from autograd.tracing import trace
 
@@ -48,7 +49,7 @@ class Compiled:
             raise TypeError("compile: call the compiled function with at least one batched argument")
         arrays, batch = _batched(args)
         plan = self.plan_for(arrays)
-        leaves = np.fromiter(map(_DATA, plan.leaves), dtype=float, count=len(plan.leaves))
+        leaves = np.fromiter(map(_read_data, plan.leaves), dtype=float, count=len(plan.leaves))
         evaluation = evaluate(plan, [a.reshape(batch, -1) for a in arrays], leaves)
         return CompiledResult(self, evaluation)
 
@@ -62,7 +63,7 @@ class Compiled:
             try:
                 traced = trace(self.fn, [a[0] for a in arrays], names)
             except (ArithmeticError, ValueError, IndexError) as error:  # the scalar rules ran on sample #0
-                raise type(error)(f"{error} (sample #0 of the batch, met while tracing)") from error
+                raise naming_the_sample(error, "sample #0 of the batch, met while tracing") from error
             if self.reduce is not None and not traced.single_output:
                 raise TypeError(
                     f"compile: reduce={self.reduce!r} needs the function to return one Value (a loss), but it "
@@ -107,9 +108,12 @@ class CompiledResult:
     def _seed(self, gradient: float | np.ndarray | None) -> np.ndarray:
         batch = self.evaluation.batch
         if self.reduce is not None:
-            scale = 1.0 if gradient is None else float(gradient)
+            scale = 1.0 if gradient is None else as_float(gradient, f"backward of a {self.reduce} (gradient)")
             return np.full((batch, 1), scale / batch if self.reduce == "mean" else scale)
-        seed = np.ones(self.outputs.shape) if gradient is None else np.asarray(gradient, dtype=float)
+        try:
+            seed = np.ones(self.outputs.shape) if gradient is None else np.asarray(gradient, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"backward: gradient must be an array of numbers, got {gradient!r}"[:200]) from None
         if seed.shape != self.outputs.shape:
             raise ValueError(f"backward: gradient has shape {seed.shape}, the outputs {self.outputs.shape}")
         return seed.reshape(self.evaluation.outputs.shape)
@@ -138,7 +142,7 @@ def compile(fn: Callable[..., Any], reduce: str | None = "mean") -> Compiled:  #
     return Compiled(fn, reduce)
 
 
-_DATA = attrgetter("data")
+_read_data = attrgetter("data")
 
 
 def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
@@ -152,14 +156,14 @@ def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
             raise TypeError(f"compile: argument {i} must hold numbers, got dtype {array.dtype}")
         if array.ndim == 0:
             raise ValueError(f"compile: argument {i} is one number; its first axis must be the batch")
-        arrays.append(array.astype(float, copy=False) if array.dtype.kind == "f" else array)
+        arrays.append(array.astype(float, copy=False))  # int labels too: every column is a float column
     batch = len(arrays[0])
     for i, array in enumerate(arrays):
         if len(array) != batch:
             raise ValueError(f"compile: argument 0 has {batch} samples but argument {i} has {len(array)}")
     if batch == 0:
         raise ValueError("compile: the batch is empty")
-    return [a.astype(float) for a in arrays], batch
+    return arrays, batch
 
 
 def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:

@@ -309,11 +309,7 @@ def _watched_node_class(op: Op, inputs: tuple[Operand | Number, ...], out: float
     """The checks of ``detect_anomaly`` and the node class of a trace (``autograd.compile``), when either is on."""
     if state.anomaly:
         _check_anomaly(op, inputs, out)
-    if state.tracing is None:
-        return Value
-    if not state.grad_enabled:
-        state.tracing.refuse_unrecorded(inputs)  # a node cut from the trace would carry sample 0's number
-    return state.tracing  # type: ignore[no-any-return]
+    return Value if state.tracing is None else state.tracing.node_class(inputs, state.grad_enabled)
 
 
 def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> None:

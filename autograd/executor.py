@@ -73,7 +73,7 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
                 out = given[0] @ _weights(step, leaves, plan.constants).T
             else:
                 assert step.op is not None
-                out = _forward(step, rule_for(step.op, step.gradients), given)
+                out = _forward(step, rule_for(step.op, step.differentiable), given)
             if np.shape(out) != (batch, step.width):
                 out = np.broadcast_to(out, (batch, step.width))
             if anomaly:
@@ -92,7 +92,7 @@ def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
         out = rule.forward(*given)
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, given, scalar, "")
-        return elementwise(step.op, step.gradients).forward(*given)  # the scalar rule raised nowhere
+        return elementwise(step.op, step.differentiable).forward(*given)  # the scalar rule raised nowhere
     if not rule.ieee and not np.isfinite(out).all():
         _locate(step, given, scalar, "")
     return out
@@ -109,7 +109,21 @@ def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], wha
                 scalar(*(float(c[b, j]) for c in columns))
             except (ArithmeticError, ValueError, IndexError) as error:
                 where = f"sample #{b} of the batch, node {j} of the {step.op.name} step"
-                raise type(error)(f"{what}{error} ({where})") from None
+                raise naming_the_sample(error, where, what) from None
+
+
+def naming_the_sample(error: Exception, where: str, what: str = "") -> Exception:
+    """The same error with the sample named in its message: a new one of its type where the type takes
+    a message alone (every built-in error does), else the error itself with the words as a note."""
+    try:
+        named = type(error)(f"{what}{error} ({where})")
+    except Exception:  # an exception class of a custom op that wants other arguments
+        named = None
+    if type(named) is type(error):
+        return named
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(f"{what}({where})")
+    return error
 
 
 def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
@@ -187,8 +201,8 @@ def _reverse(
                     np.add.at(leaf_grads, step.weights.ravel(), block.ravel())
             continue
         assert step.op is not None
-        partials = _vjp(step, rule_for(step.op, step.gradients), g, given, evaluation.values[number])
-        for position in range(step.gradients):
+        partials = _vjp(step, rule_for(step.op, step.differentiable), g, given, evaluation.values[number])
+        for position in range(step.differentiable):
             if anomaly:
                 _check_gradient(step, partials[position], batch)
             scatter(step.operands[position], partials[position])
@@ -202,8 +216,8 @@ def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: 
         partials = rule.vjp(g, *given, out)
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, (g, *given, out), scalar, what)
-        return elementwise(step.op, step.gradients).vjp(g, *given, out)
-    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.gradients]):
+        return elementwise(step.op, step.differentiable).vjp(g, *given, out)
+    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.differentiable]):
         _locate(step, (g, *given, out), scalar, what)
     return partials
 

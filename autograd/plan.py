@@ -2,8 +2,9 @@
 
 Nodes of one op at one depth (the longest path from the inputs) never depend on each other, so they
 run together as one array op of shape (batch, k). ``dot`` nodes that read the same inputs and whose
-other side is all parameters (the neurons of a layer) become one matrix product instead. Everything
-here is data: a :class:`Plan` prints as a table and ``viz.draw_plan`` draws it.
+other side is all parameters, or all constants (the neurons of a layer), become one matrix product
+instead; a side that mixes the two runs elementwise. Everything here is data: a :class:`Plan` prints
+as a table and ``viz.draw_plan`` draws it.
 
 Where a column comes from is a *source*: a step's output (its number, >= 0), :data:`LEAVES` (the
 Values the function read, parameters mostly, gathered before each call) or :data:`CONSTANTS` (the
@@ -55,7 +56,7 @@ class Step:
 
     For "matmul", ``operands`` is the one shared side (width n) and ``weights`` the (k, n) leaves or
     constants of the other side: a block of consecutive positions (a slice) or an index array.
-    ``gradients`` is how many leading operands the op differentiates.
+    ``differentiable`` is how many leading operands the op differentiates (the rest are constants to it).
     """
 
     kind: str
@@ -63,7 +64,7 @@ class Step:
     width: int
     depth: int
     operands: tuple[Gather, ...] = ()
-    gradients: int = 0
+    differentiable: int = 0
     weights: Index | None = None
     weight_source: int = LEAVES
     argument: int = -1
@@ -192,7 +193,7 @@ class _Builder:
         else:
             columns = [[self._ref(x) for x in node._inputs] for node in members]
             operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
-            self.steps.append(Step("elementwise", op, len(members), depth, operands, _gradients(members[0])))
+            self.steps.append(Step("elementwise", op, len(members), depth, operands, _differentiable(members[0])))
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
 
@@ -237,7 +238,7 @@ def _first_use_order(roots: Sequence[Value]) -> list[Value]:
     return order
 
 
-def _gradients(node: Value) -> int:
+def _differentiable(node: Value) -> int:
     """How many leading operands the op differentiates: ask its vjp once, at the traced numbers."""
     op = node._op
     assert op is not None

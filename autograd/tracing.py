@@ -126,14 +126,18 @@ class TracedValue(Value):
     __hash__ = Value.__hash__  # defining comparisons does not change identity hashing
 
     @staticmethod
-    def refuse_unrecorded(inputs: tuple[object, ...]) -> None:
-        """Called by ``apply`` for an op under ``no_grad`` while tracing: refused if it reads a traced Value."""
+    def node_class(inputs: tuple[object, ...], recorded: bool) -> type[Value]:
+        """The class of a node ``apply`` makes while tracing: a TracedValue, or under ``no_grad`` (where the
+        node is cut from the graph) a plain constant Value, refused if it was made from the trace."""
+        if recorded:
+            return TracedValue
         if any(isinstance(x, TracedValue) for x in inputs):
             _refuse(
                 "an op on a traced Value under no_grad()",
                 "its result would be cut from the graph, a constant holding the first sample's number for every "
                 "sample. Leave no_grad() out of the compiled function",
             )
+        return Value
 
 
 def _input(number: float, label: str) -> TracedValue:

@@ -55,7 +55,12 @@ def predict(
     if not isinstance(compile, bool):
         raise TypeError(f"predict: compile must be True or False, got {excerpt(compile)}")
     if compile:
-        xs, _ = _checked_data(model, points, np.zeros(len(points)), "predict")
+        xs = np.asarray(points, dtype=float)
+        if len(xs) == 0:
+            return []
+        nin = getattr(model, "nin", None)
+        if isinstance(nin, int) and xs.shape[1] != nin:
+            raise ValueError(f"predict: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
         forward = ag.compile(lambda x: model(x), reduce=None)
         chunks = [forward(xs[i : i + PREDICT_CHUNK]).data for i in range(0, len(xs), PREDICT_CHUNK)]
         return np.concatenate(chunks).tolist()  # type: ignore[no-any-return]
@@ -85,23 +90,16 @@ def accuracy(
     return _accuracy(predict(model, xs, compile=compile), ys, threshold)
 
 
-def _accuracy(outputs: Sequence[Numbers], labels: Sequence[Any] | np.ndarray, threshold: float = 0.0) -> float:
-    """A list of class scores is right when its argmax is the label; one score when it is on the label's side."""
-    if len(outputs) != len(labels):
-        raise ValueError(f"accuracy: {len(outputs)} outputs but {len(labels)} labels")
-    right = 0
-    for output, label in zip(outputs, labels, strict=True):
-        if isinstance(output, (list, tuple)):
-            right += int(np.argmax(output)) == int(label)
-        else:
-            right += (float(output) > threshold) == (float(label) > 0)
-    return right / len(outputs)
-
-
-def _array_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:
-    """:func:`_accuracy` on an array of outputs: (n, classes) by argmax, (n,) on the label's side of 0."""
-    by_class = outputs.ndim == 2
-    right = np.argmax(outputs, axis=1) == labels.astype(int) if by_class else (outputs > 0.0) == (labels > 0)
+def _accuracy(
+    outputs: Sequence[Numbers] | np.ndarray, labels: Sequence[Any] | np.ndarray, threshold: float = 0.0
+) -> float:
+    """Rows of class scores are right where their argmax is the label; single scores where they lie on the
+    label's side of ``threshold`` (labels 0/1 or -1/+1)."""
+    scores, wanted = np.asarray(outputs, dtype=float), np.asarray(labels, dtype=float)
+    if len(scores) != len(wanted):
+        raise ValueError(f"accuracy: {len(scores)} outputs but {len(wanted)} labels")
+    by_class = scores.ndim == 2
+    right = np.argmax(scores, axis=1) == wanted.astype(int) if by_class else (scores > threshold) == (wanted > 0)
     return float(right.mean())
 
 
@@ -184,11 +182,7 @@ def fit(
                     labels_seen.extend(batch_y.tolist())
             logs = {"loss": total / len(xs)}
             if entry.classifier:
-                logs["accuracy"] = (
-                    _array_accuracy(np.concatenate(score_arrays), np.array(labels_seen))
-                    if score_arrays
-                    else _accuracy(scores, labels_seen)
-                )
+                logs["accuracy"] = _accuracy(np.concatenate(score_arrays) if score_arrays else scores, labels_seen)
             for key, value in logs.items():
                 history[key].append(value)
             bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # at tqdm's pace

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -390,3 +391,51 @@ def test_no_grad_on_traced_values_is_refused_at_its_line():
         ag.compile(fn)(np.array([1.0, 2.0]))
     with ag.no_grad():  # no_grad around the call, as in evaluation code, still compiles the graph
         assert ag.compile(lambda x: w * x)(np.array([1.0, 2.0])).data == 3.0
+
+
+def test_no_grad_on_parameters_alone_makes_a_constant():
+    w = Value(2.0)
+
+    def fn(x: Value) -> Value:
+        with ag.no_grad():
+            scale = w * 3.0  # no traced input: a constant, as the scalar engine makes it
+        return scale * x
+
+    result = ag.compile(fn)(np.array([1.0, 2.0]))
+    assert result.data == 9.0  # 6 * mean(1, 2), by hand
+    result.backward()
+    assert w.grad == 0.0  # cut from the graph in the scalar engine too
+
+
+class CodedError(ValueError):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def test_an_error_of_a_custom_type_keeps_its_type_and_gets_the_sample_as_a_note():
+    def forward(v: float) -> float:
+        if v > 1.5:
+            raise CodedError(f"too big: {v}", 7)
+        return v
+
+    op = ag.Op("picky", forward, lambda g, v, out: (g,))
+    compiled = ag.compile(lambda x: op(x))
+    with pytest.raises(CodedError) as caught:
+        compiled(np.array([1.0, 2.0]))  # sample 0 traces fine; sample 1 fails in the replay
+    assert caught.value.code == 7
+    if sys.version_info >= (3, 11):
+        assert any("sample #1" in note for note in caught.value.__notes__)
+
+
+@pytest.mark.parametrize("gradient", [np.ones(2), "a", None])
+def test_backward_of_a_mean_takes_one_number(gradient: object):
+    w = Value(2.0)
+    result = ag.compile(lambda x: w * x)(np.array([1.0, 2.0]))
+    if gradient is None:
+        result.backward()
+        assert w.grad == 1.5
+        return
+    with pytest.raises(TypeError, match=r"backward of a mean \(gradient\): expected a real number"):
+        result.backward(gradient)  # type: ignore[arg-type]
+    assert w.grad == 0.0

@@ -190,3 +190,10 @@ def test_compiled_predict_refuses_what_predict_refuses():
         nn.predict(model, np.zeros((4, 3)), compile=True)
     with pytest.raises(TypeError, match="compile must be True or False"):
         nn.predict(model, POINTS, compile="fast")  # type: ignore[arg-type]
+
+
+def test_compiled_predict_takes_what_predict_takes():
+    model = nn.MLP(2, [3, 1], seed=0)
+    assert nn.predict(model, np.zeros((0, 2)), compile=True) == nn.predict(model, np.zeros((0, 2))) == []
+    nan_point = np.array([[math.nan, 1.0]])
+    assert math.isnan(nn.predict(model, nan_point, compile=True)[0]) and math.isnan(nn.predict(model, nan_point)[0])
