@@ -19,7 +19,7 @@ import autograd as ag
 from autograd.compiled import Compiled, evaluate
 from autograd.plan import Plan
 from nn.checks import shorten
-from nn.loss_table import LossEntry
+from nn.loss_table import LOSS_TABLE, LossEntry
 from nn.module import Module
 from nn.optim import Optimizer, TrainingError
 
@@ -65,6 +65,8 @@ class CompiledRun:
         self.count += 1
         step = self.count
         labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
+        if step == 1 and self.entry not in LOSS_TABLE:
+            self._check_mean(batch_x, labels)
         plan = self.compiled.plan_for([batch_x, labels])
         if plan is not self.plan:
             self._adopt(plan)
@@ -91,6 +93,24 @@ class CompiledRun:
             self.schedule.step()
         outputs = evaluation.outputs[:, 1:]
         return loss, outputs[:, 0] if outputs.shape[1] == 1 else outputs
+
+    def _check_mean(self, batch_x: np.ndarray, labels: np.ndarray) -> None:
+        """A loss of one's own must be a mean over samples, as the compiled step assumes: check on three."""
+        count = min(len(batch_x), 3)
+        if count < 2:
+            return
+        with ag.no_grad():
+            outputs = [self.model(row.tolist()) for row in batch_x[:count]]  # type: ignore[operator]
+            wanted = labels[:count].tolist()
+            together = float(self.entry.function(outputs, wanted))
+            alone = [float(self.entry.function([o], [y])) for o, y in zip(outputs, wanted, strict=True)]
+        mean = math.fsum(alone) / count
+        if not math.isclose(together, mean, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(
+                f"fit(compile=True): the loss {self.entry.name!r} of {count} samples together is {together!r}, but "
+                f"the mean of their losses one at a time is {mean!r}. A compiled step averages per-sample losses: "
+                "make the loss a mean over the batch (divide a sum by its length), or use compile=False"
+            )
 
     def _model_values(self) -> np.ndarray:
         """The model's parameters as they stand in this run (an optimizer may train only some of them)."""

@@ -197,3 +197,27 @@ def test_compiled_predict_takes_what_predict_takes():
     assert nn.predict(model, np.zeros((0, 2)), compile=True) == nn.predict(model, np.zeros((0, 2))) == []
     nan_point = np.array([[math.nan, 1.0]])
     assert math.isnan(nn.predict(model, nan_point, compile=True)[0]) and math.isnan(nn.predict(model, nan_point)[0])
+
+
+def summed_squares(outputs: list[Any], labels: list[Any]) -> Value:
+    """A loss of one's own that sums over the batch instead of averaging."""
+    return sum(((o - y) ** 2 for o, y in zip(outputs, labels, strict=True)), Value(0.0))
+
+
+def mean_squares(outputs: list[Any], labels: list[Any]) -> Value:
+    """The same as a mean: what compile=True can take."""
+    return summed_squares(outputs, labels) / len(outputs)
+
+
+def test_a_loss_that_is_not_a_mean_over_samples_is_refused_before_any_step():
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"loss 'summed_squares' of 3 samples together is .* mean over the batch"):
+        nn.fit(model, POINTS, LABELS, loss=summed_squares, epochs=1, batch_size=10, progress=False, compile=True)
+    assert model.state_dict() == before
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [3, 1], seed=0)
+        runs.append(nn.fit(model, POINTS, LABELS, loss=mean_squares, epochs=2, batch_size=10, progress=False,
+                           compile=compiled)["loss"])  # fmt: skip
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-9)
