@@ -134,6 +134,10 @@ def compile(fn: Callable[..., Any], reduce: str | None = "mean") -> Compiled:  #
 
     ``fn`` must not branch on its traced inputs or read their numbers (``if x > 0``, ``float(x)``,
     ``x.data``, ``math.exp(x)``): that raises :class:`autograd.tracing.TracingError` naming the line.
+    The plan keeps the Values ``fn`` read when it was traced (their numbers are read on every call)
+    and any plain number ``fn`` computed: replacing a model's Values in place, or a number taken from
+    a parameter's ``data``, needs a new compile. A node made before the call from parameters is
+    recomputed from them on every call.
     """
     if not callable(fn):
         raise TypeError(f"compile: fn must be a function of one sample, got {type(fn).__name__} {fn!r}"[:200])
