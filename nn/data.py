@@ -273,6 +273,14 @@ def _no_mnist() -> bool:
     return os.environ.get("CHAINRULE_NO_MNIST", "") not in ("", "0")
 
 
+def _expanded(path: str) -> Path:
+    """``path`` with ``~`` expanded; a ``~user`` that names nobody stays as written (and is then no folder)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "Could not determine home directory"
+        return Path(path)
+
+
 def find_mnist() -> Path | None:
     """The first folder holding MNIST's four files (:data:`MNIST_FILES`), or None if there is none.
 
@@ -292,7 +300,7 @@ def find_mnist() -> Path | None:
         return None
     chosen = os.environ.get("MNIST_DIR", "")
     if chosen:
-        folder = Path(chosen).expanduser()
+        folder = _expanded(chosen)
         if not folder.is_dir():
             raise FileNotFoundError(f"find_mnist: MNIST_DIR={shorten(chosen)!r} is not a folder")
         if not _check_mnist_folder(folder, f"find_mnist: MNIST_DIR={shorten(chosen)!r}"):
@@ -302,7 +310,7 @@ def find_mnist() -> Path | None:
             )
         return folder
     for place in MNIST_FOLDERS:
-        folder = Path(place).expanduser()
+        folder = _expanded(place)
         if folder.is_dir() and _check_mnist_folder(folder, "find_mnist"):
             return folder
     return None

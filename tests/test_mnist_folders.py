@@ -190,3 +190,10 @@ def test_debian_fashion_mnist(nowhere: Path, monkeypatch: pytest.MonkeyPatch):
     # Xiao et al. (2017): 10,000 test images of 28x28, 1,000 of each of the ten classes
     assert points.shape == (10_000, 784) and np.bincount(labels).tolist() == [1000] * 10
     assert points.min() >= 0.0 and points.max() <= 1.0
+
+
+def test_a_home_folder_of_nobody_in_mnist_dir_is_named_as_not_a_folder(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CHAINRULE_NO_MNIST", raising=False)
+    monkeypatch.setenv("MNIST_DIR", "~nobody-by-this-name/mnist")
+    with pytest.raises(FileNotFoundError, match="MNIST_DIR='~nobody-by-this-name/mnist' is not a folder"):
+        nn.find_mnist()

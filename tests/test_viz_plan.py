@@ -277,3 +277,12 @@ def test_the_same_plan_draws_the_same_source():
     assert compiled.plan is not None
     first = viz.draw_plan(compiled.plan, beside=Value(1.0) * 2).source
     assert first == viz.draw_plan(compiled.plan, beside=Value(1.0) * 2).source
+
+
+def test_draw_plan_takes_numpy_ints_and_refuses_a_string_for_edge_labels():
+    model = nn.MLP(2, [3, 1], seed=0)
+    forward = ag.compile(lambda x: model(x))
+    plan = forward.plan_for([np.zeros((4, 2))])
+    assert "(4×3)" in viz.draw_plan(plan, batch=np.int64(4)).source
+    with pytest.raises(TypeError, match="edge_labels must be True or False, got str"):
+        viz.draw_plan(plan, edge_labels="no")  # type: ignore[arg-type]

@@ -77,29 +77,29 @@ def draw_graph(
         raise ValueError(f"draw_graph: max_nodes must be at least 1, or None for no limit, got {max_nodes}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"draw_graph: title must be a str, got {type(title).__name__}")
-    collapsed = _matcher(collapse)
+    collapsed = matcher(collapse)
     if max_nodes is not None:
-        counted = _count_until(roots, collapsed, collapse is None, max_nodes)
+        counted = count_until(roots, collapsed, collapse is None, max_nodes)
         if counted > max_nodes:
             raise GraphTooLargeError(
                 f"draw_graph: the graph has more than max_nodes={max_nodes:,} nodes to draw (counting stopped at "
                 f"{counted:,}); {_ADVICE}"
             )
-    layout = _Layout.of(roots, collapsed, clusters)
+    layout = Layout.of(roots, collapsed, clusters)
     if max_nodes is not None and layout.size > max_nodes:
         raise GraphTooLargeError(
             f"draw_graph: the graph has {layout.size:,} nodes to draw, more than max_nodes={max_nodes:,}; {_ADVICE}"
         )
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
-    style = _Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
+    style = Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
     layout_attributes = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "pad": "0.1"}
     diagram = Diagram(format=format, graph_attr=layout_attributes)
     diagram.attr("node", fontname=FONT, fontsize="11")
     diagram.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     if title:
         diagram.attr(label=html_label(title), labelloc="t", fontsize="13")
-    _emit_nodes(diagram, layout, style)
-    _emit_edges(diagram, layout, style, edge_labels)
+    emit_nodes(diagram, layout, style)
+    emit_edges(diagram, layout, style, edge_labels)
     return diagram
 
 
@@ -108,7 +108,7 @@ draw_dot = draw_graph  # the name micrograd users know
 _ADVICE = "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, or raise max_nodes"
 
 
-def _count_until(roots: list[Value], collapsed: Callable[[Owner], bool], plain: bool, limit: int) -> int:
+def count_until(roots: list[Value], collapsed: Callable[[Owner], bool], plain: bool, limit: int) -> int:
     """A lower bound on the drawing's size, counted only until it passes ``limit``: a huge graph is refused
     after about ``limit`` nodes instead of after walking all of it.
 
@@ -172,7 +172,7 @@ class _Cluster:
 
 
 @dataclass
-class _Layout:
+class Layout:
     values: list[Value]  # every Value drawn on its own, inputs before results
     boxes: dict[int, tuple[Owner, list[Value]]]  # collapsed owners: id -> (owner, the Values inside)
     box_of: dict[Value, int]
@@ -186,7 +186,7 @@ class _Layout:
         return self.names.setdefault(ident, len(self.names))
 
     @classmethod
-    def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> _Layout:
+    def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> Layout:
         everything = dict.fromkeys(_reading_order(roots))
         consumers: dict[Value, list[Value]] = {v: [] for v in everything}
         for node in everything:
@@ -248,7 +248,7 @@ def _reading_order(roots: list[Value]) -> list[Value]:
     return finished
 
 
-def _matcher(collapse: Collapse) -> Callable[[Owner], bool]:
+def matcher(collapse: Collapse) -> Callable[[Owner], bool]:
     if collapse is None:
         return lambda owner: False
     if isinstance(collapse, (type, tuple)):
@@ -263,7 +263,7 @@ def _matcher(collapse: Collapse) -> Callable[[Owner], bool]:
 
 
 @dataclass
-class _Style:
+class Style:
     precision: int
     show_grad: bool
     grads: Mapping[Value, float] | None
@@ -309,7 +309,7 @@ class _Style:
         return f"#ff{fade:02x}{fade:02x}" if g > 0 else f"#{fade:02x}{fade:02x}ff"
 
 
-def _value_label(v: Value, style: _Style) -> str:
+def _value_label(v: Value, style: Style) -> str:
     cells = [f'<td border="1" sides="r">{escape_dot(v.label)}</td>'] if v.label else []
     cells.append(f"<td>data {style.number(v.data)}</td>")
     if style.show_grad:
@@ -319,7 +319,7 @@ def _value_label(v: Value, style: _Style) -> str:
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3"><tr>{"".join(cells)}</tr></table>>'
 
 
-def _box_label(owner: Owner, members: list[Value], style: _Style, outputs: list[Value]) -> str:
+def _box_label(owner: Owner, members: list[Value], style: Style, outputs: list[Value]) -> str:
     rows = [f'<tr><td colspan="2"><b>{escape_dot(_owner_name(owner))}</b></td></tr>']
     rows.append(f'<tr><td colspan="2"><font point-size="9">{len(members)} nodes inside</font></td></tr>')
     for v in outputs:
@@ -343,12 +343,12 @@ def _owner_name(owner: Owner) -> str:
 # -- writing the DOT --------------------------------------------------------------------------
 
 
-def _node_id(v: Value, layout: _Layout) -> str:
+def _node_id(v: Value, layout: Layout) -> str:
     box = layout.box_of.get(v)
     return f"box{layout.name(box)}" if box is not None else f"v{layout.name(id(v))}"
 
 
-def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
+def emit_nodes(diagram: Diagram, layout: Layout, style: Style) -> None:
     def emit(target: graphviz.Digraph, cluster: _Cluster) -> None:
         for v in cluster.members if cluster is layout.top else _in_order(cluster.members):
             marked = v in style.highlight
@@ -379,7 +379,7 @@ def _emit_nodes(diagram: Diagram, layout: _Layout, style: _Style) -> None:
                      style="rounded,filled", fillcolor="#f8f9fa", color="#495057")
 
 
-def _emit_edges(diagram: Diagram, layout: _Layout, style: _Style, edge_labels: bool) -> None:
+def emit_edges(diagram: Diagram, layout: Layout, style: Style, edge_labels: bool) -> None:
     seen_box_edges: set[tuple[str, str]] = set()
     outside = set(layout.top.members)
     for v in layout.values:

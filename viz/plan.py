@@ -16,7 +16,7 @@ from autograd import Value
 from autograd.compiled import Compiled
 from autograd.plan import CONSTANTS, LEAVES, Gather, Piece, Plan, Step
 from viz.escape import escape_dot
-from viz.graph import GraphTooLargeError, _count_until, _emit_edges, _emit_nodes, _Layout, _matcher, _Style
+from viz.graph import GraphTooLargeError, Layout, Style, count_until, emit_edges, emit_nodes, matcher
 from viz.render import FONT, Diagram
 
 _INPUT, _MATMUL, _ELEMENTWISE = "#e9ecef", "#d0ebff", "#ffffff"
@@ -64,8 +64,10 @@ def draw_plan(
         raise TypeError(f"draw_plan: expected an autograd Plan (compiled.plan), got {type(plan).__name__}{hint}")
     if beside is not None and not isinstance(beside, Value):
         raise TypeError(f"draw_plan: beside must be a Value (one neuron's output) or None, got {type(beside).__name__}")
-    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int)):
+    if batch is not None and (isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer))):
         raise TypeError(f"draw_plan: batch must be an int or None, got {type(batch).__name__}")
+    if not isinstance(edge_labels, bool):
+        raise TypeError(f"draw_plan: edge_labels must be True or False, got {type(edge_labels).__name__}")
     if batch is not None and batch < 1:
         raise ValueError(f"draw_plan: batch must be at least 1, got {batch}")
     if title is not None and not isinstance(title, str):
@@ -83,21 +85,21 @@ def draw_plan(
         )
     layout = None
     if beside is not None:
-        nothing = _matcher(None)
+        nothing = matcher(None)
         limit = None if max_nodes is None else max_nodes - size
-        if limit is not None and (limit < 1 or _count_until([beside], nothing, True, limit) > limit):
+        if limit is not None and (limit < 1 or count_until([beside], nothing, True, limit) > limit):
             raise GraphTooLargeError(
                 f"draw_plan: the plan ({size:,} boxes) and the graph beside it have more than max_nodes="
                 f"{max_nodes:,} nodes to draw; pass one neuron's output as beside, or raise max_nodes"
             )
-        layout = _Layout.of([beside], nothing, clusters=True)
+        layout = Layout.of([beside], nothing, clusters=True)
         if limit is not None and layout.size > limit:
             raise GraphTooLargeError(
                 f"draw_plan: the plan ({size:,} boxes) and the graph beside it ({layout.size:,} nodes) are more "
                 f"than max_nodes={max_nodes:,}; pass one neuron's output as beside, or raise max_nodes"
             )
 
-    shape = _Shapes("B" if batch is None else str(batch))
+    shape = _Shapes("B" if batch is None else str(int(batch)))
     diagram = Diagram(graph_attr={"rankdir": "TB", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.35",
                                   "pad": "0.15", "newrank": "true"})  # fmt: skip
     diagram.attr("node", fontname=FONT, fontsize="11")
@@ -109,9 +111,9 @@ def draw_plan(
         with diagram.subgraph(name="cluster_beside") as left:
             left.attr(label=_html(f"the scalar graph: {_count_ops(layout.values)} op nodes"),
                       style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
-            style = _Style(4, False, None, False, set(), layout.values, {beside})
-            _emit_nodes(left, layout, style)
-        _emit_edges(diagram, layout, style, edge_labels=False)
+            style = Style(4, False, None, False, set(), layout.values, {beside})
+            emit_nodes(left, layout, style)
+        emit_edges(diagram, layout, style, edge_labels=False)
     with diagram.subgraph(name="cluster_plan") as right:
         right.attr(label=_html("the compiled plan: one box per array op"),
                    style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
