@@ -36,10 +36,9 @@ from autograd.arguments import (
 )
 from autograd.backward import forward_order, gradients
 from autograd.engine import Value
-from autograd.functional import grad
+from autograd.functional import Function, grad
 from autograd.functions import dot
 
-Function = Callable[..., Any]
 Tangent = Any  # a float, or a Value when the result must stay differentiable
 
 

@@ -127,6 +127,7 @@ class _Builder:
         self.steps: list[Step] = []
 
     def plan(self, input_widths: Sequence[int]) -> Plan:
+        self.inputs = len(input_widths)  # the first steps: sources no gradient goes back to
         for argument, width in enumerate(input_widths):
             self.steps.append(Step("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
@@ -188,26 +189,31 @@ class _Builder:
         number = len(self.steps)
         op = members[0]._op
         assert op is not None
+        step = None
         if isinstance(key, tuple) and key[0] == "matmul":
-            self.steps.append(self._matmul(op, members, depth, weights_first=key[1]))
-        else:
-            columns = [[self._ref(x) for x in node._inputs] for node in members]
-            operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
-            self.steps.append(Step("elementwise", op, len(members), depth, operands, _differentiable(members[0])))
+            step = self._matmul(op, members, depth, weights_first=key[1], shared_refs=list(key[2]))
+        self.steps.append(step or self._elementwise(op, members, depth))
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
 
-    def _matmul(self, op: Op, members: list[Value], depth: int, weights_first: bool) -> Step:
+    def _elementwise(self, op: Op, members: list[Value], depth: int) -> Step:
+        columns = [[self._ref(x) for x in node._inputs] for node in members]
+        operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
+        return Step("elementwise", op, len(members), depth, operands, _differentiable(members[0]))
+
+    def _matmul(
+        self, op: Op, members: list[Value], depth: int, weights_first: bool, shared_refs: list[Ref]
+    ) -> Step | None:
+        """One matrix product for dot nodes that share ``shared_refs``; None where their weights mix
+        leaves and constants (they then run as an elementwise step)."""
         n = len(members[0]._inputs) // 2
         sides = [(node._inputs[:n], node._inputs[n:]) if weights_first else (node._inputs[n:], node._inputs[:n])
                  for node in members]  # fmt: skip
-        shared = self._gather([[self._ref(x) for x in sides[0][1]]])[0]
         is_leaf = [isinstance(x, Value) for weights, _ in sides for x in weights]
         source = LEAVES if all(is_leaf) else CONSTANTS if not any(is_leaf) else None
-        if source is None:  # leaves and constants mixed: run the dots as an elementwise step instead
-            columns = [[self._ref(x) for x in node._inputs] for node in members]
-            operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
-            return Step("elementwise", op, len(members), depth, operands, 2 * n)
+        if source is None:
+            return None
+        shared = self._gather([shared_refs])[0]
         fresh = source == LEAVES and all(x not in self.leaf_index for weights, _ in sides for x in weights)
         start = len(self.leaf_index)
         flat = [self._ref(x)[1] for weights, _ in sides for x in weights]
@@ -216,8 +222,7 @@ class _Builder:
         return Step("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
 
     def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
-        inputs = sum(step.kind == "input" for step in self.steps)
-        return [_gather_of(refs, inputs) for refs in operands]
+        return [_gather_of(refs, self.inputs) for refs in operands]
 
 
 def _first_use_order(roots: Sequence[Value]) -> list[Value]:
