@@ -116,10 +116,10 @@ class CompiledRun:
         """The model's parameters as they stand in this run (an optimizer may train only some of them)."""
         if not self.native:
             return np.array([p.data for p in self.parameters])
-        values = np.array([p.data for p in self.parameters]) if (self.model_rows < 0).any() else None
-        if values is None:
-            return np.asarray(self.values[self.model_rows])
         moved = self.model_rows >= 0
+        if moved.all():
+            return np.asarray(self.values[self.model_rows])
+        values = np.array([p.data for p in self.parameters])
         values[moved] = self.values[self.model_rows[moved]]
         return values
 
