@@ -131,14 +131,23 @@ def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
     for role, array in (("gave", out), *(("was given", g) for g in given)):
         # Each array against its own width: a matmul's operand is n columns wide, its output k.
         array = np.broadcast_to(array, (len(out), np.shape(array)[-1] if np.ndim(array) else 1))
-        bad = ~np.isfinite(array)
-        if bad.any():
-            b, j = (int(i) for i in np.argwhere(bad)[0])
-            number = float(array[b, j])
+        bad = _first_non_finite(array)
+        if bad is not None:
             verb = f"forward of {step.op.name} gave" if role == "gave" else f"{step.op.name} was given"
-            raise AnomalyError(
-                f"detect_anomaly: {verb} {number!r} at sample #{b} of the batch (node {j} of {step.width} at depth {step.depth})"  # noqa: E501
-            )
+            raise AnomalyError(f"detect_anomaly: {verb} {float(array[bad])!r} at {_place(step, *bad)}")
+
+
+def _first_non_finite(array: np.ndarray) -> tuple[int, int] | None:
+    """(sample, node) of the first NaN or infinity in a (batch, width) array, or None."""
+    bad = ~np.isfinite(array)
+    if not bad.any():
+        return None
+    b, j = (int(i) for i in np.argwhere(bad)[0])
+    return b, j
+
+
+def _place(step: Step, sample: int, node: int) -> str:
+    return f"sample #{sample} of the batch (node {node} of {step.width} at depth {step.depth})"
 
 
 def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
@@ -224,10 +233,7 @@ def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: 
 
 def _check_gradient(step: Step, partial: Any, batch: int) -> None:
     assert step.op is not None
-    bad = ~np.isfinite(np.broadcast_to(partial, (batch, step.width)))
-    if bad.any():
-        b, j = (int(i) for i in np.argwhere(bad)[0])
-        raise AnomalyError(
-            f"detect_anomaly: backward of {step.op.name} gave a non-finite gradient at sample #{b} of the batch "
-            f"(node {j} of {step.width} at depth {step.depth})"
-        )
+    bad = _first_non_finite(np.broadcast_to(partial, (batch, step.width)))
+    if bad is not None:
+        what = f"backward of {step.op.name} gave a non-finite gradient"
+        raise AnomalyError(f"detect_anomaly: {what} at {_place(step, *bad)}")
