@@ -1,5 +1,11 @@
 """A scalar reverse-mode automatic-differentiation engine.
 
+Where things live: ``engine.py`` (the Value node, Op, applying an op), ``rules.py`` (every op on one
+row: forward, derivative, array rule, formula), ``backward.py`` (the reverse pass and the graph's
+orders), ``forward_mode.py`` (jvp, vjp, jacfwd, hvp), ``transforms.py`` (grad, jacobian, hessian),
+``ops.py`` (the ops as functions), ``symbolic.py`` (formulas), ``compiler/`` (trace, plan, execute:
+``autograd.compile``) and ``testing/`` (the gradient checks).
+
 >>> from autograd import Value
 >>> x = Value(2.0, label="x")
 >>> y = x * x + 3 * x
@@ -8,12 +14,16 @@
 7.0
 """
 
-from autograd.backward import backprop, backward_order, gradients, local_derivatives
-from autograd.compiled import Compiled, CompiledResult, compile
+# The engine first: it imports the rule table at its end, and the table builds on its classes.
 from autograd.engine import Op, Value
-from autograd.forward import hvp, jacfwd, jvp, vjp
-from autograd.functional import grad, hessian, jacobian, value_and_grad
-from autograd.functions import (
+
+# isort: split
+from autograd.arrays import ArrayRule
+from autograd.backward import backprop, backward_order, gradients, local_derivatives, operand_order
+from autograd.compiler import Compiled, CompiledResult, compile
+from autograd.forward_mode import hvp, jacfwd, jvp, vjp
+from autograd.modes import AnomalyError, TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
+from autograd.ops import (
     cos,
     dot,
     exp,
@@ -29,7 +39,6 @@ from autograd.functions import (
     sum,
     tanh,
 )
-from autograd.modes import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from autograd.symbolic import Formula, formula, to_sympy
 from autograd.testing import (
     GradientChecker,
@@ -41,10 +50,11 @@ from autograd.testing import (
     check_parameters,
     gradcheck,
 )
-from autograd.tracing import TracingError
+from autograd.transforms import grad, hessian, jacobian, value_and_grad
 
 __all__ = [
     "AnomalyError",
+    "ArrayRule",
     "Compiled",
     "CompiledResult",
     "Formula",
@@ -81,6 +91,7 @@ __all__ = [
     "log",
     "logsumexp",
     "no_grad",
+    "operand_order",
     "pick",
     "relu",
     "scope",

@@ -5,16 +5,28 @@ adds each op's vector-Jacobian product into its inputs' gradients: the chain rul
 every path. Two loops do this: a general one (any op, gradients that are Values for higher
 orders, the checks of ``detect_anomaly``) and a fast one for the common case, which gives the
 same floats in the same order of additions.
+
+The graph's orders live here too: ``backward_order`` (consumers first, for the reverse pass) and
+``operand_order`` (inputs first, each node's operands in order, for replaying, drawing and planning).
+
+This module reads nodes and never makes them, so it needs nothing of ``engine`` at run time, and the
+engine (whose ``Value.backward`` calls it) is the only module of the two that imports the other. An
+operand is a Value or a float, as ``apply`` records them: anything not a float is a Value.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
-from autograd.engine import Gradient, Value, describe, describe_all
-from autograd.modes import AnomalyError, current
+from autograd.modes import AnomalyError, TracingError, current
+from autograd.validation import describe, describe_all
+
+if TYPE_CHECKING:
+    from autograd.engine import Value
+
+Gradient = Union["Value", float]
 
 # What the fast loop hands over to the general one: a rule that fails (the general loop names the op
 # and its inputs) or gives fewer partials than the node has Value operands (unpacking fails).
@@ -26,11 +38,26 @@ def backward_order(root: Value) -> list[Value]:
     return _reverse_topological_order([root], with_leaves=True)
 
 
-def forward_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, each after all of its inputs (topological order), in one pass."""
-    order = _reverse_topological_order(roots, with_leaves=True)
-    order.reverse()
-    return order
+def operand_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node the roots depend on once, each after its inputs, the first operand's whole subgraph before
+    the second's: a depth-first post-order, with an explicit stack, so any depth works.
+
+    This is the order in which code made the nodes of one layer (neuron 0 first), so the compiled plan
+    lays out a layer's weights in the model's own order, and the order in which a diagram declares its
+    nodes, so graphviz draws x0 above x1 and neuron 0 above neuron 1.
+    """
+    finished: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Value | None] = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node is None:
+            finished.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always its node
+        elif node not in expanded:
+            expanded.add(node)
+            stack.extend((node, None))
+            stack.extend(x for x in reversed(node._inputs) if not isinstance(x, float) and x not in expanded)
+    return finished
 
 
 def _reverse_topological_order(roots: Sequence[Value], with_leaves: bool) -> list[Value]:
@@ -52,7 +79,7 @@ def _reverse_topological_order(roots: Sequence[Value], with_leaves: bool) -> lis
             push(node)
             push(None)
             for x in node._inputs:
-                if isinstance(x, Value):
+                if not isinstance(x, float):  # a Value
                     if x._op is not None:
                         if x not in expanded:
                             push(x)
@@ -72,7 +99,7 @@ def backprop(root: Value, seed: Gradient = 1.0, create_graph: bool = False) -> d
     if root._op is None:
         return {root: seed}
     order = _reverse_topological_order([root], with_leaves=False)  # leaves have nothing to pass on
-    if not create_graph and type(seed) is float and not current().anomaly:
+    if not create_graph and isinstance(seed, float) and not current().anomaly:
         try:
             return _backprop_floats(order, {root: seed})
         except FAST_LOOP_GIVES_UP:  # start again on the general loop, which words the error or handles the odd op
@@ -90,18 +117,20 @@ def _backprop_general(order: list[Value], grads: dict[Value, Gradient], create_g
             if create_graph:
                 partials = op.vjp(grads[node], *inputs, node)
             else:
-                partials = op.vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+                partials = op.vjp(grads[node], *[x if isinstance(x, float) else x.data for x in inputs], node.data)
         except (ArithmeticError, ValueError) as error:
             raise type(error)(
                 f"backward of {op.name} at {describe_all(inputs)}: the derivative is not finite here ({error})"
             ) from error
+        except TracingError:
+            raise  # the compiler's refusal of a traced number, worded already: not a malformed rule
         except TypeError as error:
             raise TypeError(
                 f"backward of {op.name}: its derivative rule must be vjp(g, *inputs, out) returning a tuple ({error})"
             ) from error
         # strict=False: trailing constant parameters (an exponent, a slope) get no partial.
         for parent, partial in zip(inputs, partials, strict=False):
-            if isinstance(parent, Value):
+            if not isinstance(parent, float):
                 if anomaly and not math.isfinite(float(partial)):
                     raise AnomalyError(
                         f"detect_anomaly: backward of {op.name} (node {describe(node)}) gave the gradient "
@@ -130,8 +159,8 @@ def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value,
             grads[x] = dx if earlier is None else earlier + dx
         elif len(inputs) == 2:
             x, y = inputs
-            if isinstance(y, Value):
-                if isinstance(x, Value):
+            if not isinstance(y, float):
+                if not isinstance(x, float):
                     dx, dy = vjp(grads[node], x.data, y.data, node.data)
                     earlier = get(x)
                     grads[x] = dx if earlier is None else earlier + dx
@@ -144,9 +173,9 @@ def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value,
                 earlier = get(x)
                 grads[x] = dx if earlier is None else earlier + dx
         else:
-            partials = vjp(grads[node], *[x.data if isinstance(x, Value) else x for x in inputs], node.data)
+            partials = vjp(grads[node], *[x if isinstance(x, float) else x.data for x in inputs], node.data)
             for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
-                if isinstance(x, Value):
+                if not isinstance(x, float):
                     earlier = get(x)
                     grads[x] = dx if earlier is None else earlier + dx
     return grads
@@ -158,7 +187,7 @@ def gradients(output: Value | float, inputs: Sequence[Value], create_graph: bool
     Unlike ``backward()`` this leaves every ``.grad`` alone. With ``create_graph=True`` the results
     are Values that can be differentiated again.
     """
-    if not isinstance(output, Value):
+    if isinstance(output, (int, float)):  # a number: it depends on nothing
         return [0.0] * len(inputs)
     grads = backprop(output, 1.0, create_graph)
     return [grads.get(x, 0.0) for x in inputs]
@@ -168,5 +197,5 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     """d(node)/d(input) for each Value-or-constant input the op differentiates (the edge labels of a diagram)."""
     if node._op is None:
         return ()
-    args = [x.data if isinstance(x, Value) else x for x in node._inputs]
+    args = [x if isinstance(x, float) else x.data for x in node._inputs]
     return tuple(float(d) for d in node._op.vjp(1.0, *args, node.data))

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import math
 import operator
-import reprlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Union
+from typing import Any, Union
 
-from autograd.modes import AnomalyError, State, current
-from autograd.numbers import as_float as as_float  # re-exported: other modules take it from here
-from autograd.numbers import checked_forward, checked_vjp, finite, is_bool, leaky_slope
+from autograd import backward as _reverse
+from autograd.arrays import ArrayRule
+from autograd.modes import AnomalyError, current
+from autograd.validation import as_float as as_float  # re-exported: other modules take it from here
+from autograd.validation import (
+    check_op_row,
+    checked_forward,
+    checked_vjp,
+    describe_all,
+    finite,
+    is_bool,
+    leaky_slope,
+    value_hint,
+)
 
 Number = Union[int, float]
-Operand = Union["Value", float]
+Operand = Union["Value", float]  # apply keeps this true: an operand is a Value or a float, never another type
 Gradient = Union["Value", float]
 
 
@@ -33,19 +43,20 @@ class Op:
     Trailing inputs it returns nothing for are constant parameters: an exponent, a slope.
 
     ``kinks`` lists the points where the op is not differentiable in its first input (relu's 0), so
-    gradient checks can tell a kink from a wrong rule.
+    gradient checks can tell a kink from a wrong rule. ``constants`` is how many trailing operands
+    get no gradient (the vjp returns nothing for them). ``arrays`` (an :class:`ArrayRule`) runs the op
+    over a batch in compiled code; without one, compiled code runs the scalar rule element by element.
+    ``formula(sympy, *operands)`` gives its symbolic form for ``autograd.formula``; without one, a
+    formula shows it as an undefined function. ``noun`` names its result in errors ("a division").
 
-    Calling an op applies it: plain numbers in, a float out; any Value in, a Value out.
-    User-defined ops work exactly like the built-in ones::
-
-        cube = Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))
-
-    With ``checked`` (the default) the results are checked on every call: a forward that returns
-    anything but a real number, or a vjp that returns anything but a tuple or list of numbers or
-    Values, raises ``TypeError`` naming the op. The built-in rules, known to be well-formed, skip this.
+    Calling an op applies it: plain numbers in, a float out; any Value in, a Value out. User-defined
+    ops work exactly like the built-in ones: ``Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))``.
+    With ``checked`` (the default) a forward that returns anything but a real number, or a vjp that
+    returns anything but a tuple of numbers or Values, raises ``TypeError`` naming the op. The
+    built-in rules, known to be well-formed, skip these checks.
     """
 
-    __slots__ = ("name", "forward", "vjp", "symbol", "kinks")
+    __slots__ = ("name", "forward", "vjp", "symbol", "kinks", "constants", "arrays", "formula", "noun")
 
     def __init__(
         self,
@@ -55,20 +66,20 @@ class Op:
         symbol: str | None = None,
         kinks: Sequence[float] = (),
         *,
+        constants: int = 0,
+        arrays: ArrayRule | None = None,
+        formula: Callable[..., Any] | None = None,
+        noun: str | None = None,
         checked: bool = True,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"Op: name must be a non-empty str, got {type(name).__name__} {reprlib.repr(name)}")
-        for role, f in (("forward", forward), ("vjp", vjp)):
-            if not callable(f):
-                raise TypeError(f"Op {name!r}: {role} must be callable, got {type(f).__name__} {reprlib.repr(f)}")
-        if symbol is not None and not isinstance(symbol, str):
-            raise TypeError(f"Op {name!r}: symbol must be a str, got {type(symbol).__name__}")
+        check_op_row(name, forward, vjp, symbol, constants, arrays, formula, noun)
         self.name = name
         self.forward = checked_forward(name, forward) if checked else forward
         self.vjp = checked_vjp(name, vjp, Value) if checked else vjp
         self.symbol = symbol or name
         self.kinks = tuple(finite(as_float(k, f"Op {name!r}: kink"), f"Op {name!r}: kink") for k in kinks)
+        self.constants, self.arrays, self.formula = constants, arrays, formula
+        self.noun = noun or name
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
         operands: tuple[Operand, ...] = inputs
@@ -98,7 +109,7 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
-        self.data: float = as_float(data, "Value")
+        self.data: float = as_float(data, "Value", _value_hint)
         self.grad: float = 0.0
         self.label = label
         self._inputs: tuple[Operand, ...] = ()
@@ -111,6 +122,11 @@ class Value:
     def op(self) -> str:
         """Name of the op that made this node ("" for a leaf)."""
         return self._op.name if self._op is not None else ""
+
+    @property
+    def rule(self) -> Op | None:
+        """The Op (a row of the rule table, or your own) that made this node; None for a leaf."""
+        return self._op
 
     @property
     def op_symbol(self) -> str:
@@ -256,12 +272,21 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={number(self)!r}, grad={self.grad!r}{label})"
 
 
 # -- applying ops ---------------------------------------------------------------------------
 
 _new_value = object.__new__
+number: Callable[[Value], float] = Value.__dict__["data"].__get__
+"""The engine's one way to read a node's number: the slot itself, which a traced node's ``data`` property
+(autograd.compiler) does not guard, so the engine can record and name traced nodes that their code cannot read."""
+
+
+def _value_hint(x: object) -> str:
+    if isinstance(x, Value):
+        return "; it is a Value already: use it as it is, or x.detach() for a constant copy"
+    return value_hint(x)  # the other usual mistakes: an array, a list
 
 
 def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
@@ -271,7 +296,15 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     other real numbers become floats, and anything else gives NotImplemented, so that Python tries
     the other operand's method or names the type.
     """
-    if len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
+    state = current()
+    if state.watched:  # detect_anomaly or a trace: the checks, and numbers read through the engine's accessor
+        if len(inputs) == 2 and not all(type(x) is float or isinstance(x, Value) for x in inputs):
+            return _apply_converted(op, *inputs)
+        out = op.forward(*[number(x) if isinstance(x, Value) else x for x in inputs])
+        if state.anomaly:
+            _check_anomaly(op, inputs, out)
+        node_class = Value if state.tracing is None else state.tracing.node_class(inputs, state.grad_enabled)
+    elif len(inputs) == 2:  # nearly every op has one or two operands: spare those building a list
         x, y = inputs
         if isinstance(x, Value):  # the usual case first: a Value's operator with a float or Value operand
             x_data = x.data
@@ -286,12 +319,14 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
         else:
             return _apply_converted(op, x, y)
         out = op.forward(x_data, y_data)
+        node_class = Value
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
+        node_class = Value
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
-    state = current()
-    node: Value = _new_value(_watched_node_class(op, inputs, out, state) if state.watched else Value)
+        node_class = Value
+    node: Value = _new_value(node_class)
     node.data = out
     node.grad = 0.0
     node.label = ""
@@ -305,22 +340,15 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     return node
 
 
-def _watched_node_class(op: Op, inputs: tuple[Operand | Number, ...], out: float, state: State) -> type[Value]:
-    """The checks of ``detect_anomaly`` and the node class of a trace (``autograd.compile``), when either is on."""
-    if state.anomaly:
-        _check_anomaly(op, inputs, out)
-    return Value if state.tracing is None else state.tracing.node_class(inputs, state.grad_enabled)
-
-
 def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> None:
     """Under detect_anomaly: raise at the first op that makes a NaN or an infinity, or is given one (even
     where its result is finite, as tanh(inf) = 1 is: the non-finite value came from outside the graph)."""
     if not math.isfinite(out):
-        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {describe_all(inputs)}")
+        raise AnomalyError(f"detect_anomaly: forward of {op.name} gave {out!r} from {describe_all(inputs, number)}")
     for x in inputs:
-        value = x.data if isinstance(x, Value) else x
+        value = number(x) if isinstance(x, Value) else x
         if not math.isfinite(value):
-            raise AnomalyError(f"detect_anomaly: {op.name} was given {value!r}, in {describe_all(inputs)}")
+            raise AnomalyError(f"detect_anomaly: {op.name} was given {value!r}, in {describe_all(inputs, number)}")
 
 
 def _as_operand(x: object, where: str) -> Operand:
@@ -347,32 +375,8 @@ def _compare(relation: Callable[[float, float], bool], x: Value, y: object) -> b
     return NotImplemented if other is None else relation(x.data, float(other))
 
 
-def describe(x: Operand) -> str:
-    """How error messages name an operand: its label, or its op and data, or the constant."""
-    if isinstance(x, Value):
-        if x.label:
-            return f"{x.label!r} (data={x.data!r})"
-        if not x.op:
-            return f"an input Value without a label (data={x.data!r})"
-        what = _RESULTS.get(x.op)
-        return f"{what or f'the result of {x.op}'} (data={x.data!r})"
-    return f"the constant {x!r}"
-
-
-_RESULTS = {
-    "add": "the result of an addition", "sub": "the result of a subtraction", "mul": "the result of a multiplication",
-    "div": "the result of a division", "neg": "the result of a negation", "pow": "the result of a power",
-}
-"""How :func:`describe` names an unlabelled intermediate result, by op; other ops read "the result of tanh"."""
-
-
-def describe_all(inputs: Iterable[Operand]) -> str:
-    return ", ".join(describe(x) for x in inputs)
-
-
-# Value's operators are the rule table's ops and its backward() is the reverse pass. Both modules build
-# on the classes above, so they come last (the package imports this module before any other).
-from autograd import backward as _reverse  # noqa: E402  (the module: it may still be loading)
+# Value's operators are the rule table's ops, which build on the classes above, so they come last (the
+# package imports this module before any other).
 from autograd.rules import (  # noqa: E402
     ABS,
     ADD,

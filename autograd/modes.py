@@ -16,6 +16,13 @@ class AnomalyError(FloatingPointError):
     """Raised under :func:`detect_anomaly` where a forward or backward step first makes NaN or inf."""
 
 
+class TracingError(TypeError):
+    """Per-sample code used a traced Value as a plain number, so one sample's numbers would decide for all.
+
+    Raised while ``autograd.compile`` traces (the ``tracing`` mode below), naming the line.
+    """
+
+
 class State:
     """One thread's switches. Never changed in place: ``changed`` and ``Scope`` set a new State.
 

@@ -1,9 +1,15 @@
-"""Every primitive in one table: its forward function and its derivative, one line each.
+"""Every primitive in one table: each row holds every fact about one op.
 
-Each rule is ``Rule(name, forward, vjp, symbol)`` (an ``Op`` whose forward is known to return a float and
-whose vjp a tuple, so they are not checked on every call) where ``vjp(g, *inputs, out)`` returns the
-upstream gradient ``g`` times d(out)/d(input) for each differentiable input. The vjps use only operators
-and ops, so they run on floats for an ordinary backward pass and on Values for higher derivatives.
+A row is ``Rule(name, forward, vjp, symbol, kinks, constants=, arrays=, formula=, noun=)`` (an ``Op``
+whose forward is known to return a float and whose vjp a tuple, so they are not checked on every
+call), where ``vjp(g, *inputs, out)`` returns the upstream gradient ``g`` times d(out)/d(input) for
+each differentiable input. The vjps use only operators and ops, so they run on floats for an
+ordinary backward pass and on Values for higher derivatives. The rest of the row is what the other
+parts of the package read: ``kinks`` (where the op is not differentiable, for the gradient checks),
+``constants`` (trailing operands that get no gradient: an exponent, a slope, an index), ``arrays``
+(the rule over a batch, for ``autograd.compile``; its helpers are in ``arrays.py``), ``formula``
+(the sympy form, for ``autograd.formula``) and ``noun`` (how an error names the op's result).
+Nothing about an op is kept anywhere else, and tests/test_rule_table.py fails when a row lacks a part.
 Every op has its own name (``pow`` and ``pow_const`` are two ops, as PyTorch names its overloads
 apart), and whatever keeps track of ops keys them by the Op object itself, never by the name.
 
@@ -29,10 +35,16 @@ import functools
 import math
 from collections.abc import Callable, Sequence
 from operator import mul
+from typing import TypeVar
 
+import numpy as np
+
+from autograd import arrays
+from autograd.arrays import ArrayRule
 from autograd.engine import Op, Value
 
 Rule = functools.partial(Op, checked=False)
+T = TypeVar("T")
 
 
 def _div(x: float, y: float) -> float:
@@ -178,32 +190,66 @@ def _zero_or_nan(x: Value | float) -> float:
     """d(x ** 0)/dx: 0, and NaN at NaN (NaN in, NaN out)."""
     return 0.0 if float(x) == float(x) else math.nan
 
+def _halves(ws_then_xs: Sequence[T]) -> list[tuple[T, T]]:
+    """dot's operands as (w_i, x_i) pairs."""
+    n = len(ws_then_xs) // 2
+    return list(zip(ws_then_xs[:n], ws_then_xs[n:], strict=True))
 
-# Rule(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks)
+
+# One row per op: Rule(name, forward, vjp(g, *inputs, out) -> g * d(out)/d(input) per input, symbol, kinks,
+# constants=trailing operands without a gradient, arrays=the rule on batches (a vjp left out means the
+# scalar vjp, which is written so that it runs on arrays as it is), formula=its sympy form,
+# noun=how an error names its result).
 # fmt: off
-ADD = Rule("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+")
-SUB = Rule("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-")
-MUL = Rule("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*")
-DIV = Rule("div", _div, lambda g, x, y, out: (_quotient(g, y), -_quotient(g * out, y)), "/")
-NEG = Rule("neg", lambda x: -x, lambda g, x, out: (-g,), "-")
-LOG = Rule("log", _log, lambda g, x, out: (_quotient(g, x),))
-POW_CONST = Rule("pow_const", _pow, lambda g, x, k, out: (g * k * _power(x, k - 1) if k != 0.0 else _zero_or_nan(x),), "**")  # noqa: E501
-POW = Rule("pow", _pow, lambda g, x, y, out: (g * y * _power(x, y - 1), _exponent_vjp(g, x, out)), "**")
-RPOW = Rule("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (_exponent_vjp(g, c, out),), "**")
-EXP = Rule("exp", _exp, lambda g, x, out: (g * out,))
-SQRT = Rule("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√")
-TANH = Rule("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),))
-SIGMOID = Rule("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ")
-RELU = Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda g, x, out: (g if x > 0.0 else 0.0 if x <= 0.0 else math.nan,), "ReLU", kinks=[0.0])  # noqa: E501
-LEAKY_RELU = Rule("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a if x <= 0.0 else math.nan,), kinks=[0.0])  # noqa: E501
-SOFTPLUS = Rule("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),))
+ADD = Rule("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+",
+           arrays=ArrayRule(np.add, ieee=True), formula=lambda sp, x, y: x + y, noun="an addition")
+SUB = Rule("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-",
+           arrays=ArrayRule(np.subtract, ieee=True), formula=lambda sp, x, y: x - y, noun="a subtraction")
+MUL = Rule("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*",
+           arrays=ArrayRule(np.multiply, ieee=True), formula=lambda sp, x, y: x * y, noun="a multiplication")
+DIV = Rule("div", _div, lambda g, x, y, out: (_quotient(g, y), -_quotient(g * out, y)), "/",
+           arrays=ArrayRule(arrays.divide), formula=lambda sp, x, y: x / y, noun="a division")
+NEG = Rule("neg", lambda x: -x, lambda g, x, out: (-g,), "-",
+           arrays=ArrayRule(np.negative, ieee=True), formula=lambda sp, x: -x, noun="a negation")
+LOG = Rule("log", _log, lambda g, x, out: (_quotient(g, x),),
+           arrays=ArrayRule(arrays.log), formula=lambda sp, x: sp.log(x))
+POW_CONST = Rule("pow_const", _pow, lambda g, x, k, out: (g * k * _power(x, k - 1) if k != 0.0 else _zero_or_nan(x),), "**",  # noqa: E501
+                 constants=1, arrays=ArrayRule(arrays.power, arrays.pow_const_vjp), formula=lambda sp, x, k: x**k)
+POW = Rule("pow", _pow, lambda g, x, y, out: (g * y * _power(x, y - 1), _exponent_vjp(g, x, out)), "**",
+           arrays=ArrayRule(arrays.power, arrays.pow_vjp), formula=lambda sp, x, y: x**y, noun="a power")
+RPOW = Rule("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (_exponent_vjp(g, c, out),), "**",
+            constants=1, arrays=ArrayRule(arrays.rpow, arrays.rpow_vjp), formula=lambda sp, x, c: c**x)
+EXP = Rule("exp", _exp, lambda g, x, out: (g * out,),
+           arrays=ArrayRule(np.exp), formula=lambda sp, x: sp.exp(x))
+SQRT = Rule("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√",
+            arrays=ArrayRule(arrays.sqrt), formula=lambda sp, x: sp.sqrt(x))
+TANH = Rule("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),),
+            arrays=ArrayRule(np.tanh), formula=lambda sp, x: sp.tanh(x))
+SIGMOID = Rule("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ",
+               arrays=ArrayRule(arrays.sigmoid), formula=lambda sp, x: 1 / (1 + sp.exp(-x)))
+RELU = Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda g, x, out: (g if x > 0.0 else 0.0 if x <= 0.0 else math.nan,), "ReLU", kinks=[0.0],  # noqa: E501
+            arrays=ArrayRule(arrays.relu, arrays.relu_vjp), formula=lambda sp, x: sp.Max(x, 0))
+LEAKY_RELU = Rule("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a if x <= 0.0 else math.nan,), kinks=[0.0],  # noqa: E501
+                  constants=1, arrays=ArrayRule(arrays.leaky_relu, arrays.leaky_relu_vjp),
+                  formula=lambda sp, x, a: sp.Piecewise((x, x > 0), (a * x, True)))
+SOFTPLUS = Rule("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),),
+                arrays=ArrayRule(arrays.softplus, arrays.softplus_vjp), formula=lambda sp, x: sp.log(1 + sp.exp(x)))
 COS: Op  # defined below; the two derivatives refer to each other
-SIN = Rule("sin", _periodic("sin", math.sin), lambda g, x, out: (g * COS(x),))
-COS = Rule("cos", _periodic("cos", math.cos), lambda g, x, out: (-g * SIN(x),))
-ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0 if x <= 0.0 else math.nan,), "|x|", kinks=[0.0])  # noqa: E501
-SUM = Rule("sum", lambda *xs: _fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ")
-DOT = Rule("dot", _dot, _dot_vjp, "w·x")
-IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id")
-LOGSUMEXP = Rule("logsumexp", _logsumexp, _logsumexp_vjp, "lse")
-PICK = Rule("pick", _pick, _pick_vjp, "[i]")
+SIN = Rule("sin", _periodic("sin", math.sin), lambda g, x, out: (g * COS(x),),
+           arrays=ArrayRule(arrays.sin, arrays.sin_vjp), formula=lambda sp, x: sp.sin(x))
+COS = Rule("cos", _periodic("cos", math.cos), lambda g, x, out: (-g * SIN(x),),
+           arrays=ArrayRule(arrays.cos, arrays.cos_vjp), formula=lambda sp, x: sp.cos(x))
+ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0 if x <= 0.0 else math.nan,), "|x|", kinks=[0.0],  # noqa: E501
+           arrays=ArrayRule(np.abs, arrays.abs_vjp), formula=lambda sp, x: sp.Abs(x))
+SUM = Rule("sum", lambda *xs: _fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ",
+           arrays=ArrayRule(arrays.total, ieee=True), formula=lambda sp, *xs: sp.Add(*xs))
+DOT = Rule("dot", _dot, _dot_vjp, "w·x",
+           arrays=ArrayRule(arrays.dot, ieee=True), formula=lambda sp, *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]))  # noqa: E501
+IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id",
+                arrays=ArrayRule(lambda x: x, ieee=True), formula=lambda sp, x: x)
+LOGSUMEXP = Rule("logsumexp", _logsumexp, _logsumexp_vjp, "lse",
+                 arrays=ArrayRule(arrays.logsumexp, arrays.logsumexp_vjp), formula=lambda sp, *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])))  # noqa: E501
+PICK = Rule("pick", _pick, _pick_vjp, "[i]",  # not ieee: a bad index is located, so its sample is named
+            constants=1, arrays=ArrayRule(arrays.pick, arrays.pick_vjp),
+            formula=lambda sp, *xs_i: sp.Piecewise(*[(x, sp.Eq(xs_i[-1], j)) for j, x in enumerate(xs_i[:-1])]))
 # fmt: on

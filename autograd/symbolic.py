@@ -2,23 +2,22 @@
 ``formula`` shows it with its derivatives and the chain-rule product along each path.
 
 Leaves become symbols named by their labels (unlabelled ones x0, x1, ... in the order the graph
-reaches them; a label used twice gets a suffix), and constants stay numbers (0.1 is 1/10). Each
-op has its symbolic form below; a custom op becomes an undefined sympy function of its name, whose
-derivative sympy leaves unevaluated. sympy is optional (the ``symbolic`` extra): without it these
-functions raise ImportError saying how to install it.
+reaches them; a label used twice gets a suffix), and constants stay numbers (0.1 is 1/10). Each op's
+symbolic form is on its row of the rule table (``Op.formula``); a custom op without one becomes an
+undefined sympy function of its name, whose derivative sympy leaves unevaluated. sympy is optional
+(the ``symbolic`` extra): without it these functions raise ImportError saying how to install it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from autograd import rules
-from autograd.backward import forward_order
-from autograd.engine import Op, Value
+from autograd.backward import operand_order
+from autograd.engine import Value
 
 MAX_NODES = 2_000  # larger graphs make expressions too large to read or simplify
 MAX_PATHS = 8  # paths shown per variable in the chain rule
@@ -31,41 +30,6 @@ def _sympy() -> Any:
         message = "formulas need sympy: pip install sympy (or install this package's 'symbolic' extra)"
         raise ImportError(message) from None
     return sympy
-
-
-def _forms(sp: Any) -> dict[Op, Callable[..., Any]]:
-    """The symbolic form of every built-in op, keyed by the op itself."""
-    return {
-        rules.ADD: lambda x, y: x + y,
-        rules.SUB: lambda x, y: x - y,
-        rules.MUL: lambda x, y: x * y,
-        rules.DIV: lambda x, y: x / y,
-        rules.NEG: lambda x: -x,
-        rules.LOG: sp.log,
-        rules.POW: lambda x, y: x**y,
-        rules.POW_CONST: lambda x, k: x**k,
-        rules.RPOW: lambda x, c: c**x,
-        rules.EXP: sp.exp,
-        rules.SQRT: sp.sqrt,
-        rules.TANH: sp.tanh,
-        rules.SIGMOID: lambda x: 1 / (1 + sp.exp(-x)),
-        rules.RELU: lambda x: sp.Max(x, 0),
-        rules.LEAKY_RELU: lambda x, a: sp.Piecewise((x, x > 0), (a * x, True)),
-        rules.SOFTPLUS: lambda x: sp.log(1 + sp.exp(x)),
-        rules.SIN: sp.sin,
-        rules.COS: sp.cos,
-        rules.ABS: sp.Abs,
-        rules.SUM: lambda *xs: sp.Add(*xs),
-        rules.DOT: lambda *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]),
-        rules.IDENTITY: lambda x: x,
-        rules.LOGSUMEXP: lambda *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])),
-        rules.PICK: lambda *xs_i: sp.Piecewise(*[(x, sp.Eq(xs_i[-1], j)) for j, x in enumerate(xs_i[:-1])]),
-    }
-
-
-def _halves(ws_then_xs: Sequence[Any]) -> list[tuple[Any, Any]]:
-    n = len(ws_then_xs) // 2
-    return list(zip(ws_then_xs[:n], ws_then_xs[n:], strict=True))
 
 
 def _constant(sp: Any, c: float) -> Any:
@@ -84,9 +48,9 @@ class _Namer:
     nodes, in the order they are computed."""
 
     def __init__(self, order: Sequence[Value]) -> None:
-        reading = _reading_order(order[-1])
-        leaves = [node for node in reading if node._op is None]
-        computed = [node for node in order if node._op is not None]
+        reading = _preorder(order[-1])
+        leaves = [node for node in reading if node.rule is None]
+        computed = [node for node in order if node.rule is not None]
         self.names: dict[Value, str] = {}
         taken = {node.label for node in order if node.label}
         counts: dict[str, int] = {}
@@ -97,7 +61,7 @@ class _Namer:
         fresh = {"x": 0, "n": 1}
         for node in [*leaves, *computed]:
             if node not in self.names:
-                prefix = "n" if node._op is not None else "x"
+                prefix = "n" if node.rule is not None else "x"
                 while f"{prefix}{fresh[prefix]}" in taken:
                     fresh[prefix] += 1
                 self.names[node] = f"{prefix}{fresh[prefix]}"
@@ -105,7 +69,7 @@ class _Namer:
                 fresh[prefix] += 1
 
 
-def _reading_order(root: Value) -> list[Value]:
+def _preorder(root: Value) -> list[Value]:
     """Every node once, as a left-to-right reading of the formula meets it (pre-order, no recursion)."""
     seen: set[Value] = set()
     order: list[Value] = []
@@ -115,14 +79,14 @@ def _reading_order(root: Value) -> list[Value]:
         if node not in seen:
             seen.add(node)
             order.append(node)
-            stack += reversed([x for x in node._inputs if isinstance(x, Value)])
+            stack += reversed([x for x in node.inputs if isinstance(x, Value)])
     return order
 
 
 def _graph(value: Value, caller: str, max_nodes: int) -> list[Value]:
     if not isinstance(value, Value):
         raise TypeError(f"{caller}: expected a Value, got {type(value).__name__}")
-    order = forward_order([value])
+    order = operand_order([value])
     if len(order) > max_nodes:
         raise ValueError(
             f"{caller}: the graph has {len(order)} nodes, more than max_nodes={max_nodes} a formula can show"
@@ -143,20 +107,18 @@ def to_sympy(value: Value, max_nodes: int = MAX_NODES) -> Any:
 
 def _expressions(sp: Any, order: Sequence[Value], namer: _Namer, expand: bool) -> dict[Value, Any]:
     """Each node's expression: in the leaves' symbols (``expand``), or in its own inputs' symbols."""
-    forms = _forms(sp)
     expressions: dict[Value, Any] = {}
     for node in order:
-        op = node._op
+        op = node.rule
         if op is None:
             expressions[node] = sp.Symbol(namer.names[node], real=True)
             continue
         arguments = [
             (expressions[x] if expand else sp.Symbol(namer.names[x], real=True)) if isinstance(x, Value)
             else _constant(sp, x)
-            for x in node._inputs
+            for x in node.inputs
         ]  # fmt: skip
-        form = forms.get(op) or sp.Function(op.name)
-        expressions[node] = form(*arguments)
+        expressions[node] = op.formula(sp, *arguments) if op.formula is not None else sp.Function(op.name)(*arguments)
     return expressions
 
 
@@ -231,7 +193,7 @@ def formula(
 
 
 def _variables(order: Sequence[Value], wrt: Any, namer: _Namer) -> list[Value]:
-    leaves = [node for node in order if node._op is None]
+    leaves = [node for node in order if node.rule is None]
     if wrt is None:
         return leaves
     wanted = [wrt] if isinstance(wrt, (Value, str)) else list(wrt)
@@ -240,7 +202,7 @@ def _variables(order: Sequence[Value], wrt: Any, namer: _Namer) -> list[Value]:
         matches = [node for node in order if node is key or (isinstance(key, str) and namer.names[node] == key)]
         if not matches:
             raise ValueError(f"formula: {key!r} is not in the graph; its leaves are {[namer.names[n] for n in leaves]}")
-        if matches[0]._op is not None:
+        if matches[0].rule is not None:
             computed = namer.names[matches[0]]
             raise ValueError(f"formula: wrt must name leaves (inputs); {computed} is computed by {matches[0].op}")
         found.append(matches[0])
@@ -268,7 +230,7 @@ def _paths(order: Sequence[Value], leaf: Value) -> tuple[int, list[list[Value]]]
 
 
 def _distinct_inputs(node: Value) -> list[Value]:
-    return list(dict.fromkeys(x for x in node._inputs if isinstance(x, Value)))
+    return list(dict.fromkeys(x for x in node.inputs if isinstance(x, Value)))
 
 
 def _tidy(sp: Any, derivative: Any) -> Any:

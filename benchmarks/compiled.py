@@ -46,8 +46,7 @@ from compare_micrograd import micrograd_moons_stepper, moons, ours_moons_stepper
 
 import autograd as ag
 import nn
-from autograd.executor import evaluate
-from autograd.plan import Plan
+from autograd.compiler import Compiled, Plan
 from nn.compiled_fit import CompiledRun
 from nn.loss_table import find_loss
 
@@ -274,7 +273,7 @@ class ArrayStep:
         seed = self.seeds.get(batch)
         if seed is None:
             seed = self.seeds[batch] = np.full((batch, 1), 1.0 / batch)
-        evaluation = evaluate(self.plan, [x.reshape(batch, -1), y.reshape(batch, -1).astype(float)], self.theta)
+        evaluation = self.loss.evaluate(x, y, leaves=self.theta)
         grads = evaluation.gradients(seed)
         loss = float(evaluation.outputs.mean())
         if self.l2:
@@ -570,9 +569,9 @@ def plan_bytes(plan: Plan) -> int:
     return sum(a.nbytes for a in arrays.values())
 
 
-def batch_bytes(plan: Plan, x: Array, labels: Array, theta: Array) -> int:
+def batch_bytes(compiled: Compiled, x: Array, labels: Array, theta: Array) -> int:
     """The arrays one forward pass keeps for backward: each step's output and assembled operands."""
-    evaluation = evaluate(plan, [x, labels.reshape(len(labels), 1).astype(float)], theta)
+    evaluation = compiled.evaluate(x, labels, leaves=theta)
     arrays: dict[int, Array] = {}
     for item in [*evaluation.values, *(a for given in evaluation.operands for a in given)]:
         if isinstance(item, np.ndarray) and item.base is None:  # views of inputs and leaves cost nothing
@@ -597,7 +596,8 @@ def trace_section(sizes: Sizes, repeats: int) -> None:
     seconds = timings(repeats, trace_once)
     gc.collect()
     tracemalloc.start()
-    plan = ag.compile(fn).plan_for(arguments)
+    compiled = ag.compile(fn)
+    plan = compiled.plan_for(arguments)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     theta = np.array([v.data for v in plan.leaves])
@@ -610,7 +610,7 @@ def trace_section(sizes: Sizes, repeats: int) -> None:
     print(f"| tracemalloc peak while tracing | {tracemalloc_mb(peak)} |")
     print(f"| the plan's own arrays (constants, gather and weight indices) | {tracemalloc_mb(plan_bytes(plan))} |")
     print(f"| the parameters as one float64 array | {tracemalloc_mb(theta.nbytes)} |")
-    kept = batch_bytes(plan, x, labels, theta)
+    kept = batch_bytes(compiled, x, labels, theta)
     print(f"| what one batch of {sizes.batch} keeps for backward | {tracemalloc_mb(kept)} |")
     print(f"| scalar op nodes -> array ops | {plan.scalar_nodes:,} -> {plan.array_ops} |")
     target(f"trace under 5 s ({show(statistics.median(seconds))})", statistics.median(seconds) < 5)

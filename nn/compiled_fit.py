@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 import autograd as ag
-from autograd.compiled import Compiled, evaluate
-from autograd.plan import Plan
+from autograd.compiler import Compiled, Plan
 from nn.checks import shorten
 from nn.loss_table import LOSS_TABLE, LossEntry
 from nn.module import Module
@@ -72,7 +71,7 @@ class CompiledRun:
             self._adopt(plan)
         leaves = self._leaves()
         try:
-            evaluation = evaluate(plan, [batch_x, labels.reshape(len(labels), -1)], leaves)
+            evaluation = self.compiled.evaluate(batch_x, labels, leaves=leaves)
         except OverflowError as error:
             raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         per_sample = evaluation.outputs[:, 0]

@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
-    "autograd", "autograd.compiled", "autograd.forward", "autograd.functional", "autograd.symbolic",
+    "autograd", "autograd.compiler.compiled", "autograd.forward_mode", "autograd.transforms", "autograd.symbolic",
     "autograd.testing.checks", "nn", "viz.plan",
 ]  # fmt: skip
 

@@ -117,14 +117,16 @@ def test_custom_ops_and_trailing_constants_work_in_forward_mode():
     assert ag.jvp(lambda x, a: scaled(x, a), (2.0, 3.0), (1.0, 1.0))[1] == 3.0  # a has no partial
 
 
-def test_forward_order_lists_every_node_once_after_its_inputs():
+def test_operand_order_lists_every_node_once_after_its_inputs():
     x, y = Value(1.0), Value(2.0)
     shared = x * y
     first, second = shared.exp(), shared + x
-    order = ag.backward.forward_order([first, second, shared])
+    order = ag.operand_order([first, second, shared])
     assert len(order) == len(set(order)) == 5  # x, y, shared, first, second
     position = {node: k for k, node in enumerate(order)}
     assert all(position[p] < position[node] for node in order for p in node.parents)
+    # Operands in order, the first one's whole subgraph first: as the code made the nodes.
+    assert order == [x, y, shared, first, second]
 
 
 def test_the_same_input_used_twice_and_a_reused_subexpression():

@@ -28,7 +28,7 @@ import autograd as ag
 import nn
 import viz
 from autograd import Op, Value
-from autograd.plan import Plan
+from autograd.compiler import Plan
 from viz.escape import escape_dot
 
 RENDER = importlib.import_module("viz.render")  # the module; viz.render is the function

@@ -18,7 +18,6 @@ import autograd as ag
 import nn
 import viz
 from autograd import Op, Value
-from autograd.compiled import evaluate
 
 SVG = "{http://www.w3.org/2000/svg}"
 NODE = re.compile(r"^\t+(\w+) \[label=(<.*>)(?: \w+=.*)?\]$", re.M)
@@ -164,7 +163,7 @@ def test_beside_draws_the_neurons_scalar_graph_and_joins_its_dot_node_to_its_col
     assert f"one column of the matmul of step {box[4:]}: column {column} of 8" in source
     # And it is that column: run the plan on x and compare with the neuron's own dot node.
     leaves = np.array([v.data for v in loss.plan.leaves])
-    values = evaluate(loss.plan, [np.array([x]), np.array([[0.0]])], leaves).values
+    values = loss.evaluate(np.array([x]), np.array([0]), leaves=leaves).values
     assert values[int(box[4:])][0, column] == pytest.approx(dot.data, rel=1e-12)
 
 

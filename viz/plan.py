@@ -1,7 +1,7 @@
 """A compiled plan as a diagram: one box per array op, arrows where its columns come from.
 
 ``autograd.compile`` regroups the scalar nodes of one sample's graph into a few array ops (see
-autograd/plan.py). :func:`draw_plan` draws those ops top to bottom, and with ``beside=`` puts the scalar
+autograd/compiler/plan.py). :func:`draw_plan` draws those ops top to bottom, and with ``beside=`` puts the scalar
 graph of one neuron on the left, so the two pictures of the same computation can be compared.
 """
 
@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograd import Value
-from autograd.compiled import Compiled
-from autograd.plan import CONSTANTS, LEAVES, Gather, Piece, Plan, Step
+from autograd.compiler import CONSTANTS, LEAVES, ArrayOp, Compiled, Gather, Piece, Plan
 from viz.escape import escape_dot
 from viz.graph import GraphTooLargeError, Layout, Style, count_until, emit_edges, emit_nodes, matcher
 from viz.render import FONT, Diagram
@@ -190,7 +189,7 @@ class _Box:
         return _html(f"step {self.number}: {step.kind}", _describe(step, shape), f"depth {step.depth}", bold=True)
 
 
-def _describe(step: Step, shape: _Shapes) -> str:
+def _describe(step: ArrayOp, shape: _Shapes) -> str:
     """"8 dot nodes → matmul (B×5)·(5×8)", "8 relu nodes → one relu (B×8)", "argument 0 → (B×4)"."""
     if step.kind == "input":
         return f"argument {step.argument} → {shape.batched(step.width)}"
@@ -212,7 +211,7 @@ def _boxes(plan: Plan) -> list[_Box]:
 
 
 def _with_sides(
-    plan: Plan, name: str, kind: str, number: int, operands: Sequence[Gather], step: Step | None
+    plan: Plan, name: str, kind: str, number: int, operands: Sequence[Gather], step: ArrayOp | None
 ) -> list[_Box]:
     reads: dict[int, int] = {}
     numbers: dict[bytes, float] = {}
@@ -254,7 +253,7 @@ def _count(piece: Piece) -> int:
     return len(piece.into)
 
 
-def _flat(step: Step) -> np.ndarray:
+def _flat(step: ArrayOp) -> np.ndarray:
     """The positions of a matmul's weights in the leaves (or constants), one row per node: shape (k, n)."""
     weights = step.weights
     k, n = step.width, step.operands[0].width

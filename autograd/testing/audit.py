@@ -15,11 +15,12 @@ from numbers import Real
 from typing import Any
 
 from autograd.backward import backward_order, gradients
-from autograd.engine import Op, Value, apply, describe
+from autograd.engine import Op, Value, apply
 from autograd.testing.differences import Entry, FiniteDifference, along
 from autograd.testing.report import GradientRow, number
 from autograd.testing.tolerances import Tolerances
 from autograd.testing.verdicts import judge
+from autograd.validation import describe
 
 UPSTREAM = 0.7
 NODES_PER_OP = 3  # the audit looks at the first few nodes of each op
@@ -108,12 +109,12 @@ def audit_graph(root: Value | float, tolerances: Tolerances) -> list[tuple[str, 
     found: list[tuple[str, GradientRow]] = []
     tried: dict[Op, int] = {}  # by identity: two ops may share a name
     for node in backward_order(root):
-        op = node._op
+        op = node.rule
         if op is None or tried.get(op, 0) >= NODES_PER_OP:
             continue
         tried[op] = tried.get(op, 0) + 1
         try:
-            rule = RuleAt(op, [x.data if isinstance(x, Value) else x for x in node._inputs])
+            rule = RuleAt(op, [x.data if isinstance(x, Value) else x for x in node.inputs])
             partials = rule.partials()
         except (ArithmeticError, ValueError, TypeError):
             continue
@@ -126,12 +127,12 @@ def audit_graph(root: Value | float, tolerances: Tolerances) -> list[tuple[str, 
 
 def _unreached_input(node: Value, count: int) -> tuple[str, GradientRow] | None:
     """A Value operand beyond the rule's partials: the engine silently treats it as a constant."""
-    unreached = [i for i, x in enumerate(node._inputs) if isinstance(x, Value) and i >= count]
+    unreached = [i for i, x in enumerate(node.inputs) if isinstance(x, Value) and i >= count]
     if not unreached:
         return None
     name = node.op
     note = (f"the rule of op {name!r} gives no derivative for its input {unreached[0] + 1}, "
-            f"{describe(node._inputs[unreached[0]])}, so the engine treats it as a constant")  # fmt: skip
+            f"{describe(node.inputs[unreached[0]])}, so the engine treats it as a constant")  # fmt: skip
     return note, GradientRow(f"rule of {name!r}", 0.0, math.nan, None, f"WRONG: {note}", "engine")
 
 

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 from autograd.arguments import unflatten
 from autograd.backward import gradients
-from autograd.engine import Op, Value, describe
+from autograd.engine import Op, Value
 from autograd.modes import enable_grad
 from autograd.testing.audit import UPSTREAM, RuleAt, audit_graph, second_derivative_rows
 from autograd.testing.differences import Entry, FiniteDifference, along
@@ -22,6 +22,7 @@ from autograd.testing.replay import RecordedGraph
 from autograd.testing.report import GradientReport, GradientRow, number
 from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances, checked_order, finite_number
 from autograd.testing.verdicts import judge
+from autograd.validation import describe
 
 # Hand-derived gradients keyed by the Value or by its label.
 Expected = Union[Mapping[Value, float], Mapping[str, float], Mapping[Union[Value, str], float]]

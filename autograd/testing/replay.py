@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 from autograd.backward import backward_order
-from autograd.engine import Value, describe
+from autograd.engine import Value
 from autograd.testing.report import number
 from autograd.testing.tolerances import Tolerances
+from autograd.validation import describe
 
 
 class RecordedGraph:
@@ -29,7 +30,7 @@ class RecordedGraph:
         if node not in self._downstream:
             reached, found = {node}, []
             for later in self.order[self.nodes.get(node, len(self.order)) + 1 :]:
-                if any(x in reached for x in later._inputs if isinstance(x, Value)):
+                if any(x in reached for x in later.inputs if isinstance(x, Value)):
                     reached.add(later)
                     found.append(later)
             self._downstream[node] = found
@@ -41,8 +42,8 @@ class RecordedGraph:
         for start in shifted:
             for node in self.downstream(start):
                 if node not in shifted:
-                    inputs = node._inputs
-                    changed[node] = node._op.forward(  # type: ignore[union-attr]  # downstream nodes have ops
+                    inputs = node.inputs
+                    changed[node] = node.rule.forward(  # type: ignore[union-attr]  # downstream nodes have ops
                         *[changed.get(x, x.data) if isinstance(x, Value) else x for x in inputs]
                     )
         return changed
@@ -59,10 +60,10 @@ class RecordedGraph:
         except (ArithmeticError, ValueError):
             return ""
         for consumer in self.order:
-            argument = consumer._inputs[0] if consumer._op is not None and consumer._op.kinks else None
+            argument = consumer.inputs[0] if consumer.rule is not None and consumer.rule.kinks else None
             if not isinstance(argument, Value) or argument not in plus:
                 continue
-            for k in consumer._op.kinks:  # type: ignore[union-attr]
+            for k in consumer.rule.kinks:  # type: ignore[union-attr]
                 low, high = minus.get(argument, argument.data) - k, plus[argument] - k
                 if argument.data == k or low * high <= 0.0:
                     return f"{consumer.op} of {describe(argument)} at or across its kink at {number(k)}"
@@ -90,9 +91,9 @@ class RecordedGraph:
         """The first node whose op no longer gives its data (its inputs changed after the forward pass)."""
         fresh: dict[Value, float] = {}
         for node in self.order:
-            if node._op is not None:
-                args = [fresh.get(x, x.data) if isinstance(x, Value) else x for x in node._inputs]
-                fresh[node] = node._op.forward(*args)
+            if node.rule is not None:
+                args = [fresh.get(x, x.data) if isinstance(x, Value) else x for x in node.inputs]
+                fresh[node] = node.rule.forward(*args)
                 if fresh[node] != node.data and not (math.isnan(fresh[node]) and math.isnan(node.data)):
                     return node
         return None

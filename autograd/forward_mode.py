@@ -34,10 +34,10 @@ from autograd.arguments import (
     scalar_output,
     unflatten,
 )
-from autograd.backward import forward_order, gradients
+from autograd.backward import gradients, operand_order
 from autograd.engine import Value
-from autograd.functional import Function, grad
-from autograd.functions import dot
+from autograd.ops import dot
+from autograd.transforms import Function, grad
 
 Tangent = Any  # a float, or a Value when the result must stay differentiable
 
@@ -140,9 +140,9 @@ class _Linearization:
         # Every node before the nodes that use it, with its Value operands by position: worked out
         # once, used by every sweep.
         self.steps = [
-            (node, [(i, x) for i, x in enumerate(node._inputs) if isinstance(x, Value)])
-            for node in forward_order([y for y in self.outputs if isinstance(y, Value)])
-            if node._op is not None
+            (node, [(i, x) for i, x in enumerate(node.inputs) if isinstance(x, Value)])
+            for node in operand_order([y for y in self.outputs if isinstance(y, Value)])
+            if node.rule is not None
         ]
 
     def value(self) -> Any:
@@ -169,9 +169,9 @@ class _Linearization:
 
     def _local(self, node: Value, moving: list[tuple[int, Tangent]]) -> Tangent:
         """Σ_i d(node)/d(x_i) · t_i over the inputs that move, from the op's own vjp."""
-        op = node._op
+        op = node.rule
         assert op is not None
-        arguments = node._inputs if self.nested else [x.data if isinstance(x, Value) else x for x in node._inputs]
+        arguments = node.inputs if self.nested else [x.data if isinstance(x, Value) else x for x in node.inputs]
         out = node if self.nested else node.data
         if len(moving) == 1:  # vjp with g = t gives t · d(node)/d(x_i) directly
             i, t = moving[0]

@@ -18,16 +18,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from autograd import engine
 from autograd.engine import Value
-from autograd.modes import changed
+from autograd.modes import TracingError, changed
 
-_DATA: Any = Value.__dict__["data"]  # the slot itself: TracedValue's property reads and writes through it
-_AUTOGRAD_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-class TracingError(TypeError):
-    """Per-sample code used a traced Value as a plain number, so one sample's numbers would decide for all."""
+_DATA: Any = Value.__dict__["data"]  # the slot itself: the engine reads it (engine.number), and TracedValue writes it
+_AUTOGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # the package, subpackages too
 
 
 _BRANCH = (
@@ -45,7 +40,7 @@ _INDEX = "a traced index cannot choose a list item: use ag.pick(values, index), 
 def _user_line() -> str:
     """``file:line (source)`` of the innermost caller outside autograd, for the error message."""
     frame = sys._getframe(2)
-    while frame.f_back is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _AUTOGRAD_DIR:
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_AUTOGRAD_DIR):
         frame = frame.f_back
     source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f" ({source})" if source else "")
@@ -55,33 +50,17 @@ def _refuse(what: str, why: str) -> NoReturn:
     raise TracingError(f"compile: {what} at {_user_line()}: {why}")
 
 
-def _engine_code() -> frozenset[Any]:
-    """The code objects allowed to read a traced Value's data: the engine recording nodes and naming them."""
-    functions = (engine.apply, engine._check_anomaly, engine.describe, Value.__repr__, Value.__format__)
-    found: set[Any] = set()
-    stack = [f.__code__ for f in functions]
-    while stack:  # comprehensions inside them have code objects of their own (before Python 3.12)
-        code = stack.pop()
-        found.add(code)
-        stack.extend(c for c in code.co_consts if hasattr(c, "co_code"))
-    return frozenset(found)
-
-
-_ENGINE_CODE = _engine_code()
-
-
 class TracedValue(Value):
     """A node of a trace: a Value whose number cannot be read by the code being traced.
 
-    ``apply`` makes every node of a trace one of these, and compile's per-sample inputs are too.
+    ``apply`` makes every node of a trace one of these, and compile's per-sample inputs are too. Its
+    ``data`` always refuses: the engine reads the number through its own accessor (``engine.number``).
     """
 
     __slots__ = ()
 
     @property
     def data(self) -> float:
-        if sys._getframe(1).f_code in _ENGINE_CODE:
-            return float(_DATA.__get__(self))
         _refuse("reading .data of a traced Value", _NUMBER)
 
     @data.setter

@@ -10,7 +10,7 @@
 -1.5
 
 The first call traces ``fn`` on the first sample (``tracing.py``), the trace is grouped into array ops
-(``plan.py``) and run with each op's batched rule (``batched.py``). Later calls whose samples have
+(``plan.py``) and run with each op's array rule (``executor.py``). Later calls whose samples have
 the same shapes replay the plan; new sample shapes, or a function that now reads other objects (a
 model rebuilt under the same name), trace again.
 """
@@ -25,12 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from autograd.compiler.executor import Evaluation, evaluate, naming_the_sample
+from autograd.compiler.plan import Plan, build
+from autograd.compiler.tracing import trace
 from autograd.engine import as_float
-from autograd.executor import Evaluation, evaluate, naming_the_sample
-from autograd.plan import Plan, build
-from autograd.tracing import trace
-
-__all__ = ["Compiled", "CompiledResult", "Evaluation", "compile", "evaluate"]
 
 _REDUCTIONS = ("mean", "sum", None)
 
@@ -45,13 +43,27 @@ class Compiled:
         self._plans: dict[object, tuple[Plan, tuple[object, ...]]] = {}
 
     def __call__(self, *args: Any) -> CompiledResult:
+        return CompiledResult(self, self.evaluate(*args))
+
+    def evaluate(self, *args: Any, leaves: np.ndarray | None = None) -> Evaluation:
+        """Run the plan over batched ``args``: an :class:`Evaluation` with the per-sample ``outputs`` (an array
+        of shape (batch, outputs)) and ``gradients(seed)``, an array of d(sum of seed * outputs)/d(leaf) for
+        each of ``plan.leaves``. No ``.grad`` is touched.
+
+        ``leaves``: the numbers to use for ``plan.leaves`` (a float array in that order), such as an
+        optimizer's parameter array; by default the Values' own ``data`` now.
+        """
         if not args:
             raise TypeError("compile: call the compiled function with at least one batched argument")
         arrays, batch = _batched(args)
         plan = self.plan_for(arrays)
-        leaves = np.fromiter(map(_read_data, plan.leaves), dtype=float, count=len(plan.leaves))
-        evaluation = evaluate(plan, [a.reshape(batch, -1) for a in arrays], leaves)
-        return CompiledResult(self, evaluation)
+        if leaves is None:
+            leaves = np.fromiter(map(_read_data, plan.leaves), dtype=float, count=len(plan.leaves))
+        elif not isinstance(leaves, np.ndarray) or leaves.shape != (len(plan.leaves),) or leaves.dtype != float:
+            got = f"{type(leaves).__name__} {getattr(leaves, 'shape', '')}".strip()
+            raise ValueError(f"compile: leaves must be a float array of shape ({len(plan.leaves)},), one per leaf of "
+                             f"the plan, got {got}")  # fmt: skip
+        return evaluate(plan, [a.reshape(batch, -1) for a in arrays], leaves)
 
     def plan_for(self, arrays: list[np.ndarray]) -> Plan:
         """The plan for batched arguments shaped like ``arrays``, traced now if there is none yet."""
@@ -133,7 +145,7 @@ def compile(fn: Callable[..., Any], reduce: str | None = "mean") -> Compiled:  #
     list of n Values, of shape () as one Value; integer labels arrive as Values too, for ``ag.pick``.
 
     ``fn`` must not branch on its traced inputs or read their numbers (``if x > 0``, ``float(x)``,
-    ``x.data``, ``math.exp(x)``): that raises :class:`autograd.tracing.TracingError` naming the line.
+    ``x.data``, ``math.exp(x)``): that raises :class:`autograd.compiler.tracing.TracingError` naming the line.
     The plan keeps the Values ``fn`` read when it was traced (their numbers are read on every call)
     and any plain number ``fn`` computed: replacing a model's Values in place, or a number taken from
     a parameter's ``data``, needs a new compile. A node made before the call from parameters is

@@ -1,4 +1,5 @@
-"""Numbers coming in: what counts as a real number, and the checks wrapped around user-defined ops.
+"""Numbers coming in and going out: what counts as a real number, the checks wrapped around
+user-defined ops, and how error messages name an operand.
 
 The rule for numbers given as data (``Value(x)``, an operand, an argument to differentiate at): any
 real number, Python's or numpy's, is taken as its float value, and so are bools, Python's and
@@ -12,15 +13,18 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import reprlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
 from typing import Any
 
+from autograd.arrays import ArrayRule
 
-def as_float(x: object, where: str) -> float:
+
+def as_float(x: object, where: str, hint: Callable[[object], str] | None = None) -> float:
     """``x`` as a float if it is a real number (int, float, numpy number, bool or numpy bool); otherwise a
-    TypeError that says ``where``."""
+    TypeError that says ``where`` and, from ``hint(x)``, what to do instead."""
     if type(x) is float:
         return x
     if isinstance(x, Real) or is_bool(x):
@@ -28,16 +32,12 @@ def as_float(x: object, where: str) -> float:
             return float(x)  # type: ignore[arg-type]  # a real number or a numpy bool
         except OverflowError:
             raise OverflowError(f"{where}: {reprlib.repr(x)} is too large for a float64") from None
-    hint = _value_hint(x) if where == "Value" else ""
-    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}{hint}")
+    advice = hint(x) if hint is not None else ""
+    raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}{advice}")
 
 
-def _value_hint(x: object) -> str:
+def value_hint(x: object) -> str:
     """What to do instead, for the usual wrong things given to ``Value(...)``: each Value holds one number."""
-    from autograd.engine import Value
-
-    if isinstance(x, Value):
-        return "; it is a Value already: use it as it is, or x.detach() for a constant copy"
     size = getattr(x, "size", None)
     if type(x).__module__ == "numpy" and size == 1:
         return "; a Value holds one number: take it out of the array with x.item()"
@@ -46,6 +46,27 @@ def _value_hint(x: object) -> str:
     if isinstance(x, (list, tuple)):
         return "; a Value holds one number: make one Value per number, [Value(v) for v in x]"
     return ""
+
+
+def check_op_row(
+    name: object, forward: object, vjp: object, symbol: object, constants: object, arrays: object, formula: object,
+    noun: object,
+) -> None:
+    """The checks of ``Op(...)``'s arguments: TypeError naming the op and the argument that is wrong."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"Op: name must be a non-empty str, got {type(name).__name__} {reprlib.repr(name)}")
+    for role, f in (("forward", forward), ("vjp", vjp)):
+        if not callable(f):
+            raise TypeError(f"Op {name!r}: {role} must be callable, got {type(f).__name__} {reprlib.repr(f)}")
+    for role, text in (("symbol", symbol), ("noun", noun)):
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"Op {name!r}: {role} must be a str, got {type(text).__name__}")
+    if isinstance(constants, bool) or not isinstance(constants, int) or constants < 0:
+        raise TypeError(f"Op {name!r}: constants counts trailing operands without a gradient, got {constants!r}")
+    if arrays is not None and not isinstance(arrays, ArrayRule):
+        raise TypeError(f"Op {name!r}: arrays must be an autograd.ArrayRule, got {type(arrays).__name__}")
+    if formula is not None and not callable(formula):
+        raise TypeError(f"Op {name!r}: formula must be callable (sympy, *operands), got {type(formula).__name__}")
 
 
 def is_bool(x: object) -> bool:
@@ -102,3 +123,22 @@ def finite(x: float, where: str) -> float:
 def leaky_slope(slope: object) -> float:
     """leaky_relu's slope as a float: a finite real number, else TypeError or ValueError naming it."""
     return finite(as_float(slope, "leaky_relu slope"), "leaky_relu slope")
+
+
+def describe(x: Any, number: Callable[[Any], float] = operator.attrgetter("data")) -> str:
+    """How error messages name an operand: its label, or its op and data, or the constant.
+
+    An operand is a float (a constant) or a Value (anything else), as ``apply`` records them. ``number``
+    reads a Value's data: the engine passes its own accessor, which also reads a traced node's.
+    """
+    if type(x) is float:
+        return f"the constant {x!r}"
+    if x.label:
+        return f"{x.label!r} (data={number(x)!r})"
+    if x.rule is None:
+        return f"an input Value without a label (data={number(x)!r})"
+    return f"the result of {x.rule.noun} (data={number(x)!r})"
+
+
+def describe_all(inputs: Iterable[Any], number: Callable[[Any], float] = operator.attrgetter("data")) -> str:
+    return ", ".join(describe(x, number) for x in inputs)

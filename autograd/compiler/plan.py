@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
 
 from autograd import rules
+from autograd.backward import operand_order
+from autograd.compiler.tracing import Trace, TracedValue
 from autograd.engine import Op, Value
-from autograd.tracing import Trace, TracedValue
 
 LEAVES, CONSTANTS = -1, -2
 Index = Union[slice, np.ndarray]
@@ -51,12 +52,12 @@ class Gather:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One array op. ``kind`` is "input" (an argument, flattened), "elementwise" or "matmul".
+class ArrayOp:
+    """One step of a plan, an array op. ``kind`` is "input" (an argument, flattened), "elementwise" or "matmul".
 
     For "matmul", ``operands`` is the one shared side (width n) and ``weights`` the (k, n) leaves or
     constants of the other side: a block of consecutive positions (a slice) or an index array.
-    ``differentiable`` is how many leading operands the op differentiates (the rest are constants to it).
+    ``differentiable`` is how many leading operands the op differentiates (the rest are its row's ``constants``).
     """
 
     kind: str
@@ -84,7 +85,7 @@ class Step:
 class Plan:
     """Steps in an order that runs each after its operands; then where the outputs are."""
 
-    steps: tuple[Step, ...]
+    steps: tuple[ArrayOp, ...]
     leaves: tuple[Value, ...]
     constants: np.ndarray
     outputs: Gather
@@ -124,23 +125,25 @@ class _Builder:
         self.leaf_index: dict[Value, int] = {}
         self.constant_index: dict[bytes, int] = {}
         self.constants: list[float] = []
-        self.steps: list[Step] = []
+        self.steps: list[ArrayOp] = []
 
     def plan(self, input_widths: Sequence[int]) -> Plan:
         self.inputs = len(input_widths)  # the first steps: sources no gradient goes back to
         for argument, width in enumerate(input_widths):
-            self.steps.append(Step("input", None, width, 0, argument=argument))
+            self.steps.append(ArrayOp("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
         nodes = 0
-        for node in _first_use_order(self.trace.outputs):
+        # Operand order keeps the nodes of one depth in the order the code made them (neuron 0 first), so a
+        # layer's weights fill the leaves in the model's own order of parameters.
+        for node in operand_order(self.trace.outputs):
             position = self.trace.positions.get(node)
             if position is not None:
                 self.refs[node], self.depth[node] = position, 0
-            elif node._op is None:
+            elif node.rule is None:
                 self.depth[node] = 0
             else:
                 nodes += 1
-                depth = 1 + max((self.depth[x] for x in node._inputs if isinstance(x, Value)), default=0)
+                depth = 1 + max((self.depth[x] for x in node.inputs if isinstance(x, Value)), default=0)
                 self.depth[node] = depth
                 levels[depth].append(node)
         for depth in sorted(levels):
@@ -173,7 +176,7 @@ class _Builder:
         return (CONSTANTS, self.constant_index[key])
 
     def _key(self, node: Value) -> object:
-        op, inputs = node._op, node._inputs
+        op, inputs = node.rule, node.inputs
         if op is rules.DOT:
             n = len(inputs) // 2
             for weights_first, shared, other in ((True, inputs[n:], inputs[:n]), (False, inputs[:n], inputs[n:])):
@@ -183,11 +186,11 @@ class _Builder:
 
     def _is_fixed(self, x: Value | float) -> bool:
         """A leaf Value or a constant: the same for every sample."""
-        return not isinstance(x, Value) or (x._op is None and x not in self.refs)
+        return not isinstance(x, Value) or (x.rule is None and x not in self.refs)
 
     def _add_step(self, key: object, members: list[Value], depth: int) -> None:
         number = len(self.steps)
-        op = members[0]._op
+        op = members[0].rule
         assert op is not None
         step = None
         if isinstance(key, tuple) and key[0] == "matmul":
@@ -196,18 +199,18 @@ class _Builder:
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
 
-    def _elementwise(self, op: Op, members: list[Value], depth: int) -> Step:
-        columns = [[self._ref(x) for x in node._inputs] for node in members]
+    def _elementwise(self, op: Op, members: list[Value], depth: int) -> ArrayOp:
+        columns = [[self._ref(x) for x in node.inputs] for node in members]
         operands = tuple(self._gather([list(c) for c in zip(*columns, strict=True)]))
-        return Step("elementwise", op, len(members), depth, operands, _differentiable(members[0]))
+        return ArrayOp("elementwise", op, len(members), depth, operands, len(operands) - op.constants)
 
     def _matmul(
         self, op: Op, members: list[Value], depth: int, weights_first: bool, shared_refs: list[Ref]
-    ) -> Step | None:
+    ) -> ArrayOp | None:
         """One matrix product for dot nodes that share ``shared_refs``; None where their weights mix
         leaves and constants (they then run as an elementwise step)."""
-        n = len(members[0]._inputs) // 2
-        sides = [(node._inputs[:n], node._inputs[n:]) if weights_first else (node._inputs[n:], node._inputs[:n])
+        n = len(members[0].inputs) // 2
+        sides = [(node.inputs[:n], node.inputs[n:]) if weights_first else (node.inputs[n:], node.inputs[:n])
                  for node in members]  # fmt: skip
         is_leaf = [isinstance(x, Value) for weights, _ in sides for x in weights]
         source = LEAVES if all(is_leaf) else CONSTANTS if not any(is_leaf) else None
@@ -219,45 +222,10 @@ class _Builder:
         flat = [self._ref(x)[1] for weights, _ in sides for x in weights]
         contiguous = fresh and flat == list(range(start, start + len(flat)))
         weights: Index = slice(start, start + len(flat)) if contiguous else np.array(flat).reshape(len(members), n)
-        return Step("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
+        return ArrayOp("matmul", op, len(members), depth, (shared,), 2 * n, weights, source)
 
     def _gather(self, operands: list[list[Ref]]) -> list[Gather]:
         return [_gather_of(refs, self.inputs) for refs in operands]
-
-
-def _first_use_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, each after its inputs, and operands in operand order: a depth-first
-    post-order, iterative. Nodes of one depth thus keep the order the code made them in (neuron 0 first),
-    so a layer's weights fill the leaves in the model's own order of parameters."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False) for root in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            stack.extend((x, False) for x in reversed(node._inputs) if isinstance(x, Value) and x not in seen)
-    return order
-
-
-def _differentiable(node: Value) -> int:
-    """How many leading operands the op differentiates: ask its vjp once, at the traced numbers."""
-    op = node._op
-    assert op is not None
-    if op in _CONSTANT_OPERANDS:
-        return len(node._inputs) - _CONSTANT_OPERANDS[op]
-    numbers = [_data(x) if isinstance(x, Value) else x for x in node._inputs]
-    return len(op.vjp(1.0, *numbers, _data(node)))
-
-
-_data: Callable[[Value], float] = Value.__dict__["data"].__get__  # the slot itself: a traced node's property refuses
-
-
-_CONSTANT_OPERANDS = {rules.LEAKY_RELU: 1, rules.POW_CONST: 1, rules.RPOW: 1, rules.PICK: 1}
-"""Built-in ops with trailing operands that get no gradient (a slope, an exponent, an index), and how many."""
 
 
 def _gather_of(refs: list[Ref], inputs: int) -> Gather:

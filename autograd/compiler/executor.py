@@ -1,10 +1,12 @@
-"""Running a compiled plan over a batch: forward step by step, and backward in reverse (for compile.py).
+"""Running a compiled plan over a batch: forward step by step, and backward in reverse (for compiled.py).
 
 Each step's operands are assembled from their sources (a step's output columns, the leaves, the
-constants), the op's batched rule runs on them (``batched.py``), or one matrix product for a layer's
-dot nodes. Numbers numpy would warn about are judged by the scalar rules instead: where a batched
-result is not finite, the op's scalar rule runs element by element and raises its own error, naming
-the sample (NaN in, NaN out is no error).
+constants), the op's array rule runs on them (``Op.arrays``, on its row of the rule table), or one
+matrix product for a layer's dot nodes. An op without an array rule (a custom ``Op``) runs its
+scalar forward and vjp element by element (:func:`elementwise`): slow, but the same numbers. Numbers
+numpy would warn about are judged by the scalar rules instead: where a batched result is not finite,
+the op's scalar rule runs element by element and raises its own error, naming the sample (NaN in,
+NaN out is no error).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from autograd.batched import Batched, elementwise, rule_for
+from autograd.arrays import ArrayRule
+from autograd.compiler.plan import CONSTANTS, LEAVES, ArrayOp, Gather, Plan
+from autograd.engine import Op
 from autograd.modes import AnomalyError, current
-from autograd.plan import CONSTANTS, LEAVES, Gather, Plan, Step
 
 
 class Evaluation:
@@ -35,6 +38,47 @@ class Evaluation:
         return _backward(self, np.broadcast_to(seed, self.outputs.shape))
 
 
+def rule_for(op: Op) -> ArrayRule:
+    """The array rule of ``op``: its row's, with the scalar vjp where the row leaves it out, or one made from
+    its scalar rule."""
+    rule = op.arrays
+    if rule is None:
+        return elementwise(op)
+    return rule if rule.vjp is not None else rule._replace(vjp=op.vjp)
+
+
+def elementwise(op: Op) -> ArrayRule:
+    """An op without an array rule, run through its scalar forward and vjp element by element (np.frompyfunc)."""
+    return ArrayRule(_elementwise_forward(op), _elementwise_vjp(op))
+
+
+def _elementwise_forward(op: Op) -> Callable[..., Any]:
+    def run_forward(*xs: Any) -> Any:
+        return np.frompyfunc(op.forward, len(xs), 1)(*xs).astype(float)
+
+    return run_forward
+
+
+def _elementwise_vjp(op: Op) -> Callable[..., list[Any]]:
+    """The scalar vjp element by element. Its partials are counted at the first element, when a gradient is
+    asked for: a forward-only run never calls a derivative rule."""
+
+    def run_vjp(g: Any, *xs_then_out: Any) -> list[Any]:
+        first = [float(np.ravel(a)[0]) for a in (g, *xs_then_out)]
+        count = len(op.vjp(*first))
+        if count == 0:
+            return []
+
+        def one(*scalars: float) -> tuple[float, ...] | float:
+            partials = tuple(float(p) for p in op.vjp(*scalars)[:count])
+            return partials if count > 1 else partials[0]  # frompyfunc with one output wants the bare number
+
+        parts = np.frompyfunc(one, len(xs_then_out) + 1, count)(g, *xs_then_out)
+        return [np.asarray(p, dtype=float) for p in (parts if count > 1 else (parts,))]
+
+    return run_vjp
+
+
 def _source(number: int, values: list[Any], leaves: np.ndarray, constants: np.ndarray) -> np.ndarray:
     return leaves if number == LEAVES else constants if number == CONSTANTS else values[number]
 
@@ -49,7 +93,7 @@ def _assemble(gather: Gather, values: list[Any], leaves: np.ndarray, constants: 
     return out
 
 
-def _weights(step: Step, leaves: np.ndarray, constants: np.ndarray) -> np.ndarray:
+def _weights(step: ArrayOp, leaves: np.ndarray, constants: np.ndarray) -> np.ndarray:
     source = leaves if step.weight_source == LEAVES else constants
     if isinstance(step.weights, slice):
         return source[step.weights].reshape(step.width, -1)
@@ -73,7 +117,7 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
                 out = given[0] @ _weights(step, leaves, plan.constants).T
             else:
                 assert step.op is not None
-                out = _forward(step, rule_for(step.op, step.differentiable), given)
+                out = _forward(step, rule_for(step.op), given)
             if np.shape(out) != (batch, step.width):
                 out = np.broadcast_to(out, (batch, step.width))
             if anomaly:
@@ -83,7 +127,7 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
     return Evaluation(plan, batch, leaves, values, operands)
 
 
-def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
+def _forward(step: ArrayOp, rule: ArrayRule, given: tuple[Any, ...]) -> Any:
     """The batched forward. Where it is not finite (and not an IEEE op), or refuses its operands, the scalar
     rule runs element by element and raises its own error naming the sample; NaN in gives NaN out."""
     assert step.op is not None
@@ -92,13 +136,13 @@ def _forward(step: Step, rule: Batched, given: tuple[Any, ...]) -> Any:
         out = rule.forward(*given)
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, given, scalar, "")
-        return elementwise(step.op, step.differentiable).forward(*given)  # the scalar rule raised nowhere
+        return _elementwise_forward(step.op)(*given)  # the scalar rule raised nowhere
     if not rule.ieee and not np.isfinite(out).all():
         _locate(step, given, scalar, "")
     return out
 
 
-def _locate(step: Step, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
+def _locate(step: ArrayOp, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
     """Re-run the scalar rule element by element; raise its error, naming the sample, where it raises."""
     assert step.op is not None
     batch = max((len(a) for a in arrays if np.ndim(a) == 2), default=1)
@@ -126,7 +170,7 @@ def naming_the_sample(error: Exception, where: str, what: str = "") -> Exception
     return error
 
 
-def _check_finite(step: Step, out: np.ndarray, given: tuple[Any, ...]) -> None:
+def _check_finite(step: ArrayOp, out: np.ndarray, given: tuple[Any, ...]) -> None:
     assert step.op is not None
     for role, array in (("gave", out), *(("was given", g) for g in given)):
         # Each array against its own width: a matmul's operand is n columns wide, its output k.
@@ -146,7 +190,7 @@ def _first_non_finite(array: np.ndarray) -> tuple[int, int] | None:
     return b, j
 
 
-def _place(step: Step, sample: int, node: int) -> str:
+def _place(step: ArrayOp, sample: int, node: int) -> str:
     return f"sample #{sample} of the batch (node {node} of {step.width} at depth {step.depth})"
 
 
@@ -210,28 +254,30 @@ def _reverse(
                     np.add.at(leaf_grads, step.weights.ravel(), block.ravel())
             continue
         assert step.op is not None
-        partials = _vjp(step, rule_for(step.op, step.differentiable), g, given, evaluation.values[number])
-        for position in range(step.differentiable):
+        partials = _vjp(step, rule_for(step.op), g, given, evaluation.values[number])
+        # A custom op's vjp may give no partial for trailing operands: those are constants to it.
+        for operand, partial in zip(step.operands[: step.differentiable], partials, strict=False):
             if anomaly:
-                _check_gradient(step, partials[position], batch)
-            scatter(step.operands[position], partials[position])
+                _check_gradient(step, partial, batch)
+            scatter(operand, partial)
 
 
-def _vjp(step: Step, rule: Batched, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:
+def _vjp(step: ArrayOp, rule: ArrayRule, g: np.ndarray, given: tuple[Any, ...], out: np.ndarray) -> Any:
     """The batched vjp, checked as :func:`_forward` checks the forward: by the scalar rule, where not finite."""
     assert step.op is not None
     scalar, what = step.op.vjp, f"backward of {step.op.name}: "
+    assert rule.vjp is not None  # rule_for fills it in
     try:
         partials = rule.vjp(g, *given, out)
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, (g, *given, out), scalar, what)
-        return elementwise(step.op, step.differentiable).vjp(g, *given, out)
+        return _elementwise_vjp(step.op)(g, *given, out)
     if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.differentiable]):
         _locate(step, (g, *given, out), scalar, what)
     return partials
 
 
-def _check_gradient(step: Step, partial: Any, batch: int) -> None:
+def _check_gradient(step: ArrayOp, partial: Any, batch: int) -> None:
     assert step.op is not None
     bad = _first_non_finite(np.broadcast_to(partial, (batch, step.width)))
     if bad is not None:

@@ -7,7 +7,7 @@ from typing import TypeVar, cast, overload
 
 from autograd import rules
 from autograd.engine import Number, Op, Operand, Value
-from autograd.numbers import leaky_slope
+from autograd.validation import leaky_slope
 
 T = TypeVar("T", Value, float)
 
