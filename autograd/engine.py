@@ -1,9 +1,8 @@
 """The forward half of the engine: the ``Value`` node, the ``Op`` and ``apply``, which records a node.
 
-What each op computes and how it differentiates lives in ``rules.py``, and the reverse pass in
-``backward.py``. Both build on the classes here, so this module imports them last: ``Value``'s
-operators (``+``, ``*``, ``exp`` ...) each hand over to one op of the rule table, and
-``Value.backward`` to the reverse pass. Nothing else here knows any particular op.
+What each op computes and how it differentiates lives in ``rules.py``, which builds on the classes
+here, so this module imports it last: ``Value``'s operators (``+``, ``*``, ``exp`` ...) each hand over
+to one row of the rule table. ``Value.backward`` hands over to the reverse pass, ``backward.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from autograd.validation import (
 
 Number = Union[int, float]
 Operand = Union["Value", float]  # apply keeps this true: an operand is a Value or a float, never another type
-Gradient = Union["Value", float]
 
 
 class Op:
@@ -62,7 +60,7 @@ class Op:
         self,
         name: str,
         forward: Callable[..., float],
-        vjp: Callable[..., Sequence[Gradient]],
+        vjp: Callable[..., Sequence[Operand]],
         symbol: str | None = None,
         kinks: Sequence[float] = (),
         *,
@@ -78,6 +76,8 @@ class Op:
         self.vjp = checked_vjp(name, vjp, Value) if checked else vjp
         self.symbol = symbol or name
         self.kinks = tuple(finite(as_float(k, f"Op {name!r}: kink"), f"Op {name!r}: kink") for k in kinks)
+        if arrays is not None and arrays.vjp is None:  # the scalar vjp as written (unchecked), run on arrays
+            arrays = arrays._replace(vjp=vjp)
         self.constants, self.arrays, self.formula = constants, arrays, formula
         self.noun = noun or name
 

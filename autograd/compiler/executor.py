@@ -39,12 +39,8 @@ class Evaluation:
 
 
 def rule_for(op: Op) -> ArrayRule:
-    """The array rule of ``op``: its row's, with the scalar vjp where the row leaves it out, or one made from
-    its scalar rule."""
-    rule = op.arrays
-    if rule is None:
-        return elementwise(op)
-    return rule if rule.vjp is not None else rule._replace(vjp=op.vjp)
+    """The array rule of ``op``: its row's, or one made from its scalar rule."""
+    return op.arrays or elementwise(op)
 
 
 def elementwise(op: Op) -> ArrayRule:
