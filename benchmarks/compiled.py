@@ -47,7 +47,7 @@ from compare_micrograd import micrograd_moons_stepper, moons, ours_moons_stepper
 import autograd as ag
 import nn
 from autograd.compiler import Compiled, Plan
-from nn.compiled_fit import CompiledRun
+from nn.compiled_run import CompiledRun
 from nn.loss_table import find_loss
 
 try:

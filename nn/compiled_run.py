@@ -1,4 +1,4 @@
-"""``fit(compile=True)``: the same training steps as ``fit``, each run over the whole minibatch at once.
+"""``fit(compile=True)``'s run: the same training steps as the scalar run, each over the whole minibatch at once.
 
 The per-sample code ``[loss(model(x), label), *model(x)]`` is compiled once (``autograd.compile``)
 and replayed on every minibatch. With one of nn's optimizers the parameters live in one array for
@@ -21,6 +21,9 @@ from nn.checks import shorten
 from nn.loss_table import LOSS_TABLE, LossEntry
 from nn.module import Module
 from nn.optim import Optimizer, TrainingError
+from nn.run import Schedule, Step, guarded_step
+
+__all__ = ["CompiledRun"]
 
 
 def _native(optimizer: Optimizer) -> bool:
@@ -35,22 +38,30 @@ def _native(optimizer: Optimizer) -> bool:
 
 
 class CompiledRun:
-    """What a compiled training run repeats each step: the same interface as ``fit``'s scalar run."""
+    """A :class:`nn.run.TrainingRun` that replays one compiled per-sample step over each whole minibatch.
 
-    def __init__(
-        self, model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Any, l2: float
-    ) -> None:
+    With a native optimizer the parameters live in ``values`` (the optimizer's order) between
+    ``reload_model`` and ``sync_model``; the model's Values are stale in between.
+    """
+
+    def __init__(self, model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Schedule, l2: float) -> None:
         self.model, self.entry, self.optimizer, self.schedule, self.l2 = model, entry, optimizer, schedule, l2
         self.parameters = model.parameters()
-        self.count = 0
+        self.count = 0  # steps taken, for error messages
         self.compiled: Compiled = ag.compile(self._per_sample, reduce=None)
         self.native = _native(optimizer)
-        if self.native:  # the run's parameters: one array, in the optimizer's order
-            self.values = np.array([p.data for p in optimizer.parameters])
-            self.grads = np.zeros(len(self.values))
-            position = {id(p): i for i, p in enumerate(optimizer.parameters)}
-            self.model_rows = np.array([position.get(id(p), -1) for p in self.parameters])
+        # The run's parameters: one array in the optimizer's order, and each model parameter's row in it
+        # (-1: not trained). A foreign optimizer moves the Values themselves: no array, no rows.
+        trained = optimizer.parameters if self.native else []
+        self.values = np.array([p.data for p in trained], dtype=float)
+        self.grads = np.zeros(len(self.values))
+        position = {id(p): i for i, p in enumerate(trained)}
+        self.model_rows = np.array([position.get(id(p), -1) for p in self.parameters], dtype=np.intp)
+        # The plan being replayed and how its leaves map onto ``values``: set by _adopt for each new plan.
         self.plan: Plan | None = None
+        self.fixed = np.zeros(0)  # every leaf's data when the plan was adopted: the non-parameters keep theirs
+        self.leaf_rows = np.zeros(0, dtype=np.intp)  # each leaf's row in ``values``, -1 for a non-parameter
+        self.identity = False  # whether the leaves are ``values`` itself, row for row
 
     def _per_sample(self, x: Any, label: Any) -> list[ag.Value]:
         output = self.model(x)  # type: ignore[operator]
@@ -59,8 +70,8 @@ class CompiledRun:
         loss = self.entry.function([output], [label])
         return [loss, *outputs]
 
-    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, np.ndarray]:
-        """One minibatch: (its mean loss, the model's outputs, a row per sample), with the parameters then moved."""
+    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> Step:
+        """One minibatch: (its mean loss, its scores or None), with the parameters then moved."""
         self.count += 1
         step = self.count
         labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
@@ -90,8 +101,14 @@ class CompiledRun:
             self._foreign_step(leaf_grads, epoch, step)
         if self.schedule is not None:
             self.schedule.step()
-        outputs = evaluation.outputs[:, 1:]
-        return loss, outputs[:, 0] if outputs.shape[1] == 1 else outputs
+        return loss, self._scores(evaluation.outputs[:, 1:])
+
+    def _scores(self, outputs: np.ndarray) -> np.ndarray | None:
+        """The outputs in the scalar run's form: a column per class for a loss on a list, else one number a sample."""
+        if not self.entry.classifier:
+            return None
+        # Decided by the loss, not the width: a list of one output is a row of one class score.
+        return outputs if self.entry.outputs == "per_class" else outputs[:, 0]
 
     def _check_mean(self, batch_x: np.ndarray, labels: np.ndarray) -> None:
         """A loss of one's own must be a mean over samples, as the compiled step assumes: check on three."""
@@ -169,8 +186,6 @@ class CompiledRun:
         self.optimizer.commit(state)
 
     def _foreign_step(self, leaf_grads: np.ndarray, epoch: int, step: int) -> None:
-        from nn.train import _step
-
         assert self.plan is not None
         self.optimizer.zero_grad()
         for p in self.parameters:
@@ -180,15 +195,15 @@ class CompiledRun:
         if self.l2:
             for p in self.parameters:
                 p.grad += 2.0 * self.l2 * p.data
-        _step(self.optimizer, self.parameters, epoch, step)
+        guarded_step(self.optimizer, self.parameters, epoch, step)
 
-    def reload(self) -> None:
-        """Take the parameters from the model's Values again (a callback may have changed them)."""
+    def reload_model(self) -> None:
+        """Take the parameters from the model's Values again, after a callback that may have changed them."""
         if self.native:
             self.values = np.array([p.data for p in self.optimizer.parameters])
 
-    def finish(self) -> None:
-        """Write the run's parameters (and last gradients) back to the model's Values."""
+    def sync_model(self) -> None:
+        """Write the run's parameters and last gradients to the model's Values (before the callback, and at the end)."""
         if self.native:
             values, grads = self.values.tolist(), self.grads.tolist()
             for p, value, grad in zip(self.optimizer.parameters, values, grads, strict=True):

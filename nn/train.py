@@ -1,34 +1,30 @@
-"""``fit``: the training loop, with a progress bar, per-epoch history and a callback; ``predict``, ``accuracy``."""
+"""``fit``: the training loop, with a progress bar, per-epoch history and a callback; ``predict``, ``accuracy``.
+
+``fit`` drives a :class:`nn.run.TrainingRun` (the scalar or the compiled one) and knows nothing else of it.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import numpy as np
 
 import autograd as ag
-from nn import losses
 from nn.checks import check_count, check_number, excerpt, shorten
-from nn.compiled_fit import CompiledRun
+from nn.compiled_run import CompiledRun
 from nn.data import batches
 from nn.layers import Output
 from nn.loss_table import LOSSES, LossEntry, LossFunction, find_loss
 from nn.module import Module
-from nn.optim import SGD, Optimizer, TrainingError
+from nn.optim import SGD, Optimizer
+from nn.run import Schedule, TrainingRun
+from nn.scalar_run import Numbers, ScalarRun, as_numbers
 
 __all__ = ["LOSSES", "Callback", "LossFunction", "Model", "Schedule", "accuracy", "fit", "predict"]
 
 Model = Callable[[list[float]], Output]
-Schedule = Any  # anything with .step(): StepLR, LinearDecay
 Callback = Callable[[int, dict[str, float]], Union[bool, None]]
-Numbers = Union[float, list[float]]
-
-
-def _numbers(output: Output) -> Numbers:
-    """A model's output as plain numbers: a float for one output (a bare Value), else a list of floats."""
-    return [float(o) for o in output] if isinstance(output, list) else float(output)
 
 
 PREDICT_CHUNK = 1000
@@ -66,7 +62,7 @@ def predict(
         return np.concatenate(chunks).tolist()  # type: ignore[no-any-return]
     with ag.no_grad():
         outputs = [model([float(v) for v in point]) for point in points]
-    return [_numbers(out) for out in outputs]
+    return [as_numbers(out) for out in outputs]
 
 
 def accuracy(
@@ -147,59 +143,65 @@ def fit(
 
     _check_model(model)
     xs, ys = _checked_data(model, points, labels, "fit")
-    check_count(epochs, "fit: epochs")
-    if batch_size is not None:
-        check_count(batch_size, "fit: batch_size", alternative="None (the full data)")
-    entry = find_loss(loss)
-    entry.check(ys)
-    if ys.dtype.kind in "fc" and not np.isfinite(ys).all():
-        bad = _first_bad(ys)
-        raise ValueError(f"fit: label #{bad} is {ys.ravel()[bad].item()!r}; labels must be finite")
+    _check_counts(epochs, batch_size)
+    entry = _checked_loss(loss, ys)
     optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=0.1)
     _check_callables(optimizer, schedule, callback)
     if not isinstance(compile, bool):
         raise TypeError(f"fit: compile must be True or False, got {excerpt(compile)}")
     l2 = check_number(l2, "fit: l2", minimum=0.0)
-    run: _Run | CompiledRun
-    run = CompiledRun(model, entry, optimizer, schedule, l2) if compile else _Run(model, entry, optimizer, schedule, l2)
+    run = _start_run(model, entry, optimizer, schedule, l2, compile)
     history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if entry.classifier else {})}
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
     try:
         for epoch in bar:
-            total = 0.0
-            scores: list[Numbers] = []
-            score_arrays: list[np.ndarray] = []
-            labels_seen: list[Any] = []
-            shuffled = batch_size is not None
-            for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
-                batch_loss, outputs = run.step(batch_x, batch_y, epoch)
-                total += batch_loss * len(batch_x)
-                if entry.classifier:
-                    if isinstance(outputs, np.ndarray):  # a compiled step's: one row per sample
-                        score_arrays.append(outputs)
-                    else:
-                        scores.extend(_numbers(out) for out in outputs)  # as they were before this step
-                    labels_seen.extend(batch_y.tolist())
-            logs = {"loss": total / len(xs)}
-            if entry.classifier:
-                logs["accuracy"] = _accuracy(np.concatenate(score_arrays) if score_arrays else scores, labels_seen)
+            logs = _epoch(run, xs, ys, batch_size, seed, epoch)
             for key, value in logs.items():
                 history[key].append(value)
             bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # at tqdm's pace
-            if isinstance(run, CompiledRun):  # the model's Values, up to date for the callback and after it
-                run.finish()
+            run.sync_model()  # the callback sees, and may change, the parameters as they stand
             if callback is not None and callback(epoch, logs):
                 break
-            if isinstance(run, CompiledRun):
-                run.reload()
+            run.reload_model()
     except KeyboardInterrupt as interrupt:
         interrupt.history = history  # type: ignore[attr-defined]
         raise
     finally:
         bar.close()
-        if isinstance(run, CompiledRun):
-            run.finish()
+        run.sync_model()
     return history
+
+
+def _start_run(
+    model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Schedule, l2: float, compiled: bool
+) -> TrainingRun:
+    """The run ``fit`` drives: over each whole minibatch at once when ``compiled``, else sample by sample."""
+    kind = CompiledRun if compiled else ScalarRun
+    return kind(model, entry, optimizer, schedule, l2)
+
+
+def _epoch(
+    run: TrainingRun, xs: np.ndarray, ys: np.ndarray, batch_size: int | None, seed: int | None, epoch: int
+) -> dict[str, float]:
+    """One pass over the data: the mean of the batch losses weighted by batch size, and the accuracy of the
+    outputs each step saw (before its update) when the run gives them.
+
+    Minibatches are shuffled from seed ``(seed or 0) + epoch``; ``batch_size=None`` is one batch in order.
+    """
+    total = 0.0
+    scores: list[np.ndarray] = []
+    seen: list[np.ndarray] = []
+    shuffled = batch_size is not None
+    for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
+        batch_loss, batch_scores = run.step(batch_x, batch_y, epoch)
+        total += batch_loss * len(batch_x)
+        if batch_scores is not None:
+            scores.append(batch_scores)
+            seen.append(batch_y)
+    logs = {"loss": total / len(xs)}
+    if scores:
+        logs["accuracy"] = _accuracy(np.concatenate(scores), np.concatenate(seen))
+    return logs
 
 
 def _check_model(model: object) -> None:
@@ -216,7 +218,25 @@ def _check_model(model: object) -> None:
         )
 
 
+def _check_counts(epochs: object, batch_size: object) -> None:
+    """``epochs`` a positive int, ``batch_size`` one too or None (the full data), else TypeError or ValueError."""
+    check_count(epochs, "fit: epochs")
+    if batch_size is not None:
+        check_count(batch_size, "fit: batch_size", alternative="None (the full data)")
+
+
+def _checked_loss(loss: str | LossFunction, labels: np.ndarray) -> LossEntry:
+    """The loss's table entry, once the labels are known to suit it (and, if they are floats, to be finite)."""
+    entry = find_loss(loss)
+    entry.check(labels)
+    if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+        bad = _first_bad(labels)
+        raise ValueError(f"fit: label #{bad} is {labels.ravel()[bad].item()!r}; labels must be finite")
+    return entry
+
+
 def _check_callables(optimizer: object, schedule: object, callback: object) -> None:
+    """TypeError unless the optimizer has step() and zero_grad(), a schedule step(), and the callback is callable."""
     for thing, what in ((optimizer, "optimizer"), (schedule, "schedule")):
         if thing is not None and not callable(getattr(thing, "step", None)):
             raise TypeError(f"fit: {what} must have a step() method, got {excerpt(thing)}")
@@ -224,72 +244,6 @@ def _check_callables(optimizer: object, schedule: object, callback: object) -> N
         raise TypeError(f"fit: optimizer must have a zero_grad() method, got {excerpt(optimizer)}")
     if callback is not None and not callable(callback):
         raise TypeError(f"fit: callback must be a function (epoch, logs) -> bool, got {excerpt(callback)}")
-
-
-class _Run:
-    """What one training run repeats each step, with the checks that keep the parameters finite."""
-
-    def __init__(self, model: Module, entry: LossEntry, optimizer: Optimizer, schedule: Schedule, l2: float) -> None:
-        self.model, self.entry, self.optimizer, self.schedule, self.l2 = model, entry, optimizer, schedule, l2
-        self.parameters = model.parameters()
-        self.count = 0  # steps taken, for error messages
-
-    def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> tuple[float, list[Output]]:
-        """Forward, loss, backward, update and schedule for one minibatch: (the batch's loss, the outputs)."""
-        self.count += 1
-        step = self.count
-        try:
-            outputs = [self.model(row.tolist()) for row in batch_x]  # type: ignore[operator]
-            self.entry.check_output(outputs[0])
-            batch_loss = self.entry(outputs, list(batch_y))
-        except OverflowError as error:
-            raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
-        if not isinstance(batch_loss, ag.Value):
-            raise TypeError(
-                f"fit: the loss {self.entry.name!r} returned {excerpt(batch_loss)}, not a Value; "
-                "compute it from the outputs with Value operations so it can be differentiated"
-            )
-        if self.l2:
-            batch_loss = batch_loss + losses.l2(self.parameters, self.l2)
-        if not math.isfinite(batch_loss.data):
-            raise TrainingError.in_step(epoch, step, f"the loss is {batch_loss.data!r}")
-        self.optimizer.zero_grad()
-        batch_loss.backward()
-        _step(self.optimizer, self.parameters, epoch, step)
-        if self.schedule is not None:
-            self.schedule.step()
-        return batch_loss.data, outputs
-
-
-def _step(optimizer: Optimizer, parameters: list[ag.Value], epoch: int, step: int) -> None:
-    """``optimizer.step()``, all or nothing for the model's parameters, refusing non-finite results.
-
-    On an interrupt or error inside the step, or if a parameter comes out NaN or infinite, every
-    parameter gets back its value from before the step. ``Optimizer.step`` itself already works that
-    way, so only another optimizer's step (a replaced or foreign ``step``) is snapshotted and checked here.
-    """
-    guarded = getattr(optimizer.step, "__func__", None) is Optimizer.step
-    before = None if guarded else [p.data for p in parameters]
-    try:
-        optimizer.step()
-    except TrainingError as error:
-        if before is not None:
-            _restore(parameters, before)
-        raise TrainingError(f"fit: epoch {epoch}, step {step}: {error}", epoch, step) from None
-    except BaseException:
-        if before is not None:
-            _restore(parameters, before)
-        raise
-    if before is not None and not all(math.isfinite(p.data) for p in parameters):
-        bad = next(name for name, p in enumerate(parameters) if not math.isfinite(p.data))
-        value = parameters[bad].data
-        _restore(parameters, before)
-        raise TrainingError.in_step(epoch, step, f"the optimizer made parameter #{bad} {value!r}")
-
-
-def _restore(parameters: list[ag.Value], values: list[float]) -> None:
-    for p, value in zip(parameters, values, strict=True):
-        p.data = value
 
 
 def _first_bad(array: np.ndarray) -> int:
