@@ -3,9 +3,6 @@
 >>> from nn import MLP
 >>> model = MLP(2, [16, 16, 1], seed=0)
 >>> model([0.5, -1.0]).data  # doctest: +SKIP
-
-Renamed, the old names warn for one release: ``save`` is now ``save_model``, ``load`` is ``load_model``,
-and ``Neuron(nout=)`` is ``Neuron(fan_out=)``.
 """
 
 from nn.data import (
@@ -24,7 +21,7 @@ from nn.data import (
     read_idx,
     train_test_split,
 )
-from nn.io import ModelFileError, load, load_into, load_model, save, save_model
+from nn.io import ModelFileError, load_into, load_model, save_model
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import binary_cross_entropy_with_logits, cross_entropy, hinge, l2, log_softmax, max_margin, mse, softmax
 from nn.module import Module
@@ -54,7 +51,6 @@ __all__ = [
     "fit",
     "hinge",
     "l2",
-    "load",  # deprecated: load_model
     "load_digits",
     "load_into",
     "load_mnist",
@@ -70,7 +66,6 @@ __all__ = [
     "mse",
     "predict",
     "read_idx",
-    "save",  # deprecated: save_model
     "save_model",
     "softmax",
     "train_test_split",

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import stat
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -165,22 +164,3 @@ def load_model(
     _fill(model, document, name, "load_model")
     return model
 
-
-def save(model: Module, path: str | os.PathLike[str]) -> Path:
-    """Deprecated name of :func:`save_model`, kept for one release."""
-    warnings.warn(
-        "nn.save is deprecated and will be removed in the next release; use nn.save_model",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return save_model(model, path)
-
-
-def load(path: str | os.PathLike[str], **limits: int) -> MLP:
-    """Deprecated name of :func:`load_model`, kept for one release."""
-    warnings.warn(
-        "nn.load is deprecated and will be removed in the next release; use nn.load_model",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return load_model(path, **limits)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any, Union
@@ -101,7 +100,6 @@ class Neuron(Module):
     """activation(w · x + b): one ``dot`` node (the bias folded in) and one activation node.
 
     ``fan_out`` is the number of neurons in this neuron's layer; only Xavier/Glorot initialisation uses it.
-    ``nout=`` is its old, deprecated name.
     """
 
     def __init__(
@@ -111,18 +109,7 @@ class Neuron(Module):
         init: str = "uniform",
         fan_out: int = 1,
         rng: np.random.Generator | None = None,
-        *,
-        nout: int | None = None,
     ) -> None:
-        if nout is not None:
-            if fan_out != 1:
-                raise TypeError(f"Neuron: pass fan_out={fan_out!r} or the deprecated nout={nout!r}, not both")
-            warnings.warn(
-                "Neuron(nout=...) is deprecated and will be removed in the next release; use Neuron(fan_out=...)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            fan_out = nout
         self.nin = check_count(nin, "Neuron: nin")
         self.fan_out = check_count(fan_out, "Neuron: fan_out")
         self.activation = _check_activation(activation)

@@ -221,17 +221,10 @@ def test_load_errors_name_the_function(tmp_path: Path):
         nn.load_into(nn.MLP(2, [1]), tmp_path / "broken.json")
 
 
-def test_old_save_and_load_names_warn_and_still_work(tmp_path: Path):
-    model = nn.MLP(2, [3, 1], seed=4)
-    with pytest.warns(DeprecationWarning, match=r"nn\.save is deprecated .*; use nn\.save_model"):
-        path = nn.save(model, tmp_path / "old.json")
-    assert path.read_text() == nn.save_model(model, tmp_path / "new.json").read_text()
-    with pytest.warns(DeprecationWarning, match=r"nn\.load is deprecated .*; use nn\.load_model"):
-        rebuilt = nn.load(path)
-    assert rebuilt.state_dict() == model.state_dict()
-    from nn import load, save  # the old names import too
-
-    assert (save, load) == (nn.save, nn.load)
+def test_save_and_load_have_one_name_each():
+    # Never released, so the old names went without a deprecation period.
+    assert not hasattr(nn, "save") and not hasattr(nn, "load")
+    assert {"save_model", "load_model"} <= set(nn.__all__)
 
 
 def test_neuron_uses_one_dot_node():

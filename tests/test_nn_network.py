@@ -320,16 +320,13 @@ def test_a_layer_always_returns_a_list_and_an_mlp_unwraps_one_output():
     assert isinstance(model([1.0, 2.0]), Value)
 
 
-def test_neuron_fan_out_and_its_deprecated_name():
+def test_neuron_fan_out():
     limit = math.sqrt(6 / (50 + 30))  # Glorot's bound for 50 inputs and a layer of 30
     weights = [w.data for w in nn.Neuron(50, init="xavier", fan_out=30, rng=np.random.default_rng(4)).w]
     assert max(map(abs, weights)) <= limit
     assert max(map(abs, weights)) > 0.9 * limit  # the bound of fan_out=1 would be sqrt(6 / 51), larger
-    with pytest.warns(DeprecationWarning, match=r"Neuron\(nout=\.\.\.\) is deprecated.*use Neuron\(fan_out=\.\.\.\)"):
-        old = nn.Neuron(50, init="xavier", nout=30, rng=np.random.default_rng(4))
-    assert [w.data for w in old.w] == weights
-    with pytest.raises(TypeError, match="pass fan_out=30 or the deprecated nout=20, not both"):
-        nn.Neuron(50, fan_out=30, nout=20)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nout'"):  # the old name, never released
+        nn.Neuron(50, init="xavier", nout=30)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="Neuron: fan_out must be a positive int, got 0"):
         nn.Neuron(50, fan_out=0)
 
