@@ -13,6 +13,7 @@ to raise the scalar error naming the sample. Nothing here imports the rest of th
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -76,8 +77,24 @@ def rpow_vjp(g: Array, x: Array, c: Array, out: Array) -> tuple[Array]:
 
 
 def power(x: Array, k: Array) -> Array:
+    """x ** k; a negative base with a non-integer (or infinite) exponent raises, as the float rule does."""
+    # floor(inf) is inf, so an infinite exponent passes for an integer unless asked; a NaN one gives NaN.
+    if np.any((x < 0.0) & (((k != np.floor(k)) & (k == k)) | np.isinf(k))):
+        raise FloatingPointError("a negative base with a non-integer exponent")  # the executor names the sample
     out = np.power(x, k)
     return np.where((x != x) | (k != k), np.nan, out)  # NaN in, NaN out: even x ** 0 and 1 ** x
+
+
+def fsum(values: Sequence[float]) -> float:
+    """The exactly rounded sum (math.fsum), following IEEE 754 where fsum raises: inf - inf is NaN, and an
+    overflow on the way gives inf, as + does."""
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        total = 0.0
+        for x in values:
+            total += x
+        return total
 
 
 def rpow(x: Array, c: Array) -> Array:

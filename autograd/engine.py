@@ -35,17 +35,12 @@ Operand = Union["Value", float]  # apply keeps this true: an operand is a Value 
 class Op:
     """A primitive operation: ``forward`` on floats and its vector-Jacobian product ``vjp``.
 
-    ``vjp(g, *inputs, out)`` returns ``g * d(out)/d(input_i)`` for the leading inputs. It is written
-    with operators and ops only, so the same line runs on floats (an ordinary backward pass) and
-    on Values (building the graph of the derivative itself, which is how higher orders work).
-    Trailing inputs it returns nothing for are constant parameters: an exponent, a slope.
-
-    ``kinks`` lists the points where the op is not differentiable in its first input (relu's 0), so
-    gradient checks can tell a kink from a wrong rule. ``constants`` is how many trailing operands
-    get no gradient (the vjp returns nothing for them). ``arrays`` (an :class:`ArrayRule`) runs the op
-    over a batch in compiled code; without one, compiled code runs the scalar rule element by element.
-    ``formula(sympy, *operands)`` gives its symbolic form for ``autograd.formula``; without one, a
-    formula shows it as an undefined function. ``noun`` names its result in errors ("a division").
+    ``vjp(g, *inputs, out)`` returns ``g * d(out)/d(input_i)`` for the leading inputs. Written with
+    operators and ops only, it runs on floats (a backward pass) and on Values (higher orders).
+    The rest of a row (README, "Adding an op"): ``kinks``, where it is not differentiable in its first
+    input (relu's 0); ``constants``, how many trailing operands get no gradient (an exponent, a slope);
+    ``arrays``, an :class:`ArrayRule` for compiled batches (else the scalar rule runs element by
+    element); ``formula(sympy, *operands)``, its symbolic form; ``noun``, its result in errors.
 
     Calling an op applies it: plain numbers in, a float out; any Value in, a Value out. User-defined
     ops work exactly like the built-in ones: ``Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))``.
@@ -261,10 +256,14 @@ class Value:
         return _compare(operator.ge, self, other)
 
     def __float__(self) -> float:
+        if current().tracing is not None:  # a parameter's number, frozen into compiled code as a constant
+            current().tracing.refuse_number(self, "float()")
         return self.data
 
     def __round__(self, ndigits: int | None = None) -> float | int:
         """``round(x)`` and ``round(x, n)`` round ``x.data``, as for a float: a plain number, outside the graph."""
+        if current().tracing is not None:
+            current().tracing.refuse_number(self, "round()")
         return round(self.data, ndigits)
 
     def __format__(self, spec: str) -> str:
@@ -292,15 +291,15 @@ def _value_hint(x: object) -> str:
 def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     """Run ``op`` forward on ``inputs`` (at least one a Value, the rest floats) and record the result's node.
 
-    The operators of Value call this directly with the other operand as given: for two operands,
-    other real numbers become floats, and anything else gives NotImplemented, so that Python tries
-    the other operand's method or names the type.
+    Value's operators pass the other operand as given: for two operands, other real numbers become
+    floats, and anything else gives NotImplemented, so that Python tries the other operand's method.
     """
     state = current()
     if state.watched:  # detect_anomaly or a trace: the checks, and numbers read through the engine's accessor
         if len(inputs) == 2 and not all(type(x) is float or isinstance(x, Value) for x in inputs):
             return _apply_converted(op, *inputs)
-        out = op.forward(*[number(x) if isinstance(x, Value) else x for x in inputs])
+        numbers = [number(x) if isinstance(x, Value) else x for x in inputs]
+        out = op.forward(*numbers) if state.tracing is None else state.tracing.forward(op, numbers)
         if state.anomaly:
             _check_anomaly(op, inputs, out)
         node_class = Value if state.tracing is None else state.tracing.node_class(inputs, state.grad_enabled)

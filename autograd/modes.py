@@ -39,7 +39,7 @@ class State:
         scope: tuple[object, ...] = (),
         transform_depth: int = 0,  # how many grad/jacobian calls are evaluating their function right now
         outside: State | None = None,  # set by Scope: the state its exit goes back to
-        tracing: Any = None,  # set by autograd.compile while it traces: the class of the nodes it records
+        tracing: Any = None,  # set by autograd.compile while it traces: its Tracer (compiler/tracing.py)
     ) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
@@ -97,8 +97,17 @@ def detect_anomaly() -> Iterator[None]:
 
     The message names the op and the labels of the nodes involved, so a NaN loss can be traced to
     the ``log`` or the division that made it. Checking costs one ``isfinite`` per op, so it is off
-    by default.
+    by default. Inside a function being compiled it is refused: there it would check only the first
+    sample; around the compiled call it checks every sample.
     """
+    tracer = current().tracing
+    if tracer is not None:
+        error = TracingError(
+            "compile: detect_anomaly() inside a compiled function would check only the first sample; enter it "
+            "around the call instead (with ag.detect_anomaly(): loss(x, y)), where it checks every sample"
+        )
+        tracer.refusals.append(error)
+        raise error
     with changed(anomaly=True):
         yield
 

@@ -107,16 +107,6 @@ def _quotient(x: Value | float, y: Value | float) -> Value | float:
     return _div(x, y) if type(x) is float and type(y) is float else x / y
 
 
-def _fsum(xs: Sequence[float]) -> float:
-    try:
-        return math.fsum(xs)
-    except (OverflowError, ValueError):  # inf - inf or an intermediate overflow: + follows IEEE 754
-        total = 0.0
-        for x in xs:
-            total += x
-        return total
-
-
 def _log(x: float) -> float:
     if x <= 0.0:
         raise ValueError(f"log: argument must be positive, got {x!r}")
@@ -144,7 +134,7 @@ def _softplus(x: float) -> float:
 
 def _dot(*ws_then_xs: float) -> float:
     n = len(ws_then_xs) // 2
-    return _fsum(list(map(mul, ws_then_xs[:n], ws_then_xs[n:])))
+    return arrays.fsum(list(map(mul, ws_then_xs[:n], ws_then_xs[n:])))
 
 
 def _dot_vjp(g: Value | float, *ws_then_xs_then_out: Value | float) -> list[Value | float]:
@@ -160,7 +150,7 @@ def _logsumexp(*xs: float) -> float:
         return math.nan  # NaN in, NaN out (max would skip a NaN that is not first)
     if m - m != 0.0:
         return m  # +inf, or every x is -inf
-    return m + math.log(_fsum([math.exp(x - m) for x in xs]))
+    return m + math.log(arrays.fsum([math.exp(x - m) for x in xs]))
 
 
 def _logsumexp_vjp(g: Value | float, *xs_then_out: Value | float) -> list[Value | float]:
@@ -241,7 +231,7 @@ COS = Rule("cos", _periodic("cos", math.cos), lambda g, x, out: (-g * SIN(x),),
            arrays=ArrayRule(arrays.cos, arrays.cos_vjp), formula=lambda sp, x: sp.cos(x))
 ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0 if x <= 0.0 else math.nan,), "|x|", kinks=[0.0],  # noqa: E501
            arrays=ArrayRule(np.abs, arrays.abs_vjp), formula=lambda sp, x: sp.Abs(x))
-SUM = Rule("sum", lambda *xs: _fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ",
+SUM = Rule("sum", lambda *xs: arrays.fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ",
            arrays=ArrayRule(arrays.total, ieee=True), formula=lambda sp, *xs: sp.Add(*xs))
 DOT = Rule("dot", _dot, _dot_vjp, "w·x",
            arrays=ArrayRule(arrays.dot, ieee=True), formula=lambda sp, *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]))  # noqa: E501

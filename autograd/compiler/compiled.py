@@ -17,20 +17,25 @@ model rebuilt under the same name), trace again.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from operator import attrgetter
-from types import CodeType, FunctionType
+from types import CodeType, FunctionType, MethodType
 from typing import Any
 
 import numpy as np
 
+from autograd.arrays import fsum
 from autograd.compiler.executor import Evaluation, evaluate, naming_the_sample
 from autograd.compiler.plan import Plan, build
 from autograd.compiler.tracing import trace
 from autograd.engine import as_float
+from autograd.modes import TracingError, current
 
 _REDUCTIONS = ("mean", "sum", None)
+PLANS_KEPT = 8
+"""How many plans a compiled function keeps, one per set of sample shapes, before it drops the oldest."""
 
 
 class Compiled:
@@ -55,6 +60,11 @@ class Compiled:
         """
         if not args:
             raise TypeError("compile: call the compiled function with at least one batched argument")
+        if current().tracing is not None:
+            raise TracingError(
+                f"compile: {self!r} called while another function is being compiled: its arguments would be one "
+                "sample's traced Values, not batches. Call its per-sample function there instead (compiled.fn)"
+            )
         arrays, batch = _batched(args)
         plan = self.plan_for(arrays)
         if leaves is None:
@@ -82,6 +92,8 @@ class Compiled:
                     f"returned {len(traced.outputs)} Values; use reduce=None for per-sample outputs"
                 )
             known = (build(traced, [math.prod(a.shape[1:]) for a in arrays]), bindings)
+            if len(self._plans) >= PLANS_KEPT:  # the oldest goes: a stream of new sample shapes must not grow memory
+                del self._plans[next(iter(self._plans))]
             self._plans[key] = known
             self.traces += 1
         self.plan = known[0]
@@ -101,7 +113,7 @@ class CompiledResult:
         if self.reduce is None:
             self.data: float | np.ndarray = self.outputs
         else:
-            total = math.fsum(self.outputs.tolist())
+            total = fsum(self.outputs.tolist())  # as the scalar engine adds: inf - inf is NaN, not an error
             self.data = total / len(outputs) if self.reduce == "mean" else total
 
     def backward(self, gradient: float | np.ndarray | None = None) -> None:
@@ -183,30 +195,53 @@ def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
 
 
 def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
-    """The objects ``fn`` reads from its closure and module: a change means tracing again.
+    """The objects ``fn`` reads: a change of any of them means tracing again.
 
-    Names read in its comprehensions and lambdas count (their code is nested in fn's), and so do the
-    bindings of the plain functions it reads: a helper that reads the model is reading it for fn.
+    What a function's code reads from its closure and its module by name, and, for each of those
+    that is a module or an object with attributes, the attributes its code names (``model`` in
+    ``self.model(x)`` or ``mymodule.model(x)``). A ``functools.partial`` is read through to its
+    function and arguments, a bound method to its function and object, a callable object to its
+    ``__call__``. The functions found are read the same way: a helper that reads the model is reading
+    it for ``fn``. Names read in comprehensions and lambdas count (their code is nested in fn's).
     """
     found: list[object] = []
     seen: set[int] = set()
-    pending = [fn]
+    pending: list[object] = [fn]
     while pending:
         f = pending.pop()
-        code = getattr(f, "__code__", None)
-        if code is None or id(f) in seen:
+        if id(f) in seen:
             continue
         seen.add(id(f))
         start = len(found)
-        for cell in getattr(f, "__closure__", None) or ():
-            try:
-                found.append(cell.cell_contents)
-            except ValueError:  # a cell not yet filled
-                found.append(None)
-        namespace = getattr(f, "__globals__", {})
-        found.extend(namespace[name] for name in _names(code) if name in namespace)
-        pending.extend(x for x in found[start:] if isinstance(x, FunctionType))
+        function, bound = _code_and_objects(f)
+        found.extend(bound)
+        if function is not None:
+            for cell in function.__closure__ or ():
+                try:
+                    found.append(cell.cell_contents)
+                except ValueError:  # a cell not yet filled
+                    found.append(None)
+            names = _names(function.__code__)
+            found.extend(function.__globals__[name] for name in names if name in function.__globals__)
+            for holder in found[start:]:
+                attributes = getattr(holder, "__dict__", None)  # the object's or module's own: no property runs
+                if isinstance(attributes, dict) and not isinstance(holder, type):
+                    found.extend(attributes[name] for name in names if name in attributes)
+        pending.extend(x for x in found[start:] if callable(x) and not isinstance(x, type))
     return tuple(found)
+
+
+def _code_and_objects(f: object) -> tuple[FunctionType | None, list[object]]:
+    """The function whose code runs when ``f`` is called, and the objects bound to it."""
+    if isinstance(f, functools.partial):
+        return None, [f.func, *f.args, *f.keywords.values()]
+    if isinstance(f, MethodType):
+        return (f.__func__ if isinstance(f.__func__, FunctionType) else None), [f.__self__]
+    if isinstance(f, FunctionType):
+        return f, []
+    # A callable object: its class's __call__ (or a base's), with f as self.
+    call = next((vars(klass)["__call__"] for klass in type(f).__mro__ if "__call__" in vars(klass)), None)
+    return (call, [f]) if isinstance(call, FunctionType) else (None, [])
 
 
 def _same(old: tuple[object, ...], new: tuple[object, ...]) -> bool:
