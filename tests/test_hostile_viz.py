@@ -17,6 +17,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,6 +30,7 @@ import nn
 import viz
 from autograd import Op, Value
 from autograd.compiler import Plan
+from viz import checks
 from viz.escape import escape_dot
 
 RENDER = importlib.import_module("viz.render")  # the module; viz.render is the function
@@ -301,6 +303,58 @@ def test_hostile_input_is_refused_by_name_and_changes_nothing(case: Case, world:
     assert re.search(case.culprit, str(caught.value)), str(caught.value)
     assert snapshot_files(world.out) == files
     assert snapshot_graph(world.root) == graph
+
+
+# -- the argument checks draw_graph and draw_plan share ----------------------------------------------
+
+REFUSALS: list[tuple[Callable[[object], object], object, type[Exception], str]] = [  # check, argument, refusal
+    (partial(checks.check_max_nodes, "f"), True, TypeError, "f: max_nodes must be an int or None (no limit), got bool"),
+    (partial(checks.check_max_nodes, "f"), 2.0, TypeError, "f: max_nodes must be an int or None (no limit), got float"),
+    (partial(checks.check_max_nodes, "f"), 0, ValueError,
+     "f: max_nodes must be at least 1, or None for no limit, got 0"),
+    (partial(checks.check_title, "f"), b"t", TypeError, "f: title must be a str, got bytes"),
+    (partial(checks.check_flag, "f", "edge_labels"), "no", TypeError, "f: edge_labels must be True or False, got str"),
+    (partial(checks.check_flag, "f", "edge_labels"), 1, TypeError, "f: edge_labels must be True or False, got int"),
+    (partial(checks.check_batch, "f"), np.bool_(True), TypeError, "f: batch must be an int or None, got bool"),
+    (partial(checks.check_batch, "f"), 4.0, TypeError, "f: batch must be an int or None, got float"),
+    (partial(checks.check_batch, "f"), np.int8(0), ValueError, "f: batch must be at least 1, got 0"),
+    (partial(checks.check_precision, "f"), 18, ValueError, "f: precision must be an int from 0 to 17, got 18"),
+    (partial(checks.check_precision, "f"), "4", ValueError, "f: precision must be an int from 0 to 17, got '4'"),
+    (partial(checks.check_rankdir, "f"), "lr", ValueError, "f: rankdir must be 'LR' or 'TB', got 'lr'"),
+    (partial(checks.check_rankdir, "f"), ["LR"], ValueError, "f: rankdir must be 'LR' or 'TB', got ['LR']"),
+    (partial(checks.check_format, "f"), "SVG", ValueError, "f: format must be 'svg', 'png' or 'pdf', got 'SVG'"),
+    (partial(checks.check_format, "f"), None, ValueError, "f: format must be 'svg', 'png' or 'pdf', got None"),
+]
+
+
+@pytest.mark.parametrize(("check", "argument", "error", "message"), REFUSALS, ids=[r[3][3:] for r in REFUSALS])
+def test_each_shared_check_refuses_with_its_one_wording(
+    check: Callable[[object], object], argument: object, error: type[Exception], message: str
+):
+    with pytest.raises(error) as caught:
+        check(argument)
+    assert type(caught.value) is error and str(caught.value) == message
+
+
+def test_the_shared_checks_pass_on_what_the_drawing_uses():
+    batch = checks.check_batch("f", np.int64(32))
+    assert batch == 32 and type(batch) is int  # a numpy int becomes the int the title prints
+    assert checks.check_batch("f", None) is None and checks.check_max_nodes("f", None) is None
+    assert checks.check_max_nodes("f", 1) == 1 and checks.check_precision("f", 0) == 0
+    assert [checks.check_rankdir("f", r) for r in ("LR", "TB", "RL", "BT")] == ["LR", "TB", "RL", "BT"]
+    assert checks.check_flag("f", "edge_labels", False) is False and checks.check_title("f", None) is None
+
+
+@pytest.mark.parametrize("options", [{"max_nodes": 0}, {"max_nodes": "9"}, {"max_nodes": False}, {"title": 3}])
+def test_draw_graph_and_draw_plan_refuse_an_option_they_share_in_the_same_words(options: dict[str, object]):
+    def refusal(draw: Callable[..., object], subject: object) -> tuple[type[BaseException], str]:
+        with pytest.raises((TypeError, ValueError)) as caught:
+            draw(subject, **options)
+        return type(caught.value), str(caught.value).split(": ", 1)[1]
+
+    graph_error = refusal(viz.draw_graph, sigmoid()[1])
+    assert graph_error == refusal(viz.draw_plan, plan_of_doubled())
+    assert graph_error[1].startswith(next(iter(options)))  # the option named first
 
 
 # -- hostile inputs that must be drawn, not refused --------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import shutil
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 import autograd as ag
+import autograd.compiler as compiler
 import viz
 from autograd import Value
 from viz.render import find_renderer
@@ -207,17 +209,26 @@ def test_save_by_suffix_and_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot", "g.png", "g.svg"]  # no partial files
 
 
-def test_old_viz_names_warn_and_still_work(tmp_path: Path):
-    x, f = sigmoid_graph()
-    w = Value(3.0, label="w")
-    g = f * w + x
-    with pytest.warns(DeprecationWarning, match=r"viz\.path is deprecated .*; use viz\.nodes_on_paths"):
-        on_path = viz.path(g, w)
-    assert on_path == {w, g.parents[0], g}  # w, then w * f, then g: the one route from w to g
-    diagram = viz.draw_graph(g)
-    with pytest.warns(DeprecationWarning, match=r"viz\.save is deprecated .*; use viz\.save_diagram"):
-        written = viz.save(diagram, tmp_path / "g.dot")
-    assert written.read_text() == diagram.source
+def test_each_thing_has_one_name_and_the_old_aliases_are_gone():
+    assert set(viz.__all__) <= set(dir(viz)) and len(set(viz.__all__)) == len(viz.__all__)
+    assert not {"save", "path"} & set(dir(viz))  # never released: save_diagram and nodes_on_paths only
+    assert viz.Step is viz.steps.Step and not hasattr(viz, "ArrayOp")  # a backward step; a plan's step is ArrayOp
+
+
+def test_viz_reads_autograd_through_its_public_names_only():
+    public = {"autograd": set(ag.__all__), "autograd.compiler": set(compiler.__all__), "autograd.files": None}
+    for path in sorted(Path(viz.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "autograd":
+                assert node.module in public, f"{path.name} imports from {node.module}"
+                names = public[node.module]
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), f"{path.name} imports {node.module}.{alias.name}"
+                    assert names is None or alias.name in names, f"{path.name}: {node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                assert all(a.name.split(".")[0] != "autograd" or a.name == "autograd" for a in node.names), path.name
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "ag":
+                assert node.attr in ag.__all__, f"{path.name} reads ag.{node.attr}"
 
 
 def test_inline_display_without_graphviz(monkeypatch: pytest.MonkeyPatch):

@@ -141,6 +141,35 @@ def test_a_hand_sized_plan_has_exactly_the_arrows_of_its_formula():
     assert "3 scalar nodes → 3 array ops" in source and "a batch of 3" in source
 
 
+def test_a_matmul_with_constant_weights_draws_them_as_constant_weights():
+    # ag.dot([0.5, 2.0], x): one dot node whose weights are numbers, not parameters.
+    compiled = ag.compile(lambda x: ag.dot([0.5, 2.0], x), reduce=None)
+    compiled(np.ones((3, 2)))
+    assert compiled.plan is not None
+    source = viz.draw_plan(compiled.plan).source
+    [matmul] = named(source, "1 dot node → matmul (B×2)·(2×1)")
+    assert nodes(source)[f"{matmul}_weights"] == "<constant weights 2×1<br/>0.5, 2>"
+    assert (f"{matmul}_weights", matmul) in {(a, b) for a, b, _ in edges(source)}
+    assert f"{matmul}_parameters" not in source
+    assert "1 scalar node → 1 array op<" in source and "2 constants read" in source
+
+
+def test_constant_weights_with_a_bias_column_are_two_boxes_as_parameters_would_be():
+    # Three neurons of numbers, each w·x + b with the bias as the weight of a column of ones.
+    weights = [[0.5, 2.0, 0.125], [-1.0, 0.25, 3.0], [1.5, 1.5, 1.5]]
+    compiled = ag.compile(lambda x: [ag.dot(w, [*x, 1.0]).relu() for w in weights], reduce=None)
+    compiled(np.ones((5, 2)))
+    assert compiled.plan is not None
+    source = viz.draw_plan(compiled.plan, batch=5).source
+    [matmul] = named(source, "3 dot nodes → matmul (5×3)·(3×3)")
+    labels, flow = nodes(source), {(a, b): attributes for a, b, attributes in edges(source)}
+    assert labels[f"{matmul}_weights"] == "<constant weights 3×3<br/>0.5, 2, 0.125, …>"  # the first row, in order
+    assert labels[f"{matmul}_constants"] == "<constant 1>"  # the column of ones, in its own box
+    assert flow[(f"{matmul}_constants", matmul)] == "label=<1 column>"
+    assert flow[(f"{matmul}_weights", matmul)] == ""  # the weights: no columns of the batch flow along it
+    assert "8 constants read" in source  # each number once: the seven distinct weights and the 1 of the bias column
+
+
 def test_beside_draws_the_neurons_scalar_graph_and_joins_its_dot_node_to_its_column():
     model, loss = mlp_loss([8, 8, 3])
     assert loss.plan is not None

@@ -2,15 +2,12 @@
 the plan ``autograd.compile`` makes of a graph (``draw_plan``).
 
 Plots (``viz.plots``) need matplotlib: ``pip install matplotlib`` (or this package's ``plots`` extra).
-
-Renamed, the old names warn for one release: ``save`` is now ``save_diagram`` and ``path`` is
-``nodes_on_paths``.
 """
 
-from viz.graph import GraphTooLargeError, draw_dot, draw_graph, nodes_on_paths, path
+from viz.graph import GraphTooLargeError, draw_dot, draw_graph, nodes_on_paths
 from viz.network import draw_network
 from viz.plan import draw_plan
-from viz.render import Diagram, RenderError, find_renderer, render, save, save_diagram
+from viz.render import Diagram, RenderError, find_renderer, render, save_diagram
 from viz.steps import Step, Term, backward_steps, draw_step, save_gif, save_steps, step_slider
 
 __all__ = [
@@ -27,9 +24,7 @@ __all__ = [
     "draw_step",
     "find_renderer",
     "nodes_on_paths",
-    "path",  # deprecated: nodes_on_paths
     "render",
-    "save",  # deprecated: save_diagram
     "save_diagram",
     "save_gif",
     "save_steps",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -14,6 +13,7 @@ import graphviz
 
 import autograd as ag
 from autograd import Value
+from viz.checks import check_format, check_max_nodes, check_precision, check_rankdir, check_title
 from viz.escape import escape_dot, html_label
 from viz.render import FONT, Diagram, RenderError, find_renderer, render
 
@@ -60,36 +60,13 @@ def draw_graph(
       limit (the renderer's timeout, ``RENDER_TIMEOUT`` in viz/render.py, still applies).
     - ``format``: what graphviz's own ``render()`` writes, as in micrograd's ``draw_dot(root, format="svg")``.
     """
-    if format not in ("svg", "png", "pdf"):
-        raise ValueError(f"draw_graph: format must be 'svg', 'png' or 'pdf', got {format!r}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB', got {rankdir!r}")
-    if not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise ValueError(f"draw_graph: precision must be an int from 0 to 17, got {precision!r}")
-    candidates: list[object] = list(root) if isinstance(root, (list, tuple)) else [root]
-    roots = [r for r in candidates if isinstance(r, Value)]
-    if len(roots) != len(candidates) or not roots:
-        bad = next((r for r in candidates if not isinstance(r, Value)), root)
-        raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(bad).__name__}")
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
-        raise TypeError(f"draw_graph: max_nodes must be an int or None (no limit), got {type(max_nodes).__name__}")
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be at least 1, or None for no limit, got {max_nodes}")
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"draw_graph: title must be a str, got {type(title).__name__}")
-    collapsed = matcher(collapse)
-    if max_nodes is not None:
-        counted = count_until(roots, collapsed, collapse is None, max_nodes)
-        if counted > max_nodes:
-            raise GraphTooLargeError(
-                f"draw_graph: the graph has more than max_nodes={max_nodes:,} nodes to draw (counting stopped at "
-                f"{counted:,}); {_ADVICE}"
-            )
-    layout = Layout.of(roots, collapsed, clusters)
-    if max_nodes is not None and layout.size > max_nodes:
-        raise GraphTooLargeError(
-            f"draw_graph: the graph has {layout.size:,} nodes to draw, more than max_nodes={max_nodes:,}; {_ADVICE}"
-        )
+    check_format("draw_graph", format)
+    check_rankdir("draw_graph", rankdir)
+    check_precision("draw_graph", precision)
+    roots = _roots(root)
+    check_max_nodes("draw_graph", max_nodes)
+    check_title("draw_graph", title)
+    layout = layout_within(roots, collapse, clusters, max_nodes, _too_large)
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
     style = Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
     layout_attributes = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "pad": "0.1"}
@@ -106,6 +83,44 @@ def draw_graph(
 draw_dot = draw_graph  # the name micrograd users know
 
 _ADVICE = "pass collapse=nn.Neuron (or nn.Layer) to draw each neuron or layer as one box, or raise max_nodes"
+
+
+def _roots(root: object) -> list[Value]:
+    """The Values to draw: ``root`` itself, or the items of a list or tuple of Values, at least one."""
+    candidates: list[object] = list(root) if isinstance(root, (list, tuple)) else [root]
+    roots = [r for r in candidates if isinstance(r, Value)]
+    if len(roots) != len(candidates) or not roots:
+        bad = next((r for r in candidates if not isinstance(r, Value)), root)
+        raise TypeError(f"draw_graph: expected a Value or a sequence of Values, got {type(bad).__name__}")
+    return roots
+
+
+def layout_within(
+    roots: list[Value], collapse: Collapse, clusters: bool, limit: int | None, refuse: Callable[[int, int, bool], str]
+) -> Layout:
+    """The layout of the roots' graph, or GraphTooLargeError(refuse(limit, count, exact)) once it passes ``limit``.
+
+    The count stops soon after ``limit``, so a huge graph is refused at once (``exact`` False, the count where it
+    stopped); a graph that passes the limit only when laid out is refused with its size (``exact`` True).
+    """
+    collapsed = matcher(collapse)
+    if limit is not None:
+        counted = count_until(roots, collapsed, collapse is None, limit)
+        if counted > limit:
+            raise GraphTooLargeError(refuse(limit, counted, False))
+    layout = Layout.of(roots, collapsed, clusters)
+    if limit is not None and layout.size > limit:
+        raise GraphTooLargeError(refuse(limit, layout.size, True))
+    return layout
+
+
+def _too_large(max_nodes: int, count: int, exact: bool) -> str:
+    if exact:
+        return f"draw_graph: the graph has {count:,} nodes to draw, more than max_nodes={max_nodes:,}; {_ADVICE}"
+    return (
+        f"draw_graph: the graph has more than max_nodes={max_nodes:,} nodes to draw (counting stopped at {count:,}); "
+        f"{_ADVICE}"
+    )
 
 
 def count_until(roots: list[Value], collapsed: Callable[[Owner], bool], plain: bool, limit: int) -> int:
@@ -151,16 +166,6 @@ def nodes_on_paths(root: Value, leaf: Value) -> set[Value]:
     return on_path
 
 
-def path(root: Value, leaf: Value) -> set[Value]:
-    """Deprecated name of :func:`nodes_on_paths`, kept for one release."""
-    warnings.warn(
-        "viz.path is deprecated and will be removed in the next release; use viz.nodes_on_paths",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return nodes_on_paths(root, leaf)
-
-
 # -- which nodes go where ---------------------------------------------------------------------
 
 
@@ -187,7 +192,7 @@ class Layout:
 
     @classmethod
     def of(cls, roots: list[Value], collapsed: Callable[[Owner], bool], clusters: bool) -> Layout:
-        everything = dict.fromkeys(_reading_order(roots))
+        everything = dict.fromkeys(ag.operand_order(roots))
         consumers: dict[Value, list[Value]] = {v: [] for v in everything}
         for node in everything:
             for parent in node.parents:
@@ -225,27 +230,6 @@ class Layout:
                 cluster = cluster.children.setdefault(id(o), _Cluster(owner=o))
             cluster.members.append(v)
         return cls(drawn, boxes, box_of, top, consumers, size + len(boxes))
-
-
-def _reading_order(roots: list[Value]) -> list[Value]:
-    """Every node, inputs before results, the first operand's whole subgraph before the second's.
-
-    Graphviz stacks the nodes of a column in the order they are declared (and clusters likewise), so
-    declaring in this order draws x0 above x1, w0 above w1 and neuron 0 above neuron 1. A depth-first
-    post-order with an explicit stack: no recursion, so any depth works.
-    """
-    finished: list[Value] = []
-    expanded: set[Value] = set()
-    stack: list[Value | None] = list(reversed(roots))
-    while stack:
-        node = stack.pop()
-        if node is None:
-            finished.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always its node
-        elif node not in expanded:
-            expanded.add(node)
-            stack.extend((node, None))
-            stack.extend(p for p in reversed(node.parents) if p not in expanded)
-    return finished
 
 
 def matcher(collapse: Collapse) -> Callable[[Owner], bool]:
@@ -411,7 +395,6 @@ def emit_edges(diagram: Diagram, layout: Layout, style: Style, edge_labels: bool
                     sources.setdefault(_node_id(x, layout))
         for source in sources:
             diagram.edge(source, f"box{layout.name(box)}")
-
 
 
 def _in_order(items: list[T]) -> list[T]:

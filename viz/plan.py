@@ -7,6 +7,7 @@ graph of one neuron on the left, so the two pictures of the same computation can
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,8 +15,9 @@ import numpy as np
 
 from autograd import Value
 from autograd.compiler import CONSTANTS, LEAVES, ArrayOp, Compiled, Gather, Piece, Plan
+from viz.checks import check_batch, check_flag, check_max_nodes, check_title
 from viz.escape import escape_dot
-from viz.graph import GraphTooLargeError, Layout, Style, count_until, emit_edges, emit_nodes, matcher
+from viz.graph import GraphTooLargeError, Layout, Style, emit_edges, emit_nodes, layout_within
 from viz.render import FONT, Diagram
 
 _INPUT, _MATMUL, _ELEMENTWISE = "#e9ecef", "#d0ebff", "#ffffff"
@@ -58,61 +60,25 @@ def draw_plan(
 
     ``viz.save_diagram(diagram, "plan.svg")`` writes it.
     """
-    if not isinstance(plan, Plan):
-        hint = "; pass compiled.plan, after calling it once" if isinstance(plan, Compiled) else ""
-        raise TypeError(f"draw_plan: expected an autograd Plan (compiled.plan), got {type(plan).__name__}{hint}")
-    if beside is not None and not isinstance(beside, Value):
-        raise TypeError(f"draw_plan: beside must be a Value (one neuron's output) or None, got {type(beside).__name__}")
-    if batch is not None and (isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer))):
-        raise TypeError(f"draw_plan: batch must be an int or None, got {type(batch).__name__}")
-    if not isinstance(edge_labels, bool):
-        raise TypeError(f"draw_plan: edge_labels must be True or False, got {type(edge_labels).__name__}")
-    if batch is not None and batch < 1:
-        raise ValueError(f"draw_plan: batch must be at least 1, got {batch}")
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"draw_plan: title must be a str, got {type(title).__name__}")
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)):
-        raise TypeError(f"draw_plan: max_nodes must be an int or None (no limit), got {type(max_nodes).__name__}")
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"draw_plan: max_nodes must be at least 1, or None for no limit, got {max_nodes}")
-
+    _check_plan(plan, beside)
+    batch = check_batch("draw_plan", batch)
+    check_flag("draw_plan", "edge_labels", edge_labels)
+    check_title("draw_plan", title)
+    check_max_nodes("draw_plan", max_nodes)
     boxes = _boxes(plan)
-    size = len(boxes)
-    if max_nodes is not None and size > max_nodes:
+    if max_nodes is not None and len(boxes) > max_nodes:
         raise GraphTooLargeError(
-            f"draw_plan: the plan has {size:,} boxes to draw, more than max_nodes={max_nodes:,}; raise max_nodes"
+            f"draw_plan: the plan has {len(boxes):,} boxes to draw, more than max_nodes={max_nodes:,}; raise max_nodes"
         )
-    layout = None
-    if beside is not None:
-        nothing = matcher(None)
-        limit = None if max_nodes is None else max_nodes - size
-        if limit is not None and (limit < 1 or count_until([beside], nothing, True, limit) > limit):
-            raise GraphTooLargeError(
-                f"draw_plan: the plan ({size:,} boxes) and the graph beside it have more than max_nodes="
-                f"{max_nodes:,} nodes to draw; pass one neuron's output as beside, or raise max_nodes"
-            )
-        layout = Layout.of([beside], nothing, clusters=True)
-        if limit is not None and layout.size > limit:
-            raise GraphTooLargeError(
-                f"draw_plan: the plan ({size:,} boxes) and the graph beside it ({layout.size:,} nodes) are more "
-                f"than max_nodes={max_nodes:,}; pass one neuron's output as beside, or raise max_nodes"
-            )
-
-    shape = _Shapes("B" if batch is None else str(int(batch)))
+    limit = None if max_nodes is None else max_nodes - len(boxes)
+    refuse = functools.partial(_too_large, len(boxes))
+    layout = None if beside is None else layout_within([beside], None, True, limit, refuse)
+    shape = _Shapes("B" if batch is None else str(batch))
     diagram = Diagram(graph_attr={"rankdir": "TB", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.35",
                                   "pad": "0.15", "newrank": "true"})  # fmt: skip
     diagram.attr("node", fontname=FONT, fontsize="11")
     diagram.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7", color="#495057", fontcolor=_GREY)
-    links: list[tuple[Value, int, int]] = []
-    if layout is not None:
-        assert beside is not None
-        links = _links(plan, layout.values)
-        with diagram.subgraph(name="cluster_beside") as left:
-            left.attr(label=_html(f"the scalar graph: {_count_ops(layout.values)} op nodes"),
-                      style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
-            style = Style(4, False, None, False, set(), layout.values, {beside})
-            emit_nodes(left, layout, style)
-        emit_edges(diagram, layout, style, edge_labels=False)
+    links = [] if beside is None or layout is None else _draw_beside(diagram, plan, beside, layout)
     with diagram.subgraph(name="cluster_plan") as right:
         right.attr(label=_html("the compiled plan: one box per array op"),
                    style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
@@ -120,17 +86,35 @@ def draw_plan(
             right.node(box.name, box.label(plan, shape), **box.attributes)
     for box in boxes:
         for source, columns in box.reads:
-            attributes = {"label": _html(_columns(columns))} if edge_labels and columns else {}
-            diagram.edge(_source_name(source, box.name), box.name, **attributes)
-    for value, step, column in links:
-        assert layout is not None
-        diagram.edge(
-            f"v{layout.name(id(value))}", f"step{step}", style="dashed", color=_LINK,
-            fontcolor=_LINK, penwidth="1.5", constraint="false",
-            label=_html(f"column {column} of {plan.steps[step].width}"),
-        )  # fmt: skip
+            attributes = {"label": _html(_counted(columns, "column"))} if edge_labels and columns else {}
+            diagram.edge(source, box.name, **attributes)
+    if layout is not None:
+        _draw_links(diagram, plan, layout, links)
     diagram.attr(label=_title(plan, title, shape, links, beside is not None), labelloc="t", fontsize="13")
     return diagram
+
+
+def _check_plan(plan: object, beside: object) -> None:
+    """Refuse what is not a plan (naming ``.plan`` when given the compiled function) and a ``beside`` not a Value."""
+    if not isinstance(plan, Plan):
+        hint = "; pass compiled.plan, after calling it once" if isinstance(plan, Compiled) else ""
+        raise TypeError(f"draw_plan: expected an autograd Plan (compiled.plan), got {type(plan).__name__}{hint}")
+    if beside is not None and not isinstance(beside, Value):
+        raise TypeError(f"draw_plan: beside must be a Value (one neuron's output) or None, got {type(beside).__name__}")
+
+
+def _too_large(boxes: int, limit: int, count: int, exact: bool) -> str:
+    """The refusal of a graph beside that, with the plan's ``boxes``, has more than max_nodes to draw."""
+    max_nodes = boxes + limit
+    if exact:
+        return (
+            f"draw_plan: the plan ({boxes:,} boxes) and the graph beside it ({count:,} nodes) are more than "
+            f"max_nodes={max_nodes:,}; pass one neuron's output as beside, or raise max_nodes"
+        )
+    return (
+        f"draw_plan: the plan ({boxes:,} boxes) and the graph beside it have more than max_nodes={max_nodes:,} "
+        "nodes to draw; pass one neuron's output as beside, or raise max_nodes"
+    )
 
 
 # -- what is drawn ----------------------------------------------------------------------------
@@ -151,9 +135,9 @@ class _Box:
     name: str
     kind: str  # a step's kind ("input", "elementwise", "matmul"), or "outputs", "parameters", "constants"
     number: int  # the step's number (for a side box: its reader's; -1 for the outputs)
-    reads: tuple[tuple[int, int], ...]  # (source, columns read): a step number, LEAVES or CONSTANTS
+    reads: tuple[tuple[str, int], ...]  # (the box read from, columns read): no columns for a matmul's weights
     values: tuple[float, ...] = ()  # constants: the distinct numbers
-    matrix: tuple[int, int] | None = None  # parameters or constants as a matmul's other side: (n, k)
+    matrix: tuple[int, int] | None = None  # a matmul's weights, parameters or constants: (n, k)
     count: int = 0  # parameters: how many a step reads (besides a matmul's weights)
     names: tuple[str, ...] = ()  # parameters: the labels of those it reads, when there are a few
 
@@ -179,8 +163,9 @@ class _Box:
             return _html(*lines, f"{count:,} Value{'s' * (count != 1)}")
         if self.kind == "constants":
             numbers = ", ".join(f"{x:g}" for x in self.values[:3]) + (", …" if len(self.values) > 3 else "")
-            head = f"constant weights {self.matrix[0]}×{self.matrix[1]}" if self.matrix else "constant"
-            return _html(f"{head}{'s' * (len(self.values) != 1 and not self.matrix)} {numbers}")
+            if self.matrix:
+                return _html(f"constant weights {self.matrix[0]}×{self.matrix[1]}", numbers)
+            return _html(f"constant{'s' * (len(self.values) != 1)} {numbers}")
         if self.kind == "outputs":
             width = plan.outputs.width
             return _html("output", f"{shape.batched(width)}: {'one Value' if width == 1 else f'{width} Values'} "
@@ -213,38 +198,46 @@ def _boxes(plan: Plan) -> list[_Box]:
 def _with_sides(
     plan: Plan, name: str, kind: str, number: int, operands: Sequence[Gather], step: ArrayOp | None
 ) -> list[_Box]:
-    reads: dict[int, int] = {}
-    numbers: dict[bytes, float] = {}
+    """Box ``name`` after the boxes of what it reads besides steps: parameters, constants, a matmul's weights.
+
+    A matmul's weights that are constants get a box of their own, apart from the constants its columns
+    read (the 1 of a bias column), as parameter weights would be apart from them in a parameters box.
+    """
+    columns: dict[int, int] = {}  # source (a step, LEAVES or CONSTANTS) -> columns read from it
+    numbers: list[float] = []
     leaves: dict[int, None] = {}
     for gather in operands:
         for piece in gather.pieces:
-            reads[piece.source] = reads.get(piece.source, 0) + _count(piece)
+            columns[piece.source] = columns.get(piece.source, 0) + _count(piece)
             if piece.source == LEAVES:
                 leaves.update(dict.fromkeys(np.arange(len(plan.leaves))[piece.take].tolist()))
             if piece.source == CONSTANTS:
-                for x in np.asarray(plan.constants[piece.take], dtype=float).tolist():
-                    numbers.setdefault(np.float64(x).tobytes(), x)
-    matrix = None
-    if step is not None and step.kind == "matmul":
-        matrix = (step.operands[0].width, step.width)
-        if step.weight_source == CONSTANTS:
-            rows = np.asarray(plan.constants[_flat(step)], dtype=float).tolist()
-            for x in rows:
-                numbers.setdefault(np.float64(x).tobytes(), x)
+                numbers += np.asarray(plan.constants[piece.take], dtype=float).tolist()
+    weights = step.weight_source if step is not None and step.kind == "matmul" else None
+    matrix = (step.operands[0].width, step.width) if step is not None and weights is not None else None
     sides = []
-    if LEAVES in reads or (matrix and step is not None and step.weight_source == LEAVES):
-        weights = matrix if step is not None and step.weight_source == LEAVES else None
+    if LEAVES in columns or weights == LEAVES:
         labels = tuple(plan.leaves[i].label for i in leaves)
         named = labels if len(labels) <= 3 and all(labels) else ()
-        sides.append(_Box(f"{name}_parameters", "parameters", number, (), matrix=weights, count=reads.get(LEAVES, 0),
-                          names=named))
-    if CONSTANTS in reads or (matrix and step is not None and step.weight_source == CONSTANTS):
-        weights = matrix if step is not None and step.weight_source == CONSTANTS else None
-        sides.append(_Box(f"{name}_constants", "constants", number, (), tuple(numbers.values()), weights))
-    if step is not None and step.kind == "matmul":
-        reads.setdefault(step.weight_source, 0)  # the weights: no columns of a batch, one edge from their box
-    main = _Box(name, kind, number, tuple(reads.items()), matrix=matrix)
-    return [*sides, main]
+        sides.append(_Box(f"{name}_parameters", "parameters", number, (), matrix=matrix if weights == LEAVES else None,
+                          count=columns.get(LEAVES, 0), names=named))  # fmt: skip
+    if step is not None and weights == CONSTANTS:
+        values = np.asarray(plan.constants[_flat(step)], dtype=float).ravel().tolist()
+        sides.append(_Box(f"{name}_weights", "constants", number, (), _distinct(values), matrix))
+    if CONSTANTS in columns:
+        sides.append(_Box(f"{name}_constants", "constants", number, (), _distinct(numbers)))
+    reads = [(_source_name(source, name), count) for source, count in columns.items()]
+    if weights is not None and (weights != LEAVES or LEAVES not in columns):  # the weights: no columns of a batch
+        reads.append((f"{name}_parameters" if weights == LEAVES else f"{name}_weights", 0))
+    return [*sides, _Box(name, kind, number, tuple(reads))]
+
+
+def _distinct(numbers: list[float]) -> tuple[float, ...]:
+    """The numbers once each, in order; told apart by their bits, so 0.0 and -0.0 (and NaNs) both stay."""
+    found: dict[bytes, float] = {}
+    for x in numbers:
+        found.setdefault(np.float64(x).tobytes(), x)
+    return tuple(found.values())
 
 
 def _count(piece: Piece) -> int:
@@ -271,8 +264,9 @@ def _source_name(source: int, reader: str) -> str:
     return f"step{source}"
 
 
-def _columns(count: int) -> str:
-    return f"{count:,} column{'s' * (count != 1)}"
+def _counted(count: int, noun: str) -> str:
+    """The count and its noun, plural unless the count is one: "1 column", "1,024 scalar nodes"."""
+    return f"{count:,} {noun}{'s' * (count != 1)}"
 
 
 def _count_ops(values: Sequence[Value]) -> int:
@@ -290,6 +284,27 @@ def _html(*lines: str, bold: bool = False) -> str:
 
 
 # -- the scalar graph beside --------------------------------------------------------------------
+
+
+def _draw_beside(diagram: Diagram, plan: Plan, beside: Value, layout: Layout) -> list[tuple[Value, int, int]]:
+    """Draw ``beside``'s scalar graph in a cluster of its own; return its dot nodes' columns in the plan."""
+    with diagram.subgraph(name="cluster_beside") as left:
+        left.attr(label=_html(f"the scalar graph: {_count_ops(layout.values)} op nodes"),
+                  style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
+        style = Style(4, False, None, False, set(), layout.values, {beside})
+        emit_nodes(left, layout, style)
+    emit_edges(diagram, layout, style, edge_labels=False)
+    return _links(plan, layout.values)
+
+
+def _draw_links(diagram: Diagram, plan: Plan, layout: Layout, links: list[tuple[Value, int, int]]) -> None:
+    """The dashed arrows from the dot nodes of the graph beside to the matmul steps that compute them."""
+    for value, step, column in links:
+        diagram.edge(
+            f"v{layout.name(id(value))}", f"step{step}", style="dashed", color=_LINK,
+            fontcolor=_LINK, penwidth="1.5", constraint="false",
+            label=_html(f"column {column} of {plan.steps[step].width}"),
+        )  # fmt: skip
 
 
 def _links(plan: Plan, values: Sequence[Value]) -> list[tuple[Value, int, int]]:
@@ -314,7 +329,7 @@ def _links(plan: Plan, values: Sequence[Value]) -> list[tuple[Value, int, int]]:
 
 
 def _title(plan: Plan, title: str | None, shape: _Shapes, links: list[tuple[Value, int, int]], beside: bool) -> str:
-    totals = f"{plan.scalar_nodes:,} scalar nodes → {plan.array_ops:,} array ops"
+    totals = f"{_counted(plan.scalar_nodes, 'scalar node')} → {_counted(plan.array_ops, 'array op')}"
     details = (
         f"{len(plan.leaves):,} parameter Values and {len(plan.constants):,} constant"
         f"{'s' * (len(plan.constants) != 1)} read; "

@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sysconfig
-import warnings
 from pathlib import Path
 
 import graphviz
@@ -127,16 +126,6 @@ def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLi
             f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv"
         )
     return write_atomically(target, render(source, fmt))
-
-
-def save(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
-    """Deprecated name of :func:`save_diagram`, kept for one release."""
-    warnings.warn(
-        "viz.save is deprecated and will be removed in the next release; use viz.save_diagram",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return save_diagram(graph, path)
 
 
 class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints
