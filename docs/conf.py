@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,11 @@ def copy_notebooks(source: Path = ROOT / "notebooks", target: Path = DOCS / "not
 
 copy_notebooks()
 os.environ.setdefault("CHAINRULE_NO_MNIST", "1")  # read by nn.find_mnist in the notebook kernels
+# The kernels run on loopback TCP, which ipykernel calls unencrypted at every start: only errors, please.
+_QUIET = Path(tempfile.mkdtemp(prefix="chainrule-ipython-")) / "profile_default"
+_QUIET.mkdir()
+(_QUIET / "ipython_kernel_config.py").write_text('c.IPKernelApp.log_level = "ERROR"\n', encoding="utf-8")
+os.environ["IPYTHONDIR"] = str(_QUIET.parent)
 
 project = "chainrule"
 author = "The chainrule maintainers"
@@ -80,7 +86,8 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 # HTML
 html_theme = "furo"
 html_title = "chainrule"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["wide.css"]
 html_theme_options = {"source_repository": "", "navigation_with_keys": True}
 
 
