@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd.files import write_atomically
+from autograd.files import for_message, open_regular, os_error_naming, printable, write_atomically
 
 OLD = b"the old content\n"
 NEW = bytes(range(256)) * 64  # 16 KiB, every byte value
@@ -240,3 +240,76 @@ def test_short_writes_are_completed(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(os, "write", lambda descriptor, data: real_write(descriptor, bytes(data)[:777]))
     write_atomically(tmp_path / "data.bin", NEW)
     assert (tmp_path / "data.bin").read_bytes() == NEW
+
+
+# -- what errors say: the target, bounded and printable; what readers open --------------------------------
+
+
+@pytest.mark.parametrize("where", ["open", "write", "fsync", "replace"])
+def test_an_error_names_the_target_not_the_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str):
+    target = tmp_path / "picture.svg"
+    target.write_bytes(OLD)
+    real = getattr(os, where)
+
+    def fail(*arguments: object, **keywords: object) -> object:
+        first = arguments[0]
+        if where == "open" and ".chainrule-" not in str(first):
+            return real(*arguments, **keywords)
+        # As the system words it: the names it was given, the temporary one among them.
+        temporary = str(first) if where in ("open", "replace") else None
+        raise PermissionError(errno.EACCES, "Permission denied", temporary, None, str(target))
+
+    monkeypatch.setattr(os, where, fail)
+    with pytest.raises(PermissionError) as caught:
+        write_atomically(target, NEW, who="save_diagram")
+    monkeypatch.undo()
+    text = str(caught.value)
+    assert text == f"[Errno 13] save_diagram: cannot write {target}: Permission denied"
+    assert caught.value.errno == errno.EACCES and ".chainrule-" not in text
+    assert target.read_bytes() == OLD and os.listdir(tmp_path) == ["picture.svg"]
+
+
+def test_a_long_or_strange_target_makes_a_short_printable_message(tmp_path: Path):
+    with pytest.raises(OSError, match=r"File name too long") as caught:
+        write_atomically(tmp_path / ("y" * 5000), NEW)
+    assert caught.value.errno == errno.ENAMETOOLONG and len(str(caught.value)) < 300
+    (tmp_path / "a\nb\udcff").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"a\\nb\\udcff is a directory, not a file$") as refused:
+        write_atomically(tmp_path / "a\nb\udcff", NEW)
+    assert str(refused.value).isprintable()
+    assert os.listdir(tmp_path) == ["a\nb\udcff"]
+
+
+def test_for_message_escapes_and_keeps_both_ends():
+    assert for_message("plain name.json") == "plain name.json"
+    assert for_message("a\nb\x1b[0m\udc80") == "a\\nb\\x1b[0m\\udc80"
+    cut = for_message("/start/" + "m" * 1000 + "/model.json", limit=60)
+    assert cut == "/start/" + "m" * 13 + "..." + "m" * 9 + "/model.json (1018 characters)"
+    assert printable("é ü 中") == "é ü 中"  # printable letters of any script stay as they are
+
+
+def test_os_error_naming_keeps_type_and_errno():
+    made = os_error_naming(FileNotFoundError(errno.ENOENT, "No such file or directory", "/very/long"), "load: x")
+    assert type(made) is FileNotFoundError and made.errno == errno.ENOENT and made.filename is None
+    assert str(made) == "[Errno 2] load: x: No such file or directory"
+    bare = os_error_naming(OSError("disk full"), "save: y")
+    assert type(bare) is OSError and str(bare) == "save: y: disk full"
+
+
+def refuse(kind: str) -> ValueError:
+    return ValueError(f"refused {kind}")
+
+
+def test_open_regular_gives_the_file_and_its_size_and_refuses_the_rest_at_once(tmp_path: Path):
+    (tmp_path / "data.bin").write_bytes(NEW)
+    file, size = open_regular(tmp_path / "data.bin", refuse)
+    with file:
+        assert size == len(NEW) and file.read() == NEW
+    os.mkfifo(tmp_path / "pipe")  # no writer: an open that waited would never return
+    for name, kind in (("pipe", "a pipe \\(FIFO\\)"), (".", "a directory")):
+        with pytest.raises(ValueError, match=f"^refused {kind}$"):
+            open_regular(tmp_path / name, refuse)
+    with pytest.raises(ValueError, match=r"^refused a character device$"):
+        open_regular("/dev/null", refuse)
+    with pytest.raises(FileNotFoundError):
+        open_regular(tmp_path / "missing", refuse)

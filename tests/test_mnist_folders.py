@@ -123,9 +123,9 @@ def test_mnist_dir_with_three_of_the_four_files(nowhere: Path, tmp_path: Path, m
         ("t10k-labels-idx1-ubyte.gz", gzip.compress(b"\x00\x00\x0d\x01" + struct.pack(">I", 2) + bytes(8)),
          r"holds IDX type 0x0D, not unsigned bytes"),
         ("t10k-labels-idx1-ubyte.gz", gzip.compress(idx_bytes(np.array([1, 2, 3]))),
-         r"t10k images of shape \(2, 3, 2\) and labels of shape \(3,\)"),
+         r"t10k-images-idx3-ubyte of shape \(2, 3, 2\) and t10k-labels-idx1-ubyte\.gz of shape \(3,\)"),
         ("train-labels-idx1-ubyte.gz", gzip.compress(idx_bytes(np.zeros((10, 1)))),
-         r"train images of shape \(10, 3, 2\) and labels of shape \(10, 1\)"),
+         r"train-images-idx3-ubyte\.gz of shape \(10, 3, 2\) and train-labels-idx1-ubyte\.gz of shape \(10, 1\)"),
     ],
 )  # fmt: skip
 def test_a_corrupt_file_is_named(
