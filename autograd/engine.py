@@ -37,7 +37,7 @@ class Op:
 
     ``vjp(g, *inputs, out)`` returns ``g * d(out)/d(input_i)`` for the leading inputs. Written with
     operators and ops only, it runs on floats (a backward pass) and on Values (higher orders).
-    The rest of a row (README, "Adding an op"): ``kinks``, where it is not differentiable in its first
+    The rest of a row (the guide's "Adding an op"): ``kinks``, where it is not differentiable in its first
     input (relu's 0); ``constants``, how many trailing operands get no gradient (an exponent, a slope);
     ``arrays``, an :class:`ArrayRule` for compiled batches (else the scalar rule runs element by
     element); ``formula(sympy, *operands)``, its symbolic form; ``noun``, its result in errors.

@@ -13,7 +13,7 @@ Nothing about an op is kept anywhere else, and tests/test_rule_table.py fails wh
 Every op has its own name (``pow`` and ``pow_const`` are two ops, as PyTorch names its overloads
 apart), and whatever keeps track of ops keys them by the Op object itself, never by the name.
 
-Numeric rules (README, "When numbers go wrong"):
+Numeric rules (docs/guide/autograd.md, "When numbers go wrong"):
 
 - NaN in, NaN out: an op given a NaN returns NaN, forward and backward, and never a number (relu,
   abs, leaky_relu, ``x ** 0`` and ``1 ** x`` included) and never raises for it.
