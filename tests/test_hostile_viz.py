@@ -72,6 +72,13 @@ def mlp(nin: int = 2) -> nn.MLP:
     return nn.MLP(nin, [2, 1])
 
 
+def output(model: nn.MLP, x: list[float]) -> Value:
+    """The model's one output for ``x``."""
+    out = model(x)
+    assert isinstance(out, Value)
+    return out
+
+
 def svg_texts(svg: bytes) -> list[str]:
     # Graphviz writes the second of two spaces as a no-break space (U+00A0) so that SVG keeps both.
     return ["".join(t.itertext()).replace("\xa0", " ") for t in ET.fromstring(svg).iter(f"{SVG}text")]
@@ -130,6 +137,25 @@ def plan_of_doubled() -> Plan:
     plan = doubled().plan
     assert plan is not None
     return plan
+
+
+def scoped(owner: object) -> Value:
+    """y = x * x + 1 made inside ``autograd.scope(owner)``: a graph with one scope owner to collapse."""
+    with ag.scope(owner):
+        x = Value(2.0, label="x")
+        y = x * x + 1
+    return y
+
+
+def explode(owner: object) -> bool:
+    raise RuntimeError("boom")
+
+
+def misfit() -> nn.MLP:
+    """A 2-2-1 MLP whose output neuron was given three weights: its layers no longer fit together."""
+    model = nn.MLP(2, [2, 1])
+    model.layers[1].neurons[0].w.append(Value(0.5))
+    return model
 
 
 def save_gif_or_skip(world: World, *arguments: Any, **options: Any) -> Path:
@@ -255,6 +281,34 @@ CASES: list[Case] = [
          "No space left on device", setup=full_disk),
     Case("gif through a symlink loop", lambda w: save_gif_or_skip(w, w.root, w.out / "l.gif"), OSError,
          "l.gif is a symlink loop", setup=lambda w: loop_at(w.out / "l.gif")),
+    # draw_graph's flags take True or False only: "no" would count as true
+    Case("show_grad a str", lambda w: viz.draw_graph(w.root, show_grad="no"), TypeError,  # type: ignore[arg-type]
+         "^draw_graph: show_grad must be True or False, got str$"),
+    Case("edge_labels 'no'", lambda w: viz.draw_dot(w.root, edge_labels="no"), TypeError,  # type: ignore[arg-type]
+         "^draw_graph: edge_labels must be True or False, got str$"),
+    Case("color an int", lambda w: viz.draw_graph(w.root, color=1), TypeError,  # type: ignore[arg-type]
+         "^draw_graph: color must be True or False, got int$"),
+    Case("clusters None", lambda w: viz.draw_graph(w.root, clusters=None), TypeError,  # type: ignore[arg-type]
+         "^draw_graph: clusters must be True or False, got NoneType$"),
+    Case("a step frame with show_grad a str", lambda w: viz.save_steps(w.root, w.out / "f", show_grad="yes"),
+         TypeError, "^draw_graph: show_grad must be True or False, got str$"),
+    # collapse= a predicate that raises: its error, saying where
+    Case("collapse a predicate that raises", lambda w: viz.draw_graph(scoped("layer 0"), collapse=explode),
+         RuntimeError, "^draw_graph: collapse raised RuntimeError on the scope owner 'layer 0': boom$"),
+    # precision past what a float holds
+    Case("a huge precision", lambda w: viz.draw_graph(w.root, precision=10**6), ValueError,
+         "^draw_graph: precision must be an int from 0 to 17, got 1000000$"),
+    Case("a network with a huge precision", lambda w: viz.draw_network(mlp(), precision=10**6), ValueError,
+         "^draw_network: precision must be an int from 0 to 17, got 1000000$"),
+    Case("a network with precision a str", lambda w: viz.draw_network(mlp(), precision="2"), ValueError,  # type: ignore[arg-type]
+         "^draw_network: precision must be an int from 0 to 17, got '2'$"),
+    # draw_network of models with nothing to draw, or layers that do not fit
+    Case("a network of an MLP with 0 layers", lambda w: viz.draw_network(SimpleNamespace(layers=())), ValueError,
+         "^draw_network: the model has no layers, so no neurons to draw$"),
+    Case("a network with an empty layer", lambda w: viz.draw_network(SimpleNamespace(layers=[SimpleNamespace(
+         neurons=[])])), ValueError, "^draw_network: layer 0 has no neurons$"),
+    Case("a network whose layers do not fit", lambda w: viz.draw_network(misfit()), ValueError,
+         "^draw_network: neuron 0 of layer 1 has 3 weights, but the outputs of layer 0 are 2$"),
 ]
 
 
@@ -264,9 +318,30 @@ def plot_cases() -> list[Case]:
     return [
         Case("empty history", lambda w: plots.plot_history({}), ValueError, "history is empty"),
         Case("1-D points", lambda w: plots.decision_regions(lambda p: 0.0, [1.0, 2.0]), ValueError,
-             r"shape \(n, 2\), got \(2,\)"),
+             r"shape \(n, 2\) with n at least 1, got \(2,\)"),
         Case("mismatched gradient check", lambda w: plots.plot_gradient_check([1.0, 2.0, 3.0], [1.0, 2.0]),
              ValueError, "3 analytic values but 2 numeric"),
+        Case("a history of empty lists", lambda w: plots.plot_history({"loss": [], "accuracy": []}), ValueError,
+             "^plot_history: the history is empty$"),
+        Case("a history that is a str", lambda w: plots.plot_history("loss"), TypeError,  # type: ignore[arg-type]
+             "^plot_history: history must map names to one number per epoch, or be a list of per-epoch records, "
+             "got str$"),
+        Case("records that name different numbers", lambda w: plots.plot_history([{"loss": 1.0}, {"acc": 0.5}]),
+             ValueError, r"^plot_history: record 1 has \['acc'\], record 0 has \['loss'\]: every epoch's record "
+             "must name the same numbers$"),
+        Case("a loss that is not a number", lambda w: plots.plot_history({"loss": [1.0, "x"]}), TypeError,  # type: ignore[list-item]
+             "^plot_history: 'loss' at epoch 2 is not a number: 'x'$"),
+        Case("a NaN point", lambda w: plots.plot_decision_boundary(lambda p: 0.0, [[0.0, math.nan], [1.0, 1.0]],
+             [0, 1]), ValueError, r"^plot_decision_boundary: point 0 is \[0.0, nan\]; every coordinate must be "
+             "finite$"),
+        Case("no points", lambda w: plots.decision_regions(lambda p: 0.0, np.zeros((0, 2))), ValueError,
+             r"^decision_regions: points must have shape \(n, 2\) with n at least 1, got \(0, 2\)$"),
+        Case("labels for fewer points", lambda w: plots.plot_decision_boundary(lambda p: 0.0, [[0.0, 0.0],
+             [1.0, 1.0]], [0]), ValueError, r"^plot_decision_boundary: 2 points but labels of shape \(1,\)$"),
+        Case("a resolution of 0", lambda w: plots.decision_regions(lambda p: 0.0, [[0.0, 0.0], [1.0, 1.0]],
+             resolution=0), ValueError, "^decision_regions: resolution must be an int of at least 2, got 0$"),
+        Case("names for fewer values", lambda w: plots.plot_gradient_check([1.0, 2.0], [1.0, 2.0], names=["a"]),
+             ValueError, "^plot_gradient_check: 2 values but 1 names; give one name per value$"),
     ]
 
 
@@ -378,6 +453,18 @@ UNPRINTABLE = {  # text that SVG cannot hold -> what the picture shows instead
     "del\x7f c1\x85": "del\\x7f c1\\x85",
     "tab\there": "tab here",
     "not a char \uffff": "not a char \\uffff",
+    # invisible characters that would make a label read other than it is: shown as escapes
+    "rlo \u202egnp.exe": "rlo \\u202egnp.exe",
+    "bom\ufeffhere": "bom\\ufeffhere",
+    "zero\u200bwidth": "zero\\u200bwidth",
+    "isolates \u2066a\u2069 \u2067b\u2069 \u2068c\u2069": "isolates \\u2066a\\u2069 \\u2067b\\u2069 \\u2068c\\u2069",
+    "marks \u200e \u200f \u061c": "marks \\u200e \\u200f \\u061c",
+    "embeddings \u202a \u202b \u202c \u202d": "embeddings \\u202a \\u202b \\u202c \\u202d",
+    "line\u2028and\u2029paragraph": "line\\u2028and\\u2029paragraph",
+    "soft\xadhyphen, word\u2060joiner": "soft\\xadhyphen, word\\u2060joiner",
+    "tag \U000e0041": "tag \\U000e0041",
+    "joined \U0001f468\u200d\U0001f469 \u0645\u06cc\u200c\u062e": "joined \U0001f468\u200d\U0001f469 \u0645\u06cc\u200c"
+    "\u062e",
 }
 
 
@@ -501,6 +588,150 @@ def test_the_same_value_twice_and_a_graph_under_no_grad():
     svg = viz.render(viz.draw_graph(y).source, "svg")
     assert len([g for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("class") == "node"]) >= 1
     assert len(viz.backward_steps(y)) == len(ag.backward_order(y))
+
+
+def test_every_format_character_of_this_python_is_shown_as_an_escape():
+    import unicodedata
+
+    hidden = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in ("Cf", "Zl", "Zp")]
+    joiners = {"\u200c", "\u200d"}  # they shape Persian, Indic scripts and emoji: kept
+    for char in hidden:
+        code = ord(char)
+        escape = f"x{code:02x}" if code <= 0xFF else f"u{code:04x}" if code <= 0xFFFF else f"U{code:08x}"
+        expected = f"a{char}b" if char in joiners else f"a\\\\{escape}b"  # the backslash doubled for DOT
+        assert escape_dot(f"a{char}b") == expected, hex(code)
+
+
+@pytest.mark.parametrize(("text", "shown"), list(UNPRINTABLE.items())[-10:], ids=lambda t: t.encode().hex()[:24])
+def test_invisible_characters_are_shown_in_every_kind_of_text(text: str, shown: str):
+    with ag.scope(SimpleNamespace(name=f"scope {text}")):
+        x = Value(2.0, label=f"x {text}")
+        y = x * x
+    y.label = f"y {text}"
+    steps = viz.backward_steps(y)
+    texts = svg_texts(viz.render(viz.draw_step(y, steps, 1).source, "svg"))  # a title, a cluster, labels
+    assert f"scope {shown}" in texts and f"x {shown}" in texts
+    assert any(t.startswith(f"step 2 of 2:  dy {shown}/dx {shown}") for t in texts), texts
+    boxed = svg_texts(viz.render(viz.draw_graph(y, collapse=lambda owner: True, title=text).source, "svg"))
+    assert shown in boxed and f"scope {shown}" in boxed  # the title, and a collapsed box's name
+    plan = svg_texts(viz.render(viz.draw_plan(plan_of_doubled(), title=text).source, "svg"))
+    assert shown in plan
+    model = nn.MLP(1, [1])
+    model.layers[0].neurons[0].activation = text
+    network = svg_texts(viz.render(viz.draw_network(model, [text]).source, "svg"))
+    assert shown in network and network.count(shown) == 2  # the input's name and the activation
+
+
+def test_a_label_with_line_breaks_is_drawn_on_several_lines():
+    x = Value(1.0, label="first\nsecond\r\nthird\rfourth")
+    texts = svg_texts(viz.render(viz.draw_graph(x * 2).source, "svg"))
+    assert [t for t in texts if t in ("first", "second", "third", "fourth")] == ["first", "second", "third", "fourth"]
+
+
+def test_very_long_text_is_cut_and_says_how_much_was_left_out():
+    x = Value(1.0, label="a" * 20_000)
+    model = nn.MLP(1, [1])
+    cut = f"{'a' * 400}… (19,600 more characters)"
+    texts = svg_texts(viz.render(viz.draw_graph(x * 2, title="<" * 30_000).source, "svg"))
+    assert cut in texts and f"{'<' * 400}… (29,600 more characters)" in texts
+    assert cut in svg_texts(viz.render(viz.draw_network(model, ["a" * 20_000]).source, "svg"))
+    assert cut in svg_texts(viz.render(viz.draw_plan(plan_of_doubled(), title="a" * 20_000).source, "svg"))
+    worst = "\U000e0041" * 5_000  # each shown as 10 characters: still within Graphviz's 16,384 per label
+    assert any(t.endswith("(4,600 more characters)") for t in svg_texts(viz.render(viz.draw_graph(
+        Value(1.0, label=worst) * 2, title=worst).source, "svg")))
+
+
+def nan_and_inf_mlp() -> nn.MLP:
+    """A 2-3-1 MLP with a NaN weight, an infinite weight and biases of NaN and -inf: on [0.5, 1.0], its first
+    neuron gives NaN and its second +inf."""
+    model = nn.MLP(2, [3, 1], seed=0)
+    first, second, third = model.layers[0].neurons
+    first.w[0].data, first.b.data = math.nan, math.nan
+    second.w[1].data = math.inf
+    third.b.data = -math.inf
+    return model
+
+
+def nan_plan() -> Plan:
+    compiled = ag.compile(lambda x: (x * math.inf) + x * math.nan)
+    compiled(np.array([1.0, 2.0]))
+    assert compiled.plan is not None
+    return compiled.plan
+
+
+@pytest.mark.parametrize("kind", ["graph", "collapsed graph", "network", "step", "plan"])
+def test_nan_and_inf_are_drawn_in_every_kind_of_diagram(kind: str):
+    model = nan_and_inf_mlp()
+    out = output(model, [0.5, 1.0])
+    out.backward()
+    for v in ag.backward_order(out):
+        v.grad = math.nan if v.op else v.grad
+    if kind == "graph":
+        diagram = viz.draw_graph(out, edge_labels=True)
+    elif kind == "collapsed graph":
+        diagram = viz.draw_graph(out, collapse=nn.Neuron)
+    elif kind == "network":
+        diagram = viz.draw_network(model)
+    elif kind == "step":
+        diagram = viz.draw_step(out, viz.backward_steps(out), 3)
+    else:
+        diagram = viz.draw_plan(nan_plan(), beside=out)
+    texts = " ".join(svg_texts(viz.render(diagram.source, "svg")))
+    assert "nan" in texts and "inf" in texts
+
+
+def test_a_network_draws_a_weight_that_is_not_finite_as_a_grey_dashed_edge():
+    svg = viz.render(viz.draw_network(nan_and_inf_mlp()).source, "svg")
+    dashed = [e for e in ET.fromstring(svg).iter(f"{SVG}g") if e.get("class") == "edge"
+              and any(p.get("stroke-dasharray") for p in e.iter(f"{SVG}path"))]  # fmt: skip
+    assert len(dashed) == 2  # the NaN weight and the infinite one; the biases are written out
+    texts = " ".join(svg_texts(svg))
+    assert "grey dashed: NaN or infinite" in texts and "b=nan" in texts and "b=-inf" in texts
+
+
+def test_the_smallest_graphs_one_node_a_leaf_root_and_a_root_given_twice(tmp_path: Path):
+    x = Value(3.0, label="x")
+    texts = svg_texts(viz.render(viz.draw_graph(x).source, "svg"))
+    assert texts[:2] == ["x", "data 3.0000"]
+    [step] = viz.backward_steps(x)
+    assert step.grad == 1.0 and step.formula() == "dx/dx = 1 (the start of the backward pass)"
+    assert "step 1 of 1:  dx/dx = 1 (the start of the backward pass)" in svg_texts(
+        viz.render(viz.draw_step(x, [step], 0).source, "svg"))
+    assert [p.name for p in viz.save_steps(x, tmp_path / "frames")] == ["step_1.svg"]
+    out = output(nn.MLP(2, [2, 1], seed=0), [0.5, -1.0])
+    assert viz.draw_graph([out, out], collapse=nn.Neuron).source == viz.draw_graph(out, collapse=nn.Neuron).source
+    assert viz.draw_graph([x, x], collapse=nn.Neuron).source == viz.draw_graph(x).source
+
+
+def test_a_node_that_gets_no_gradient_has_a_step_that_says_so():
+    x, y = Value(1.0, label="x"), Value(1.0, label="y")
+    index = y * 1.0
+    index.label = "i"
+    picked = ag.pick([x, x * 2], index)  # pick passes no gradient back to its index
+    picked.label = "p"
+    steps = viz.backward_steps(picked)
+    grads = {step.node.label: step.grad for step in steps if step.node.label}
+    assert grads == {"p": 1.0, "i": 0.0, "y": 0.0, "x": 2.0}  # dp/dx = 2 through x * 2, chosen by i = 1
+    assert next(s for s in steps if s.node is index).formula() == "dp/di = 0 (no op passes a gradient back to i)"
+    assert next(s for s in steps if s.node is y).formula() == "dp/dy = dp/di · di/dy = 0 × 1 = 0"
+    frame = svg_texts(viz.render(viz.draw_step(picked, steps, len(steps) - 1).source, "svg"))
+    assert "grad ?" not in frame and frame.count("grad 0.0000") == 2  # i and y: zero, and shown as such
+    assert x.grad == 0.0 and y.grad == 0.0  # nothing written to .grad
+
+
+def test_collapse_raising_an_error_that_takes_other_arguments_reaches_the_caller_with_a_note():
+    class RefusalError(Exception):
+        def __init__(self, code: int, reason: str) -> None:
+            super().__init__(f"{code}: {reason}")
+
+    def refuse(owner: object) -> bool:
+        raise RefusalError(7, "no")
+
+    with pytest.raises(RefusalError) as caught:
+        viz.draw_graph(scoped("layer 0"), collapse=refuse)
+    assert str(caught.value) == "7: no"
+    note = "draw_graph: collapse raised RefusalError on the scope owner 'layer 0': 7: no"
+    assert getattr(caught.value, "__notes__", [note]) == [note]  # notes exist from Python 3.11
 
 
 # -- the renderer's timeout kills the whole process group -------------------------------------------

@@ -6,13 +6,14 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import autograd as ag
 import nn
 import viz
 from autograd import Value
-from tests.test_viz import renderer, sigmoid_graph  # noqa: F401  (the fixture runs each test per renderer)
+from tests.test_viz import SVG, renderer, sigmoid_graph, svg_groups, svg_texts  # noqa: F401  (the fixture runs each test per renderer)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,3 +137,82 @@ def test_svg_names_dejavu_sans_first_with_fallbacks():
     _, f = sigmoid_graph()
     svg = viz.render(viz.draw_graph(f).source, "svg").decode()
     assert "font-family=\"'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif\"" in svg
+
+
+# -- wide layers, collapsed ----------------------------------------------------------------------------
+
+
+def wide_mlp() -> tuple[nn.MLP, Value]:
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    out.backward()
+    return model, out
+
+
+def test_two_wide_layers_collapsed_meet_in_one_counted_bundle(renderer: str):  # noqa: F811
+    _, out = wide_mlp()
+    svg = viz.render(viz.draw_graph(out, collapse=nn.Neuron).source, "svg")
+    texts = [t.replace("\xa0", " ") for t in svg_texts(svg)]
+    assert texts.count("16 × 16") == 1 and "256 edges: each of 16 to each of 16" in texts
+    edges = len(re.findall(r'class="edge"', svg.decode()))
+    assert edges == 16 + 16 + 16  # into the bundle, out of it, and into the output neuron: not 256 + 16
+    assert texts.count("Neuron(16, relu)") == 16 and texts.count("Neuron(2, relu)") == 16
+
+
+def test_small_complete_sets_of_edges_stay_direct():
+    source = viz.draw_graph(two_neurons(), collapse=lambda owner: str(owner).startswith("neuron")).source
+    assert "bundle" not in source  # 2 inputs into 2 neurons: four edges read better than a bundle
+
+
+def test_a_collapsed_layer_lists_its_outputs_in_neuron_order_and_counts_what_flows_on():
+    model, out = wide_mlp()
+    source = viz.draw_graph(out, collapse=nn.Layer).source
+    first = re.search(r"box\d+ \[label=<(.*?Layer\(2 -&gt; 16, relu\).*?)> color", source)
+    assert first is not None
+    shown = [float(x) for x in re.findall(r"data (-?[\d.]+)", first.group(1))]
+    expected = [neuron([0.5, -1.0]).data for neuron in model.layers[0].neurons]
+    assert shown == pytest.approx(expected, abs=1e-4)
+    assert source.count("label=<16 values>") == 2  # layer 0 -> layer 1 -> layer 2
+
+
+# -- a neuron's dot node, its bias and its inputs ------------------------------------------------------
+
+
+def test_a_neurons_dot_node_says_it_adds_the_bias_and_draws_the_bias_input_as_a_constant(renderer: str):  # noqa: F811
+    neuron = nn.MLP(2, [1], seed=0).layers[0].neurons[0]
+    svg = viz.render(viz.draw_graph(neuron([0.5, -1.0])).source, "svg")
+    texts = svg_texts(svg)
+    assert "w·x+b" in texts and "w·x" not in texts
+    assert "constant 1 (b's input)" in texts  # not a bare "1", which would read like an input of 1
+    assert "x0" in texts and "x1" in texts and "data -1.0000" in texts  # the sample's inputs, named
+    constant = next(g for g in svg_groups(svg, "node") if "constant 1" in "".join(g.itertext()))
+    [text] = constant.iter(f"{SVG}text")
+    assert text.get("fill") == "#868e96" and float(text.get("font-size", "0")) < 11  # grey and small
+    assert not list(constant.iter(f"{SVG}polygon")) and not list(constant.iter(f"{SVG}path"))  # no box
+    inputs = [g for g in svg_groups(svg, "node") if [t.text for t in g.iter(f"{SVG}text")][:1] in (["x0"], ["x1"])]
+    assert len(inputs) == 2 and all(p.get("stroke-dasharray") for g in inputs for p in g.iter(f"{SVG}path"))
+
+
+def test_only_a_weight_times_the_constant_1_is_a_bias():
+    w, x = [Value(0.5, label="w0"), Value(2.0, label="w1")], [Value(1.0, label="x0"), Value(3.0, label="x1")]
+    assert "label=<w·x>" in viz.draw_graph(ag.dot(w, x)).source  # no constant: no bias
+    source = viz.draw_graph(ag.dot(w, [3.0, 1.0])).source  # ends in w1 * 1: that is a bias
+    assert "label=<w·x+b>" in source and "constant 1 (b&#39;s input)" in source
+    source = viz.draw_graph(ag.dot([0.5, 2.0], x)).source  # numbers as weights are constants, not inputs
+    assert "label=<w·x>" in source and "label=<0.5>" in source and "label=<2>" in source
+    source = viz.draw_graph(Value(3.0, label="y") * 2).source  # the 2 of y * 2: small grey text
+    assert re.search(r"label=<2> fontcolor=\"#868e96\" fontsize=9", source)
+
+
+def test_a_neuron_beside_a_plan_lists_its_operands_in_order(renderer: str):  # noqa: F811
+    model = nn.MLP(4, [8, 8, 3], seed=0)
+    loss = ag.compile(lambda x, y: nn.cross_entropy(model(x), y))
+    loss(np.zeros((32, 4)), np.zeros(32, dtype=int))
+    assert loss.plan is not None
+    neuron = model.layers[0].neurons[0]([0.5, -1.0, 2.0, 0.1])
+    svg = viz.render(viz.draw_plan(loss.plan, beside=neuron, batch=32).source, "svg").decode()
+    names = re.findall(r'x="([-\d.]+)"[^>]*>(w\d|x\d|b|constant 1 \(b&#39;s input\))<', svg)
+    assert [name[:3] for _, name in sorted(names, key=lambda t: float(t[0]))] == [
+        "w0", "w1", "w2", "w3", "b", "x0", "x1", "x2", "x3", "con"
+    ]  # fmt: skip

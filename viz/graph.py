@@ -13,7 +13,7 @@ import graphviz
 
 import autograd as ag
 from autograd import Value
-from viz.checks import check_format, check_max_nodes, check_precision, check_rankdir, check_title
+from viz.checks import check_flag, check_format, check_max_nodes, check_precision, check_rankdir, check_title
 from viz.escape import escape_dot, html_label
 from viz.render import FONT, Diagram, RenderError, find_renderer, render
 
@@ -54,21 +54,30 @@ def draw_graph(
     - ``highlight``: Values to outline, with the edges between them (see :func:`nodes_on_paths`).
     - ``clusters``: group nodes made inside ``autograd.scope`` blocks (nn neurons and layers).
     - ``collapse``: a type (e.g. ``nn.Neuron``), tuple of types or predicate on scope owners; each
-      matching owner is drawn as one box, so a whole MLP stays readable.
+      matching owner is drawn as one box, so a whole MLP stays readable. Where every one of several
+      sources feeds every one of several boxes (one wide layer into the next), the edges meet in one
+      small node that counts them ("16 × 16"), instead of a band of 256 crossing lines.
     - ``max_nodes``: a larger graph raises :class:`GraphTooLargeError` instead of hanging the renderer;
       counting stops as soon as the limit is passed, so a huge graph fails at once. ``None`` means no
       limit (the renderer's timeout, ``RENDER_TIMEOUT`` in viz/render.py, still applies).
     - ``format``: what graphviz's own ``render()`` writes, as in micrograd's ``draw_dot(root, format="svg")``.
+
+    A ``dot`` node whose last weight multiplies the constant 1, the way ``nn.Neuron`` adds its bias, is
+    drawn "w·x+b". Plain numbers a ``dot`` reads as inputs are dashed boxes named x0, x1, ...; every
+    other number (the bias's 1, the 2 of ``x * 2``) is small grey text.
     """
     check_format("draw_graph", format)
     check_rankdir("draw_graph", rankdir)
     check_precision("draw_graph", precision)
+    for name, flag in (("show_grad", show_grad), ("edge_labels", edge_labels), ("color", color),
+                       ("clusters", clusters)):  # fmt: skip
+        check_flag("draw_graph", name, flag)
     roots = _roots(root)
     check_max_nodes("draw_graph", max_nodes)
     check_title("draw_graph", title)
     layout = layout_within(roots, collapse, clusters, max_nodes, _too_large)
     everything = [*layout.values, *(v for _, members in layout.boxes.values() for v in members)]
-    style = Style(precision, show_grad, grads, color, set(highlight), everything, set(roots))
+    style = Style(precision, show_grad, grads, color, set(highlight), everything, set(roots), rankdir=rankdir)
     layout_attributes = {"rankdir": rankdir, "fontname": FONT, "nodesep": "0.25", "ranksep": "0.35", "pad": "0.1"}
     diagram = Diagram(format=format, graph_attr=layout_attributes)
     diagram.attr("node", fontname=FONT, fontsize="11")
@@ -184,6 +193,7 @@ class Layout:
     top: _Cluster  # cluster tree for the Values drawn on their own
     consumers: dict[Value, list[Value]]
     size: int
+    rank: dict[Value, int] = field(default_factory=dict)  # every Value, boxed or not: its place in operand order
     names: dict[int, int] = field(default_factory=dict)
 
     def name(self, ident: int) -> int:
@@ -229,18 +239,44 @@ class Layout:
                     break
                 cluster = cluster.children.setdefault(id(o), _Cluster(owner=o))
             cluster.members.append(v)
-        return cls(drawn, boxes, box_of, top, consumers, size + len(boxes))
+        rank = {v: i for i, v in enumerate(everything)}
+        return cls(drawn, boxes, box_of, top, consumers, size + len(boxes), rank)
 
 
 def matcher(collapse: Collapse) -> Callable[[Owner], bool]:
+    """Whether a scope owner is drawn as one box; a predicate that raises has its error named as draw_graph's."""
     if collapse is None:
         return lambda owner: False
     if isinstance(collapse, (type, tuple)):
         kinds = collapse
         return lambda owner: isinstance(owner, kinds)
     if callable(collapse):
-        return collapse
+        predicate = collapse
+
+        def asked(owner: Owner) -> bool:
+            try:
+                return bool(predicate(owner))
+            except Exception as error:
+                raise _named(error, f"draw_graph: collapse raised {type(error).__name__} on the scope owner "
+                                    f"{_owner_name(owner)!r:.80}: {error}") from error  # fmt: skip
+
+        return asked
     raise TypeError(f"draw_graph: collapse must be a type, a tuple of types or a predicate, got {collapse!r}")
+
+
+def _named(error: Exception, message: str) -> Exception:
+    """An error of ``error``'s type saying ``message``; where the type wants other arguments, ``error`` itself
+    with the message as a note, so a custom exception class still reaches the caller unchanged."""
+    try:
+        named = type(error)(message)
+    except Exception:
+        named = None
+    if type(named) is type(error):
+        assert named is not None
+        return named
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(message)
+    return error
 
 
 # -- how nodes look ---------------------------------------------------------------------------
@@ -256,6 +292,7 @@ class Style:
     values: list[Value]
     roots: set[Value]
     largest: float = 0.0
+    rankdir: str = "LR"
 
     def __post_init__(self) -> None:
         known = [abs(g) for v in self.values if (g := self.grad(v)) is not None and math.isfinite(g)]
@@ -314,6 +351,47 @@ def _box_label(owner: Owner, members: list[Value], style: Style, outputs: list[V
     return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3">{"".join(rows)}</table>>'
 
 
+def op_symbol(v: Value) -> str:
+    """The op's symbol in its circle: "w·x+b" for a dot node that adds a bias (see :func:`operand_kind`)."""
+    if v.op == "dot" and operand_kind(v, len(v.inputs) - 1) == "bias":
+        return "w·x+b"
+    return v.op_symbol
+
+
+def operand_kind(v: Value, position: int) -> str:
+    """What the number at ``v.inputs[position]`` is: "bias", "input" or "constant" ("value" for a Value).
+
+    A dot node's operands are its weights, then its inputs. nn's neuron adds its bias b as one more
+    weight whose input is the constant 1 (``ag.dot([*w, b], [*x, 1.0])``): that last 1, when it
+    multiplies a Value, is the "bias" constant. Other numbers in the inputs' half are the sample's
+    "input"s; every other number, such as the 2 of ``x * 2``, is a "constant".
+    """
+    inputs = v.inputs
+    x = inputs[position]
+    if isinstance(x, Value):
+        return "value"
+    if v.op != "dot" or len(inputs) % 2 or position < len(inputs) // 2:
+        return "constant"
+    half = len(inputs) // 2
+    if position == len(inputs) - 1 and x == 1.0 and isinstance(inputs[half - 1], Value):
+        return "bias"
+    return "input"
+
+
+def _operand_node(v: Value, position: int, style: Style) -> tuple[str, dict[str, str]]:
+    """The label and look of the number ``v.inputs[position]``: an input as a dashed box, a constant as grey text."""
+    x = v.inputs[position]
+    assert not isinstance(x, Value)
+    kind = operand_kind(v, position)
+    if kind == "input":
+        name = f"x{position - len(v.inputs) // 2}"
+        cells = f'<td border="1" sides="r">{name}</td><td>data {style.number(x)}</td>'
+        label = f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="3"><tr>{cells}</tr></table>>'
+        return label, {"shape": "box", "style": "rounded,dashed", "margin": "0.02", "color": "#868e96"}
+    text = f"{x:g}" if kind == "constant" else "constant 1 (b's input)"
+    return html_label(text), {"shape": "plaintext", "fontcolor": "#868e96", "fontsize": "9", "height": "0.2"}
+
+
 def _owner_name(owner: Owner) -> str:
     if isinstance(owner, str):
         return owner
@@ -341,13 +419,13 @@ def emit_nodes(diagram: Diagram, layout: Layout, style: Style) -> None:
                 color="#e8590c" if marked else "#444444", penwidth="3" if marked else "1",
             )  # fmt: skip
             if v.op:
-                target.node(f"op{layout.name(id(v))}", html_label(v.op_symbol), shape="circle", width="0.3",
+                target.node(f"op{layout.name(id(v))}", html_label(op_symbol(v)), shape="circle", width="0.3",
                             margin="0.01", style="filled", fillcolor="#f1f3f5", ordering="in",
                             color="#e8590c" if marked else "#868e96")
             for position, x in enumerate(v.inputs):
                 if not isinstance(x, Value):
-                    target.node(f"c{layout.name(id(v))}_{position}", html_label(f"{x:g}"), shape="plaintext",
-                                fontcolor="#868e96")
+                    label, attributes = _operand_node(v, position, style)
+                    target.node(f"c{layout.name(id(v))}_{position}", label, **attributes)
         for number, child in _in_order(list(enumerate(cluster.children.values()))):
             with target.subgraph(name=f"cluster_{layout.name(id(child.owner))}_{number}") as sub:
                 sub.attr(label=html_label(_owner_name(child.owner)), style="rounded,dashed", color="#adb5bd",
@@ -356,11 +434,28 @@ def emit_nodes(diagram: Diagram, layout: Layout, style: Style) -> None:
 
     emit(diagram, layout.top)
     for box, (owner, members) in layout.boxes.items():
-        outputs = [
-            v for v in members if v in style.roots or any(layout.box_of.get(c) != box for c in layout.consumers[v])
-        ]
+        outputs = box_outputs(layout, box, style.roots)
         diagram.node(f"box{layout.name(box)}", _box_label(owner, members, style, outputs), shape="box",
                      style="rounded,filled", fillcolor="#f8f9fa", color="#495057")
+
+
+def box_outputs(layout: Layout, box: int, roots: set[Value]) -> list[Value]:
+    """The Values of a collapsed box that are read outside it (or are roots), in the order they are read.
+
+    A layer's outputs are listed as the next layer reads them, neuron 0 first: each is placed by the
+    first node outside the box that reads it and by its position among that node's operands.
+    """
+    members = layout.boxes[box][1]
+    outputs = [v for v in members if v in roots or any(layout.box_of.get(c) != box for c in layout.consumers[v])]
+
+    def place(v: Value) -> tuple[int, int]:
+        readers = [c for c in layout.consumers[v] if layout.box_of.get(c) != box]
+        if v in roots or not readers:
+            return (-1, layout.rank[v])
+        first = min(readers, key=layout.rank.__getitem__)
+        return (layout.rank[first], next(i for i, x in enumerate(first.inputs) if x is v))
+
+    return sorted(outputs, key=place)
 
 
 def emit_edges(diagram: Diagram, layout: Layout, style: Style, edge_labels: bool) -> None:
@@ -370,9 +465,10 @@ def emit_edges(diagram: Diagram, layout: Layout, style: Style, edge_labels: bool
         if not v.op:
             continue
         derivatives = ag.local_derivatives(v) if edge_labels else ()
-        # Inside a cluster, dot stacks an op's operands in the reverse of the order their edges are declared.
+        # Inside a cluster, dot stacks an op's operands from the bottom up in the order their edges are
+        # declared when it lays out left to right; top to bottom, it puts them left to right in that order.
         operands = list(enumerate(v.inputs))
-        for position, x in operands if v in outside else operands[::-1]:
+        for position, x in operands if v in outside or style.rankdir in ("TB", "BT") else operands[::-1]:
             source = _node_id(x, layout) if isinstance(x, Value) else f"c{layout.name(id(v))}_{position}"
             attributes: dict[str, str] = {}
             if isinstance(x, Value) and x in style.highlight and v in style.highlight:
@@ -386,15 +482,52 @@ def emit_edges(diagram: Diagram, layout: Layout, style: Style, edge_labels: bool
             diagram.edge(source, f"op{layout.name(id(v))}", **attributes)
         out_attributes = {"color": "#e8590c", "penwidth": "2.5"} if v in style.highlight else {}
         diagram.edge(f"op{layout.name(id(v))}", f"v{layout.name(id(v))}", **out_attributes)
-    # Inputs that enter a collapsed box from outside it.
+    _emit_box_inputs(diagram, layout)
+
+
+BUNDLE_AT = 16
+"""Edges from every one of several sources into every one of several boxes are bundled from this many on."""
+
+
+def _emit_box_inputs(diagram: Diagram, layout: Layout) -> None:
+    """The edges of Values that enter a collapsed box from outside it, one per source, labelled with how many
+    Values flow along it when more than one; a complete set of at least ``BUNDLE_AT`` edges between several
+    sources and several boxes (one wide layer into the next) goes through one node that counts them."""
+    entering: dict[str, dict[str, set[Value]]] = {}  # box -> source -> the Values it sends into the box
     for box, (_, members) in layout.boxes.items():
-        sources: dict[str, None] = {}
+        sources = entering.setdefault(f"box{layout.name(box)}", {})
         for v in members:
             for x in v.parents:
                 if layout.box_of.get(x) != box:
-                    sources.setdefault(_node_id(x, layout))
-        for source in sources:
-            diagram.edge(source, f"box{layout.name(box)}")
+                    sources.setdefault(_node_id(x, layout), set()).add(x)
+    groups: dict[frozenset[str], list[str]] = {}
+    for target, sources in entering.items():
+        if sources:
+            groups.setdefault(frozenset(sources), []).append(target)
+    for targets in groups.values():
+        sources = entering[targets[0]]
+        if len(sources) > 1 and len(targets) > 1 and len(sources) * len(targets) >= BUNDLE_AT:
+            _emit_bundle(diagram, layout, list(sources), targets)
+            continue
+        for target in targets:
+            for source, values in entering[target].items():
+                carried = {"label": html_label(f"{len(values)} values")} if len(values) > 1 else {}
+                diagram.edge(source, target, **carried)
+
+
+def _emit_bundle(diagram: Diagram, layout: Layout, sources: list[str], targets: list[str]) -> None:
+    """Every source joined to every target through one small node that says how many edges it stands for."""
+    hub = f"bundle{layout.name(id(targets[0]))}"
+    label = (
+        f'<<b>{len(sources)} × {len(targets)}</b><br/><font point-size="8">{len(sources) * len(targets)} edges: '
+        f"each of {len(sources)} to each of {len(targets)}</font>>"
+    )
+    diagram.node(hub, label, shape="box", style="rounded,filled", fillcolor="#e9ecef", color="#adb5bd",
+                 fontsize="10", margin="0.05,0.02")  # fmt: skip
+    for source in sources:
+        diagram.edge(source, hub, arrowhead="none", color="#868e96")
+    for target in targets:
+        diagram.edge(hub, target, color="#868e96")
 
 
 def _in_order(items: list[T]) -> list[T]:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from autograd import Value
+from viz.checks import check_precision
 from viz.escape import escape_dot, html_label
 from viz.render import FONT, Diagram, RenderError, find_renderer, render
 
@@ -18,7 +19,8 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
     """Draw ``model`` (anything with ``.layers``, each with ``.neurons``, each with weights ``.w`` and bias ``.b``).
 
     Edge colour gives the weight's sign (red positive, blue negative) and its width the weight's
-    size relative to the largest; each neuron shows its bias and activation.
+    size relative to the largest finite one; a weight that is NaN or infinite is a grey dashed edge.
+    Each neuron shows its bias (``precision`` digits, 0 to 17) and activation.
     """
     try:
         layers = [list(layer.neurons) for layer in model.layers]
@@ -26,9 +28,21 @@ def draw_network(model: Any, input_names: Sequence[str] | None = None, precision
         raise TypeError(
             f"draw_network: expected a model with .layers of .neurons (like nn.MLP), got {type(model).__name__}"
         ) from None
-    if not layers or not layers[0]:
-        raise ValueError("draw_network: the model has no neurons")
+    check_precision("draw_network", precision)
+    if not layers:
+        raise ValueError("draw_network: the model has no layers, so no neurons to draw")
+    for depth, layer in enumerate(layers):
+        if not layer:
+            raise ValueError(f"draw_network: layer {depth} has no neurons")
     n_inputs = len(layers[0][0].w)
+    for depth, layer in enumerate(layers):
+        width = n_inputs if depth == 0 else len(layers[depth - 1])
+        for j, neuron in enumerate(layer):
+            if len(neuron.w) != width:
+                reads = "the model's inputs" if depth == 0 else f"the outputs of layer {depth - 1}"
+                raise ValueError(
+                    f"draw_network: neuron {j} of layer {depth} has {len(neuron.w)} weights, but {reads} are {width}"
+                )
     if isinstance(input_names, (str, bytes)):
         raise TypeError(
             f"draw_network: input_names must be a sequence of str, one per input, "
@@ -50,9 +64,10 @@ def _network(layers: list[list[Any]], names: list[str], precision: int, reverse:
     def in_order(items: list[Any]) -> list[Any]:
         return items[::-1] if reverse else items
 
-    largest = max((abs(w.data) for layer in layers for neuron in layer for w in neuron.w), default=1.0) or 1.0
+    weights = [abs(w.data) for layer in layers for neuron in layer for w in neuron.w]
+    largest = max((w for w in weights if math.isfinite(w)), default=1.0) or 1.0
     layout = {"rankdir": "LR", "splines": "line", "nodesep": "0.15", "ranksep": "1.6", "fontname": FONT,
-              "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3", "label": _LEGEND,
+              "mclimit": "0.01", "outputorder": "edgesfirst", "pad": "0.3", "label": _legend(weights),
               "labelloc": "b", "fontsize": "10"}  # fmt: skip  # nodes over edges
     diagram = Diagram(graph_attr=layout)
     diagram.attr("node", fontname=FONT, fontsize="10")
@@ -84,23 +99,32 @@ def _network(layers: list[list[Any]], names: list[str], precision: int, reverse:
         current = [name for name, _, _ in columns[depth + 1]]
         for j, neuron in in_order(list(enumerate(layer))):
             for source, w in in_order(list(zip(previous, neuron.w, strict=True))):
+                tooltip = escape_dot(f"{w.label or 'w'} = {w.data:.{precision}f}", quoted=True)
+                if not math.isfinite(w.data):  # no size to scale, and no sign for NaN
+                    diagram.edge(source, current[j], color=_GREY, style="dashed", arrowhead="none", tooltip=tooltip)
+                    continue
                 share = math.sqrt(abs(w.data) / largest)  # sqrt keeps small weights visible
                 opacity = round(60 + 195 * share)  # faint small weights calm the middle of a wide layer
                 diagram.edge(
                     source, current[j], color=f"{_POSITIVE if w.data >= 0 else _NEGATIVE}{opacity:02x}",
-                    penwidth=f"{0.3 + 3.2 * share:.2f}", arrowhead="none",
-                    tooltip=escape_dot(f"{w.label or 'w'} = {w.data:.{precision}f}", quoted=True),
+                    penwidth=f"{0.3 + 3.2 * share:.2f}", arrowhead="none", tooltip=tooltip,
                 )  # fmt: skip
         previous = current
     return diagram
 
 
-_POSITIVE, _NEGATIVE = "#d6336c", "#1c7ed6"
-_LEGEND = (
-    f'<<font color="{_POSITIVE}">red edge: positive weight</font>     '
-    f'<font color="{_NEGATIVE}">blue edge: negative weight</font>     '
-    "wider and darker: larger |weight|     b: the neuron's bias>"
-)
+_POSITIVE, _NEGATIVE, _GREY = "#d6336c", "#1c7ed6", "#868e96"
+
+
+def _legend(weights: list[float]) -> str:
+    """The colour key under the picture; it explains grey dashed edges only when there are some."""
+    finite = all(map(math.isfinite, weights))
+    odd = "" if finite else f'     <font color="{_GREY}">grey dashed: NaN or infinite</font>'
+    return (
+        f'<<font color="{_POSITIVE}">red edge: positive weight</font>     '
+        f'<font color="{_NEGATIVE}">blue edge: negative weight</font>     '
+        f"wider and darker: larger |weight|{odd}     b: the neuron's bias>"
+    )
 
 
 def _reverse_declaration() -> bool:

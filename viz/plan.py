@@ -8,6 +8,7 @@ graph of one neuron on the left, so the two pictures of the same computation can
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -291,10 +292,32 @@ def _draw_beside(diagram: Diagram, plan: Plan, beside: Value, layout: Layout) ->
     with diagram.subgraph(name="cluster_beside") as left:
         left.attr(label=_html(f"the scalar graph: {_count_ops(layout.values)} op nodes"),
                   style="rounded", color="#adb5bd", fontcolor="#495057", fontsize="11")  # fmt: skip
-        style = Style(4, False, None, False, set(), layout.values, {beside})
+        style = Style(4, False, None, False, set(), layout.values, {beside}, rankdir="TB")
         emit_nodes(left, layout, style)
     emit_edges(diagram, layout, style, edge_labels=False)
+    _keep_operands_in_order(diagram, layout)
     return _links(plan, layout.values)
+
+
+def _keep_operands_in_order(diagram: Diagram, layout: Layout) -> None:
+    """Hold each op's leaf and constant operands in one row, in operand order: w0 leftmost, the constant last.
+
+    Beside the plan's cluster, dot 2.43 lays that row out mirrored whatever the order of declaration;
+    invisible edges within the row fix the order for every renderer. A leaf other ops read too is left
+    out of the row, so no two rows pull it different ways.
+    """
+    for v in layout.values:
+        row = []
+        for position, x in enumerate(v.inputs):
+            if not isinstance(x, Value):
+                row.append(f"c{layout.name(id(v))}_{position}")
+            elif not x.op and x not in layout.box_of and len(layout.consumers[x]) == 1:
+                row.append(f"v{layout.name(id(x))}")
+        if len(row) > 1:
+            with diagram.subgraph() as same:
+                same.attr(rank="same")
+                for before, after in itertools.pairwise(row):
+                    same.edge(before, after, style="invis")
 
 
 def _draw_links(diagram: Diagram, plan: Plan, layout: Layout, links: list[tuple[Value, int, int]]) -> None:

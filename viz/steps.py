@@ -43,11 +43,14 @@ class Step:
     def formula(self, precision: int = 4) -> str:
         """The chain rule for this step in words and numbers, e.g. ``dF/dB = dF/dC · dC/dB = -0.25 × 1 = -0.25``.
 
-        A node that only the root consumes has its local derivative alone: ``dF/dC = -0.25 (...)``.
+        A node that only the root consumes has its local derivative alone: ``dF/dC = -0.25 (...)``; a node
+        no route passes a gradient back to (the index of ``autograd.pick``) gets ``dF/dy = 0 (...)``.
         """
         name, top = _name(self.node), _name(self.root)
-        if not self.terms:
+        if not self.terms and self.node is self.root:
             return f"d{name}/d{name} = 1 (the start of the backward pass)"
+        if not self.terms:
+            return f"d{top}/d{name} = 0 (no op passes a gradient back to {name})"
         numeric = " + ".join(f"{t.upstream:.{precision}g} × {t.local:.{precision}g}" for t in self.terms)
         if all(t.consumer is self.root for t in self.terms):  # "dF/dF · dF/dC" would explain nothing
             local = " + ".join(f"{t.local:.{precision}g}" for t in self.terms)
@@ -60,21 +63,34 @@ class Step:
 def backward_steps(root: Value) -> list[Step]:
     """The frames of ``root.backward()``, in the order the engine completes each node's gradient.
 
-    Nothing is written to ``.grad``: the gradients come from ``autograd.backprop``.
+    Each step's gradient is the chain-rule sum its terms show, added up in the engine's order; a node no
+    op passes a gradient back to (the index of ``autograd.pick``) gets 0. Nothing is written to ``.grad``.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps: root must be a Value, got {type(root).__name__}")
     order = ag.backward_order(root)
-    grads = ag.backprop(root)
     routes: dict[Value, list[tuple[Value, float]]] = {v: [] for v in order}
     for consumer in order:
+        # zip stops early where an op gives no derivative for its last operands (pick's index)
         for x, local in zip(consumer.inputs, ag.local_derivatives(consumer), strict=False):
             if isinstance(x, Value):
                 routes[x].append((consumer, local))
-    return [
-        Step(index, node, float(grads[node]), tuple(Term(c, float(grads[c]), local) for c, local in routes[node]), root)
-        for index, node in enumerate(order)
-    ]
+    grads: dict[Value, float] = {}
+    steps = []
+    for index, node in enumerate(order):  # every consumer comes before the nodes it reads
+        terms = tuple(Term(c, grads[c], local) for c, local in routes[node])
+        grad = 1.0 if node is root else _total(terms)
+        grads[node] = grad
+        steps.append(Step(index, node, grad, terms, root))
+    return steps
+
+
+def _total(terms: tuple[Term, ...]) -> float:
+    """The terms' products added one after another, as the reverse pass adds them (0.0 for none)."""
+    total = 0.0
+    for number, term in enumerate(terms):
+        total = term.product if number == 0 else total + term.product
+    return total
 
 
 def draw_step(root: Value, steps: Sequence[Step], index: int, **options: Any) -> Diagram:
