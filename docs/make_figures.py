@@ -51,6 +51,7 @@ viz.save_diagram(viz.draw_graph(f, edge_labels=True, rankdir="TB"), "sigmoid.svg
 
 CLUSTERS = """\
 import nn
+import viz
 
 model = nn.MLP(2, [2, 1], seed=0)     # 2 inputs, 2 ReLU neurons, 1 linear output
 out = model([0.5, -1.0])
@@ -81,8 +82,7 @@ print(loss.plan.summary().splitlines()[0])
 
 BLOCKS = [
     Block("sigmoid", SIGMOID, {"sigmoid.svg": "sigmoid_graph.svg"}),
-    Block("clusters", CLUSTERS, {"clusters.svg": "neurons_clusters.svg", "collapsed.svg": "neurons_collapsed.svg"},
-          after="sigmoid"),  # fmt: skip
+    Block("clusters", CLUSTERS, {"clusters.svg": "neurons_clusters.svg", "collapsed.svg": "neurons_collapsed.svg"}),
     Block("steps", STEPS, {"backward.gif": "sigmoid_backward.gif"}, after="sigmoid"),
     Block("plan", PLAN, {"plan.svg": "compiled_plan.svg"}),
 ]
