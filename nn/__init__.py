@@ -25,7 +25,7 @@ from nn.io import ModelFileError, load_into, load_model, save_model
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import binary_cross_entropy_with_logits, cross_entropy, hinge, l2, log_softmax, max_margin, mse, softmax
 from nn.module import Module
-from nn.optim import SGD, Adam, LinearDecay, Optimizer, StepLR, TrainingError
+from nn.optim import SGD, Adam, LinearDecay, Optimizer, StepLR, TrainingError, TrainingWarning
 from nn.train import accuracy, fit, predict
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Optimizer",
     "StepLR",
     "TrainingError",
+    "TrainingWarning",
     "accuracy",
     "batches",
     "binary_cross_entropy_with_logits",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import Union
+
+import numpy as np
 
 
 def check_count(value: object, what: str, minimum: int = 1, *, alternative: str = "") -> int:
@@ -76,3 +79,31 @@ def shorten(text: str, limit: int = 80) -> str:
 def count_text(count: int) -> str:
     """A count for a message: its digits, or "more than 10**30" for a huge one (str of a huge int may fail)."""
     return str(count) if count < 10**30 else "more than 10**30"
+
+
+Seed = Union[int, np.random.Generator, None]
+
+
+def check_seed(seed: object, who: str) -> np.random.Generator:
+    """The generator a ``seed=`` argument stands for: an int >= 0 seeds a new one, a Generator is used
+    as it is (and advanced), None draws fresh entropy; anything else is a TypeError naming ``who``.
+
+    Every part of nn that draws random numbers takes its seed through here, so ``seed=0`` and
+    ``seed=np.random.default_rng(0)`` mean the same everywhere.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        legacy = isinstance(seed, np.random.RandomState)
+        hint = "; a RandomState is numpy's legacy kind: use np.random.default_rng(...)" if legacy else ""
+        raise TypeError(
+            f"{who}: seed must be an int, a numpy Generator (np.random.default_rng(0)) or None, "
+            f"got {type(seed).__name__} {excerpt(seed)}{hint}"
+        )
+    number = int(seed)
+    if number < 0:
+        shown = str(number) if number > -(10**30) else "a negative int of more than 30 digits"
+        raise ValueError(f"{who}: seed must be an int >= 0, got {shown}")
+    return np.random.default_rng(number)

@@ -37,6 +37,16 @@ def _native(optimizer: Optimizer) -> bool:
     )
 
 
+def _mean(losses: np.ndarray) -> float:
+    """The mean of the per-sample losses, summed exactly; ±inf or NaN (for the caller to refuse) where the sum
+    leaves the floats, as the scalar run's sum then does, never an OverflowError or ValueError of ``fsum``."""
+    try:
+        return math.fsum(losses.tolist()) / len(losses)
+    except (OverflowError, ValueError):  # 1e308 + 1e308, or inf + -inf
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.sum(losses)) / len(losses)
+
+
 class CompiledRun:
     """A :class:`nn.run.TrainingRun` that replays one compiled per-sample step over each whole minibatch.
 
@@ -59,8 +69,11 @@ class CompiledRun:
         self.model_rows = np.array([position.get(id(p), -1) for p in self.parameters], dtype=np.intp)
         # The plan being replayed and how its leaves map onto ``values``: set by _adopt for each new plan.
         self.plan: Plan | None = None
-        self.fixed = np.zeros(0)  # every leaf's data when the plan was adopted: the non-parameters keep theirs
         self.leaf_rows = np.zeros(0, dtype=np.intp)  # each leaf's row in ``values``, -1 for a non-parameter
+        self.moved = np.zeros(0, dtype=bool)  # which leaves the optimizer moves (their rows are >= 0)
+        # The leaves it does not move are read from their Values at every step, as the scalar run reads
+        # them: a callback or a schedule may change an untrained parameter between steps.
+        self.unmoved: list[ag.Value] = []
         self.identity = False  # whether the leaves are ``values`` itself, row for row
 
     def _per_sample(self, x: Any, label: Any) -> list[ag.Value]:
@@ -76,17 +89,16 @@ class CompiledRun:
         step = self.count
         labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
         if step == 1 and self.entry not in LOSS_TABLE:
-            self._check_mean(batch_x, labels)
-        plan = self.compiled.plan_for([batch_x, labels])
-        if plan is not self.plan:
-            self._adopt(plan)
-        leaves = self._leaves()
-        try:
-            evaluation = self.compiled.evaluate(batch_x, labels, leaves=leaves)
+            self._check_mean(batch_x, batch_y)
+        try:  # tracing runs the per-sample code on the first sample, so it may overflow as a replay may
+            plan = self.compiled.plan_for([batch_x, labels])
+            if plan is not self.plan:
+                self._adopt(plan)
+            evaluation = self.compiled.evaluate(batch_x, labels, leaves=self._leaves())
         except OverflowError as error:
             raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         per_sample = evaluation.outputs[:, 0]
-        loss = math.fsum(per_sample.tolist()) / len(per_sample)
+        loss = _mean(per_sample)
         if self.l2:
             values = self._model_values()
             loss += self.l2 * float(values @ values)
@@ -110,16 +122,19 @@ class CompiledRun:
         # Decided by the loss, not the width: a list of one output is a row of one class score.
         return outputs if self.entry.outputs == "per_class" else outputs[:, 0]
 
-    def _check_mean(self, batch_x: np.ndarray, labels: np.ndarray) -> None:
-        """A loss of one's own must be a mean over samples, as the compiled step assumes: check on three."""
+    def _check_mean(self, batch_x: np.ndarray, batch_y: np.ndarray) -> None:
+        """A loss of one's own must be a mean over samples, as the compiled step assumes: check on three.
+
+        The labels are given as the scalar run gives them (plain ints stay ints), so a loss that takes
+        them there takes them here."""
         count = min(len(batch_x), 3)
         if count < 2:
             return
         with ag.no_grad():
             outputs = [self.model(row.tolist()) for row in batch_x[:count]]  # type: ignore[operator]
-            wanted = labels[:count].tolist()
-            together = float(self.entry.function(outputs, wanted))
-            alone = [float(self.entry.function([o], [y])) for o, y in zip(outputs, wanted, strict=True)]
+            wanted = batch_y[:count].tolist()
+            together = float(self.entry(outputs, wanted))
+            alone = [float(self.entry([o], [y])) for o, y in zip(outputs, wanted, strict=True)]
         mean = math.fsum(alone) / count
         if not math.isclose(together, mean, rel_tol=1e-9, abs_tol=1e-12):
             raise ValueError(
@@ -140,24 +155,25 @@ class CompiledRun:
         return values
 
     def _adopt(self, plan: Plan) -> None:
-        """Map the plan's leaves to the run's parameter array (leaves that are not parameters keep their data)."""
+        """Map the plan's leaves to the run's parameter array; the rest are read from their Values each step."""
         self.plan = plan
-        self.fixed = np.fromiter((leaf.data for leaf in plan.leaves), dtype=float, count=len(plan.leaves))
         if self.native:
             position = {id(p): i for i, p in enumerate(self.optimizer.parameters)}
             rows = np.array([position.get(id(leaf), -1) for leaf in plan.leaves], dtype=np.intp)
-            self.leaf_rows = rows
+            self.leaf_rows, self.moved = rows, rows >= 0
+            self.unmoved = [leaf for leaf, row in zip(plan.leaves, rows.tolist(), strict=True) if row < 0]
             self.identity = len(rows) == len(self.values) and bool((rows == np.arange(len(rows))).all())
 
     def _leaves(self) -> np.ndarray:
+        """Every leaf's value for this step: the trained ones from ``values``, the others as their Values stand."""
         assert self.plan is not None
         if not self.native:
             return np.fromiter((leaf.data for leaf in self.plan.leaves), dtype=float, count=len(self.plan.leaves))
         if self.identity:
             return np.asarray(self.values)
-        leaves: np.ndarray = self.fixed.copy()
-        moved = self.leaf_rows >= 0
-        leaves[moved] = self.values[self.leaf_rows[moved]]
+        leaves = np.empty(len(self.plan.leaves))
+        leaves[self.moved] = self.values[self.leaf_rows[self.moved]]
+        leaves[~self.moved] = np.fromiter((leaf.data for leaf in self.unmoved), dtype=float, count=len(self.unmoved))
         return leaves
 
     def _native_step(self, leaf_grads: np.ndarray, epoch: int, step: int) -> None:
@@ -165,8 +181,7 @@ class CompiledRun:
             grads = leaf_grads
         else:
             grads = np.zeros(len(self.values))
-            moved = self.leaf_rows >= 0
-            np.add.at(grads, self.leaf_rows[moved], leaf_grads[moved])
+            np.add.at(grads, self.leaf_rows[self.moved], leaf_grads[self.moved])
         if self.l2:  # d(l2 * sum p**2)/dp = 2 l2 p, for the model's parameters
             rows = self.model_rows[self.model_rows >= 0]
             grads = grads.copy()

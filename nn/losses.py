@@ -148,9 +148,9 @@ def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
 
 
 def _sign(y: Score) -> Score:
-    """A label -1, 0 or +1 as -1 or +1. For a Value label (compiled code cannot branch on it) the same map
-    as arithmetic: y*y + y - 1 is 1 at 1 and -1 at both 0 and -1."""
-    return y * y + y - 1.0 if isinstance(y, Value) else (y or -1.0)
+    """A label -1, 0 or +1 as -1 or +1. A Value label (compiled code cannot branch on it) picks from
+    (-1, -1, +1) at y + 1, so a compiled replay refuses any other label (IndexError) as the check above does."""
+    return ag.pick([-1.0, -1.0, 1.0], y + 1.0) if isinstance(y, Value) else (y or -1.0)
 
 
 max_margin = hinge

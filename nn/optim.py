@@ -35,6 +35,14 @@ class TrainingError(FloatingPointError):
         return cls(message, epoch, step)
 
 
+class TrainingWarning(UserWarning):
+    """Training runs but is going nowhere, or will take very long: the message names the likely cause and the setting.
+
+    ``fit`` gives at most one about the loss (exploding, or stuck at the loss of guessing) and one about
+    a run expected to take more than a minute. ``warnings.simplefilter("ignore", nn.TrainingWarning)`` silences them.
+    """
+
+
 def _check_rate(lr: object, who: str) -> float:
     """A learning rate: a finite number > 0 (not NaN, not infinite)."""
     try:

@@ -44,7 +44,7 @@ class ScalarRun:
         try:
             outputs = [self.model(row.tolist()) for row in batch_x]  # type: ignore[operator]
             self.entry.check_output(outputs[0])
-            batch_loss = self.entry(outputs, list(batch_y))
+            batch_loss = self.entry(outputs, batch_y.tolist())  # plain numbers, as a loss of one's own is promised
         except OverflowError as error:
             raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         if not isinstance(batch_loss, ag.Value):

@@ -1,27 +1,34 @@
 """``fit``: the training loop, with a progress bar, per-epoch history and a callback; ``predict``, ``accuracy``.
 
 ``fit`` drives a :class:`nn.run.TrainingRun` (the scalar or the compiled one) and knows nothing else of it.
+Before the first step it runs the model and the loss once on the first sample, for the checks both runs
+share and the scalar engine's time per sample; during the run a :class:`LossWatch` looks for a loss
+that explodes or stays at the loss of guessing.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable, Sequence
+from numbers import Integral
+from time import perf_counter
 from typing import Any, Union
 
 import numpy as np
 
 import autograd as ag
-from nn.checks import check_count, check_number, excerpt, shorten
+from nn.checks import Seed, check_count, check_number, check_seed, excerpt, shorten
 from nn.compiled_run import CompiledRun
 from nn.data import batches
 from nn.layers import Output
-from nn.loss_table import LOSSES, LossEntry, LossFunction, find_loss
+from nn.loss_table import LOSS_TABLE, LOSSES, LossEntry, LossFunction, find_loss
 from nn.module import Module
-from nn.optim import SGD, Optimizer
+from nn.optim import SGD, Optimizer, TrainingWarning
 from nn.run import Schedule, TrainingRun
 from nn.scalar_run import Numbers, ScalarRun, as_numbers
 
-__all__ = ["LOSSES", "Callback", "LossFunction", "Model", "Schedule", "accuracy", "fit", "predict"]
+__all__ = ["LOSSES", "Callback", "LossFunction", "LossWatch", "Model", "Schedule", "accuracy", "fit", "predict"]
 
 Model = Callable[[list[float]], Output]
 Callback = Callable[[int, dict[str, float]], Union[bool, None]]
@@ -29,6 +36,15 @@ Callback = Callable[[int, dict[str, float]], Union[bool, None]]
 
 PREDICT_CHUNK = 1000
 """How many samples ``predict(compile=True)`` runs at once: memory of the order of chunk x widest layer."""
+
+SLOW_RUN = 60.0
+"""Seconds: a run expected to take longer gets one line naming the settings that would speed it up."""
+
+EXPLOSION = 1000.0
+"""A step's loss this many times the first step's (or the loss of guessing, if larger) has exploded."""
+
+PLATEAU = 0.02
+"""Two epochs within this fraction of the loss of guessing, with one output for all samples, are stuck there."""
 
 
 def predict(
@@ -79,7 +95,10 @@ def accuracy(
     Labels are 0/1 or -1/+1 for a scalar output, class indices for a list. ``compile`` as in :func:`predict`.
     """
     xs, ys = _checked_data(model, points, labels, "accuracy")
-    if ys.dtype.kind not in "biuf" or not np.isfinite(ys).all():
+    if ys.ndim != 1:
+        raise ValueError(f"accuracy: labels must be one number per sample, an array of shape ({len(ys)},), "
+                         f"got shape {ys.shape}; for one-hot rows pass labels.argmax(axis=1)")  # fmt: skip
+    if not np.isfinite(ys).all():
         raise ValueError(f"accuracy: labels must be finite numbers, got {excerpt(ys.tolist())}")
     if threshold is None:
         threshold = 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
@@ -92,8 +111,8 @@ def _accuracy(
     """Rows of class scores are right where their argmax is the label; single scores where they lie on the
     label's side of ``threshold`` (labels 0/1 or -1/+1)."""
     scores, wanted = np.asarray(outputs, dtype=float), np.asarray(labels, dtype=float)
-    if len(scores) != len(wanted):
-        raise ValueError(f"accuracy: {len(scores)} outputs but {len(wanted)} labels")
+    if len(scores) != len(wanted) or wanted.ndim != 1:  # a column of labels would broadcast to an n x n table
+        raise ValueError(f"accuracy: {len(scores)} outputs but labels of shape {wanted.shape}")
     by_class = scores.ndim == 2
     right = np.argmax(scores, axis=1) == wanted.astype(int) if by_class else (scores > threshold) == (wanted > 0)
     return float(right.mean())
@@ -111,33 +130,65 @@ def fit(
     l2: float = 0.0,
     progress: bool = True,
     callback: Callback | None = None,
-    seed: int | None = 0,
-    compile: bool = False,  # noqa: A002  (named as the issue and autograd.compile name it)
+    seed: Seed = 0,
+    compile: bool = False,  # noqa: A002  (as autograd.compile names it)
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: per-epoch ``loss`` and, for classifiers, ``accuracy``.
 
     ``loss`` is "hinge" (labels ±1 or 0/1, one output), "bce" (0/1 labels, one logit output),
     "cross_entropy" (integer labels, one logit per class), "mse", or the same losses as functions
     (``nn.hinge``, ``nn.max_margin``, ``nn.binary_cross_entropy_with_logits``, ``nn.cross_entropy``,
-    ``nn.mse``), which behave exactly like their names; any other function ``(outputs, labels) -> Value``
-    gets the outputs and labels as they are, and no accuracy is recorded. Each step: forward the
-    minibatch (the full data when ``batch_size`` is None), mean loss + ``l2 * sum(p**2)``, backward,
-    ``optimizer.step()`` (default ``SGD(lr=0.1)``) and ``schedule.step()``. ``callback(epoch, logs)``
-    runs after every epoch; returning True stops training early. ``progress`` shows a tqdm bar
-    (notebook-aware).
+    ``nn.mse``), which behave exactly like their names. Each step: forward the minibatch (the full
+    data when ``batch_size`` is None), mean loss + ``l2 * sum(p**2)``, backward, ``optimizer.step()``
+    (default ``SGD(lr=0.1)``) and ``schedule.step()``. ``callback(epoch, logs)`` runs after every
+    epoch; returning True stops training early. Minibatches are shuffled anew each epoch: from
+    ``seed + epoch`` for an int seed (the same batches on every run), from the Generator for a numpy
+    Generator, at random for None. ``progress`` shows a tqdm bar (notebook-aware) that counts samples,
+    with an estimate of the whole run's time from the first sample.
+
+    Labels are numbers, one per sample, of shape (n,); a column of shape (n, 1) is taken as (n,).
+    Rows of several numbers are targets for "mse" or a loss of one's own only.
+
+    A loss of one's own is a function ``(outputs, labels) -> Value`` that gets one minibatch: a list
+    of the model's outputs (a Value, or a list of Values, per sample) and a list of their labels as
+    plain numbers (or lists of numbers), and returns the mean loss over the minibatch, as a Value.
+    No accuracy is recorded. Before the first step it is tried on the first sample and on each
+    distinct label, so a label it refuses stops ``fit`` before any parameter moves. For example:
+
+    >>> import nn, autograd as ag
+    >>> def squared_hinge(outputs, labels):  # labels 0/1; 2y - 1 is their sign, with no branch on y
+    ...     per_sample = [ag.relu(1 - (2 * y - 1) * o) ** 2 for o, y in zip(outputs, labels)]
+    ...     return ag.sum(per_sample) / len(per_sample)
+    >>> points, labels = nn.make_moons(40, noise=0.1, seed=0)
+    >>> model = nn.MLP(2, [8, 1], seed=0)
+    >>> history = nn.fit(model, points, labels, loss=squared_hinge, epochs=30, progress=False)
+    >>> history["loss"][-1] < history["loss"][0]
+    True
+    >>> again = nn.fit(nn.MLP(2, [8, 1], seed=0), points, labels, loss=squared_hinge, epochs=30, progress=False,
+    ...                compile=True)
+    >>> abs(again["loss"][-1] - history["loss"][-1]) < 1e-12
+    True
 
     ``compile=True`` runs each step over the whole minibatch with ``autograd.compile``: the same
     steps and numbers (to rounding), many times faster on large models. With nn's SGD or Adam the
     parameters are held in one array during the run and written back to the model at the end (and
-    on any error or Ctrl-C). The loss must be a mean over samples, as every loss of the table is.
+    on any error or Ctrl-C). The loss must be a mean over samples, as every loss of the table is;
+    a loss of one's own then sees one sample at a time, its label a Value it cannot branch on.
 
     Before the first step, points must be finite with shape (n, features), labels finite and fit for
-    the loss (cross-entropy labels whole class indices), and every setting in range, else ValueError
-    or TypeError naming it. After each step the loss and the parameters are checked: if either is NaN
-    or infinite, ``fit`` raises :class:`nn.TrainingError` naming the epoch and step, and the
-    parameters keep their last finite values (so ``nn.save_model`` still works). A KeyboardInterrupt
-    (Ctrl-C) is re-raised with the parameters as they were after the last whole step, and the
-    history of the epochs completed so far attached to it as ``.history``.
+    the loss (cross-entropy labels whole class indices below the model's number of outputs), and
+    every setting in range, else ValueError or TypeError naming it, the same whether compiled or not.
+    After each step the loss and the parameters are checked: if either is NaN or infinite, ``fit``
+    raises :class:`nn.TrainingError` naming the epoch and step, and the parameters keep their last
+    finite values (so ``nn.save_model`` still works). A KeyboardInterrupt (Ctrl-C) is re-raised with
+    the parameters as they were after the last whole step, and the history of the epochs completed so
+    far attached to it as ``.history``.
+
+    :class:`nn.TrainingWarning`, at most once a run for each: the loss exploded (grew a thousandfold),
+    or a classifier gives every sample the same output and its loss stays at the loss of guessing (what
+    the best output that ignores the input scores, such as ln 10 for ten balanced classes), with the
+    likely causes (initialisation, learning rate) and the setting to change; and a run expected to take
+    more than a minute, with ``batch_size=`` and ``compile=True`` named if they are not in use.
     """
     from tqdm.auto import tqdm
 
@@ -150,15 +201,39 @@ def fit(
     if not isinstance(compile, bool):
         raise TypeError(f"fit: compile must be True or False, got {excerpt(compile)}")
     l2 = check_number(l2, "fit: l2", minimum=0.0)
+    shuffle_seed = _shuffle_seeds(seed)
+    per_sample = _probe(model, entry, xs, ys, timed=not compile)
     run = _start_run(model, entry, optimizer, schedule, l2, compile)
+    watch = LossWatch(entry, ys, model, optimizer)
     history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if entry.classifier else {})}
-    bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
+    bar = tqdm(total=epochs * len(xs), disable=not progress, desc="training", unit="sample", unit_scale=True)
+    estimate = per_sample * len(xs) * epochs if per_sample is not None else None
+    if estimate is not None:
+        bar.set_postfix_str(f"epoch 1/{epochs}, about {_duration(estimate)} in all", refresh=True)
+    pace = _Pace(len(xs), epochs, batch_size, compile, estimate)
+    if (line := pace.line()) is not None:
+        warnings.warn(line, TrainingWarning, stacklevel=2)
+
+    steps = 0
+
+    def after_step(step_loss: float, scores: np.ndarray | None, samples: int, epoch: int) -> None:
+        nonlocal steps
+        steps += 1  # counted over the whole run, as TrainingError counts them
+        bar.update(samples)
+        # stacklevel 4: this function, _epoch, fit, then the line that called fit
+        for message in (watch.after_step(step_loss, scores, epoch, steps), pace.after_step()):
+            if message is not None:
+                warnings.warn(message, TrainingWarning, stacklevel=4)
+
     try:
-        for epoch in bar:
-            logs = _epoch(run, xs, ys, batch_size, seed, epoch)
+        for epoch in range(1, epochs + 1):
+            logs = _epoch(run, xs, ys, batch_size, shuffle_seed(epoch), epoch, after_step)
             for key, value in logs.items():
                 history[key].append(value)
-            bar.set_postfix({key: f"{value:.4f}" for key, value in logs.items()}, refresh=False)  # at tqdm's pace
+            shown = {"epoch": f"{epoch}/{epochs}", **{key: f"{value:.4f}" for key, value in logs.items()}}
+            bar.set_postfix(shown, refresh=False)  # at tqdm's pace
+            if (message := watch.after_epoch(logs["loss"], epoch)) is not None:
+                warnings.warn(message, TrainingWarning, stacklevel=2)
             run.sync_model()  # the callback sees, and may change, the parameters as they stand
             if callback is not None and callback(epoch, logs):
                 break
@@ -180,28 +255,45 @@ def _start_run(
     return kind(model, entry, optimizer, schedule, l2)
 
 
+AfterStep = Callable[[float, Union[np.ndarray, None], int, int], None]
+"""What ``_epoch`` reports after each step: the step's loss, its scores (or None), its number of samples, the epoch."""
+
+
 def _epoch(
-    run: TrainingRun, xs: np.ndarray, ys: np.ndarray, batch_size: int | None, seed: int | None, epoch: int
-) -> dict[str, float]:
+    run: TrainingRun, xs: np.ndarray, ys: np.ndarray, batch_size: int | None, seed: int, epoch: int,
+    after_step: AfterStep,
+) -> dict[str, float]:  # fmt: skip
     """One pass over the data: the mean of the batch losses weighted by batch size, and the accuracy of the
     outputs each step saw (before its update) when the run gives them.
 
-    Minibatches are shuffled from seed ``(seed or 0) + epoch``; ``batch_size=None`` is one batch in order.
+    Minibatches are shuffled from ``seed``; ``batch_size=None`` is one batch in order.
     """
     total = 0.0
     scores: list[np.ndarray] = []
     seen: list[np.ndarray] = []
     shuffled = batch_size is not None
-    for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=(seed or 0) + epoch):
+    for batch_x, batch_y in batches(xs, ys, batch_size or len(xs), shuffle=shuffled, seed=seed):
         batch_loss, batch_scores = run.step(batch_x, batch_y, epoch)
         total += batch_loss * len(batch_x)
         if batch_scores is not None:
             scores.append(batch_scores)
             seen.append(batch_y)
+        after_step(batch_loss, batch_scores, len(batch_x), epoch)
     logs = {"loss": total / len(xs)}
     if scores:
         logs["accuracy"] = _accuracy(np.concatenate(scores), np.concatenate(seen))
     return logs
+
+
+def _shuffle_seeds(seed: object) -> Callable[[int], int]:
+    """Each epoch's shuffling seed: ``seed + epoch`` for an int, so every run shuffles alike epoch by epoch;
+    drawn from the Generator (or from fresh entropy for None) otherwise."""
+    if isinstance(seed, Integral) and not isinstance(seed, bool):
+        check_seed(seed, "fit")  # refuses a negative one
+        start = int(seed)
+        return lambda epoch: start + epoch
+    generator = check_seed(seed, "fit")
+    return lambda epoch: int(generator.integers(2**63))
 
 
 def _check_model(model: object) -> None:
@@ -253,21 +345,35 @@ def _first_bad(array: np.ndarray) -> int:
 def _checked_data(
     model: object, points: Any, labels: Any, who: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Points as a finite float array of shape (n, features) and labels as an array of n, else ValueError."""
+    """Points as a finite float array of shape (n, features), labels as an array of n numbers or rows of
+    numbers (a column of shape (n, 1) becomes shape (n,)), else ValueError naming what is wrong."""
     try:
         xs = np.asarray(points, dtype=float)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{who}: points must be rows of numbers of one length: {shorten(str(error))}") from None
-    ys = np.asarray(labels)
+    try:
+        ys = np.asarray(labels)
+    except ValueError as error:  # ragged rows
+        raise ValueError(f"{who}: labels must be numbers, one per sample: {shorten(str(error))}") from None
+    if xs.ndim >= 1 and len(xs) == 0:
+        raise ValueError(f"{who}: no points")
     if xs.ndim != 2:
         raise ValueError(
             f"{who}: points must have shape (n, features), got shape {xs.shape}; "
             "for one feature per point use points.reshape(-1, 1)"
         )
-    if len(xs) == 0:
-        raise ValueError(f"{who}: no points")
     if ys.ndim == 0 or len(xs) != len(ys):
         raise ValueError(f"{who}: {len(xs)} points but {ys.size if ys.ndim == 0 else len(ys)} labels")
+    if ys.ndim == 2 and ys.shape[1] == 1:
+        ys = ys[:, 0]  # a column, as y.reshape(-1, 1) or a one-column table gives it: one label per sample
+    if ys.ndim > 2:
+        raise ValueError(f"{who}: labels must have shape (n,) or (n, outputs), got shape {ys.shape}")
+    if ys.dtype.kind not in "biuf":
+        bad = _first_non_number(ys)
+        raise ValueError(
+            f"{who}: labels must be numbers, but label #{bad} is {excerpt(ys.ravel()[bad : bad + 1].tolist()[0])}; "
+            "for named classes use their indices: classes, labels = np.unique(labels, return_inverse=True)"
+        )
     if not np.isfinite(xs).all():
         row, column = divmod(_first_bad(xs), xs.shape[1])
         value = float(xs[row, column])
@@ -276,3 +382,224 @@ def _checked_data(
     if isinstance(nin, int) and xs.shape[1] != nin:
         raise ValueError(f"{who}: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
     return xs, ys
+
+
+def _first_non_number(labels: np.ndarray) -> int:
+    """The first label (in ``ravel`` order) that is not an int or float: the first of all for text."""
+    if labels.dtype.kind != "O":
+        return 0
+    for i, item in enumerate(labels.ravel().tolist()):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            return i
+    return 0
+
+
+def _probe(model: Module, entry: LossEntry, xs: np.ndarray, ys: np.ndarray, timed: bool) -> float | None:
+    """Run the model and the loss on the first sample, as the scalar engine does, before any step.
+
+    So both runs refuse alike, before a parameter moves: an output that does not suit the loss, a class
+    index beyond the model's outputs, a loss of one's own that cannot take a minibatch or one of the
+    labels. Returns the scalar engine's seconds per sample when ``timed``, else None; None too when the
+    sample overflows, which the first step then reports with its epoch and step.
+    """
+    sample = xs[0].tolist()
+    try:
+        with ag.no_grad():
+            output = model(sample)  # type: ignore[operator]
+        entry.check_output(output)
+        entry.check_classes(output, ys)
+        if entry not in LOSS_TABLE:
+            _check_own_loss(entry, output, ys)
+        return _seconds_per_sample(model, entry, sample, ys[:1].tolist()) if timed else None
+    except OverflowError:
+        return None
+
+
+def _check_own_loss(entry: LossEntry, output: Output, labels: np.ndarray) -> None:
+    """A loss of one's own on the first sample as a minibatch of one, then on each distinct label with that
+    output: TypeError if it is not given what it expects or gives no Value, its own error for a label it refuses."""
+    try:
+        with ag.no_grad():
+            first = entry([output], labels[:1].tolist())
+    except (TypeError, AttributeError) as error:
+        raise TypeError(
+            f"fit: the loss {entry.name!r} failed on a minibatch of one sample ({type(error).__name__}: "
+            f"{shorten(str(error))}). A loss of one's own gets the whole minibatch, a list of outputs and a "
+            "list of labels, and returns their mean; for a loss f of one sample pass "
+            "loss=lambda outputs, labels: ag.sum([f(o, y) for o, y in zip(outputs, labels)]) / len(outputs)"
+        ) from error
+    if not isinstance(first, ag.Value):
+        raise TypeError(
+            f"fit: the loss {entry.name!r} returned {excerpt(first)}, not a Value; "
+            "compute it from the outputs with Value operations so it can be differentiated"
+        )
+    distinct = np.unique(labels, axis=0).tolist()
+    with ag.no_grad():
+        entry([output] * len(distinct), distinct)
+
+
+def _seconds_per_sample(model: Module, entry: LossEntry, sample: list[float], label: list[Any]) -> float:
+    """The scalar engine's time for one sample's forward, loss and backward: the faster of two tries, as the
+    first may pay for warming up. The parameters' gradients are put back as they were."""
+    parameters = model.parameters()
+    grads = [p.grad for p in parameters]
+    times = []
+    try:
+        for _ in range(2):
+            start = perf_counter()
+            entry([model(sample)], label).backward()  # type: ignore[operator]
+            times.append(perf_counter() - start)
+    finally:
+        for p, grad in zip(parameters, grads, strict=True):
+            p.grad = grad
+    return min(times)
+
+
+class LossWatch:
+    """Watches a run's losses for the two signs that training is going nowhere, and words one warning.
+
+    - exploded: a step's loss above ``EXPLOSION`` times the first step's (or the loss of guessing, if larger);
+    - stuck: two epochs after the first within ``PLATEAU`` of the loss of guessing, the model giving every
+      sample of every minibatch the same output (all ReLUs at 0, say): it no longer looks at its inputs.
+
+    The loss of guessing is the loss table's ``guessing``: what the best output that ignores the input
+    scores on these labels (ln k for k balanced classes with cross-entropy). The outputs are the scores
+    a classifier's steps give; a run without them (mse, a loss of one's own) is watched for explosions only,
+    as a loss near guessing alone is also where a slow but healthy run starts.
+    """
+
+    def __init__(self, entry: LossEntry, labels: np.ndarray, model: object, optimizer: object) -> None:
+        self.guess = entry.guessing(labels) if entry.guessing is not None else None
+        self.name, self.model, self.optimizer = entry.name, model, optimizer
+        self.first: float | None = None
+        self.epochs: list[tuple[float, bool]] = []  # each epoch's loss, and whether every step's outputs were alike
+        self.alike = True  # so far this epoch
+        self.said = False
+
+    def after_step(self, loss: float, scores: np.ndarray | None, epoch: int, step: int) -> str | None:
+        """The warning to give after this step, if its loss is the first sign of an explosion."""
+        self.alike = self.alike and _alike(scores)
+        if self.first is None:
+            self.first = loss
+            return None
+        scale = max(self.first, self.guess or 0.0)
+        if self.said or scale <= 0 or not loss > EXPLOSION * scale:
+            return None
+        self.said = True
+        start = f"from {self.first:.4g} at the first step to {loss:.4g} at epoch {epoch}, step {step}"
+        lr = self._lr()
+        rate = f"lr={lr:g} (try lr={lr / 10:g})" if lr is not None else "its step size"
+        return (
+            f"fit: the loss exploded, {start}{self._already()}. Likely causes: {self._initialisation()}; or the "
+            f"optimizer's learning rate, {rate}: a step too large overshoots, and each overshoot makes the next "
+            "gradient larger"
+        )
+
+    def after_epoch(self, loss: float, epoch: int) -> str | None:
+        """The warning to give after this epoch, if it is the second in a row stuck at the loss of guessing."""
+        self.epochs.append((loss, self.alike))
+        self.alike = True
+        guess = self.guess
+        if self.said or guess is None or guess <= 0 or len(self.epochs) < 3:
+            return None
+        if not all(alike and abs(value - guess) <= PLATEAU * guess for value, alike in self.epochs[-2:]):
+            return None
+        self.said = True
+        now = loss
+        lr = self._lr()
+        rate = f"lr={lr:g} (try {lr / 10:g}, or {lr * 10:g} if it was small)" if lr is not None else "its step size"
+        return (
+            f"fit: the loss has stayed at {now:.4g} for epochs {epoch - 1} and {epoch}, the loss of guessing for "
+            f"these labels ({guess:.4g} with {self.name!r}, what the best output that ignores the input scores), "
+            f"with the same output for every sample: the model no longer looks at its inputs (its ReLUs may all "
+            f"be 0). Likely causes: "
+            f"{self._initialisation()}; or the optimizer's learning rate, {rate}: a step too large can leave "
+            "every ReLU at 0, one too small moves nothing"
+        )
+
+    def _lr(self) -> float | None:
+        lr = getattr(self.optimizer, "lr", None)
+        return float(lr) if isinstance(lr, (int, float)) and not isinstance(lr, bool) else None
+
+    def _already(self) -> str:
+        """Whether the very first loss was far above guessing, a sign of initial weights too large."""
+        if self.guess is None or self.first is None or self.guess <= 0 or self.first < 10 * self.guess:
+            return ""
+        return f" (the first was already {self.first / self.guess:.0f} times the loss of guessing, {self.guess:.4g})"
+
+    def _initialisation(self) -> str:
+        init = getattr(self.model, "init", None)
+        if init in ("uniform", "micrograd"):
+            return (
+                f"the initialisation, init={init!r}: U(-1, 1) whatever a layer's width, too large for wide layers; "
+                "leave init at its default, 'auto', which scales the weights by fan-in (He or Xavier)"
+            )
+        if init == "auto":
+            return "the initialisation, less likely (init='auto' already scales each layer by its fan-in)"
+        if isinstance(init, str):
+            return f"the initialisation (init={init!r}; the default, 'auto', is He or Xavier by layer)"
+        return "the initial weights (too large for the layers' widths?)"
+
+
+def _alike(scores: np.ndarray | None) -> bool:
+    """Whether a minibatch's outputs are one and the same for every sample (to a relative 1e-9); unknown (False)
+    without outputs or with a single sample."""
+    if scores is None or len(scores) < 2:
+        return False
+    spread = float(np.ptp(scores, axis=0).max())
+    return spread <= 1e-9 * max(1.0, float(np.abs(scores).max()))
+
+
+class _Pace:
+    """The run's expected duration, and the one line given when it is over ``SLOW_RUN`` at the current settings.
+
+    The scalar run's comes from the time of one sample before the start; the compiled run's over the full
+    data from its first step (tracing included, so it errs long).
+    """
+
+    def __init__(self, samples: int, epochs: int, batch_size: int | None, compiled: bool, estimate: float | None):
+        self.samples, self.epochs, self.batch_size, self.compiled = samples, epochs, batch_size, compiled
+        self.estimate = estimate
+        self.started = perf_counter()
+        self.steps = 0
+        self.said = False
+
+    def line(self) -> str | None:
+        """The line to give now, if the run is known to be slow and a setting not in use would speed it up."""
+        if self.said or self.estimate is None or self.estimate <= SLOW_RUN:
+            return None
+        advice = []
+        if not self.compiled:
+            advice.append("compile=True runs each minibatch at once, many times faster")
+        if self.batch_size is None and self.samples > 100:
+            steps = math.ceil(self.samples / 100)
+            advice.append(f"batch_size=100 takes {steps:,} steps an epoch instead of one: far fewer epochs are needed")
+        if not advice:
+            return None
+        self.said = True
+        batches = "one step an epoch on all of them" if self.batch_size is None else f"minibatches of {self.batch_size}"
+        engine = "compiled" if self.compiled else "on the scalar engine, sample by sample"
+        return (
+            f"fit: at these settings the run takes about {_duration(self.estimate)} ({self.epochs} epochs of "
+            f"{self.samples:,} samples, {batches}, {engine}). To go faster: {'; '.join(advice)}; "
+            f"e.g. nn.fit(model, points, labels, ..., batch_size=100, compile=True)"
+        )
+
+    def after_step(self) -> str | None:
+        """After the compiled run's first step over the full data, its estimate and line (if any)."""
+        self.steps += 1
+        if self.steps == 1 and self.compiled and self.batch_size is None:
+            self.estimate = (perf_counter() - self.started) * self.epochs
+            return self.line()
+        return None
+
+
+def _duration(seconds: float) -> str:
+    """A rough duration: "40 s", "12 min", "58 h", "3 days"."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -93,7 +93,7 @@ def test_the_callback_sees_the_current_parameters_and_may_change_them():
         seen.append([p.data for p in model.parameters()])
         if epoch == 1:
             for p in model.parameters():
-                p.data = 0.0  # the next epoch must start from here
+                p.data *= 0.5  # the next epoch must start from here
 
     reference = nn.MLP(2, [4, 1], seed=6)
     expected = []
@@ -102,7 +102,7 @@ def test_the_callback_sees_the_current_parameters_and_may_change_them():
         expected.append([p.data for p in reference.parameters()])
         if epoch == 1:
             for p in reference.parameters():
-                p.data = 0.0
+                p.data *= 0.5
 
     nn.fit(model, POINTS, LABELS, loss="bce", epochs=3, progress=False, callback=callback, compile=True)
     nn.fit(reference, POINTS, LABELS, loss="bce", epochs=3, progress=False, callback=reference_callback)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import autograd as ag
 import nn
 from autograd import Value
 
@@ -95,6 +96,37 @@ def fit(points: Any = POINTS, labels: Any = LABELS, **settings: Any) -> Setup:
     settings.setdefault("epochs", 2)
     settings.setdefault("progress", False)
     return call(lambda model: nn.fit(model, points, labels, **settings))
+
+
+def classes(labels: Any, outputs: int = 3, **settings: Any) -> Setup:
+    """fit of a fresh model with one logit per class (the catalogue's model has one output)."""
+    settings.setdefault("epochs", 2)
+    settings.setdefault("progress", False)
+    return call(lambda m: nn.fit(nn.MLP(2, [outputs], seed=0), POINTS, labels, loss="cross_entropy", **settings))
+
+
+def own_hinge(outputs: list[Any], labels: list[Any]) -> Value:
+    """A loss of one's own that hands the batch to nn.hinge, so fit cannot check the labels itself."""
+    return nn.hinge(outputs, labels)
+
+
+def own_bce(outputs: list[Any], labels: list[Any]) -> Value:
+    return nn.binary_cross_entropy_with_logits(outputs, labels)
+
+
+def squared_error(output: Any, label: Any) -> Value:
+    """A loss of one sample, the slip: fit gives a loss the whole minibatch."""
+    return (output - label) ** 2  # type: ignore[no-any-return]
+
+
+class ListOfOne(nn.Module):
+    """A model whose one output comes in a list, as nn.Layer(2, 1) gives it."""
+
+    def __init__(self) -> None:
+        self.layer = nn.Layer(2, 1, seed=0)
+
+    def __call__(self, x: list[Any]) -> list[Value]:
+        return self.layer(x)
 
 
 def optimizer(cls: type[nn.Optimizer], **settings: Any) -> Setup:
@@ -306,6 +338,152 @@ CASES: list[tuple[str, Setup, type[BaseException], str]] = [
     ("fit float loss", fit(loss=lambda outputs, labels: 0.5), TypeError, r"returned 0\.5, not a Value"),
     ("fit optimizer a float", fit(optimizer=0.1), TypeError, "optimizer must have a step"),
     ("fit callback a string", fit(callback="stop"), TypeError, "callback must be a function"),
+    # -- fit: labels a loss cannot take are refused before the first step, alike compiled or not
+    (
+        "own hinge label 2 compiled",  # the fourth sample: past the three a loss of one's own is tried on
+        fit(labels=[1, 0, 1, 2], loss=own_hinge, compile=True),
+        ValueError,
+        r"hinge: labels must be -1 or \+1 \(or 0 and 1\), got 2\.0",
+    ),
+    (
+        "own hinge label 2 in a later batch",
+        fit(labels=[1, 0, 2, 1], loss=own_hinge, batch_size=2, seed=None),
+        ValueError,
+        r"hinge: labels must be -1 or \+1 \(or 0 and 1\), got 2\.0",
+    ),
+    (
+        "own bce label 2 compiled",
+        fit(labels=[1, 0, 1, 2], loss=own_bce, compile=True),
+        ValueError,
+        r"binary_cross_entropy_with_logits: targets must lie in \[0, 1\], got 2\.0",
+    ),
+    (
+        "class 7 of 3 compiled",
+        classes([0, 7, 1, 2], compile=True),
+        ValueError,
+        "fit: loss 'cross_entropy' needs class indices 0 to 2 for the model's 3 outputs, but label #1 is 7",
+    ),
+    (
+        "class 7 of 3",
+        classes([0, 7, 1, 2]),
+        ValueError,
+        "fit: loss 'cross_entropy' needs class indices 0 to 2 for the model's 3 outputs, but label #1 is 7",
+    ),
+    ("class 0.5", classes([0, 0.5, 1, 2], compile=True), ValueError, r"label #1 is 0\.5"),
+    ("class True", classes([True, False, True, False]), ValueError, "label #0 is True"),
+    ("class NaN compiled", classes([0, math.nan, 1, 2], compile=True), ValueError, "label #1 is nan"),
+    (
+        "labels (n, 2) for hinge",
+        fit(labels=np.eye(4, 2), compile=True),
+        ValueError,
+        r"loss 'hinge' needs one label per sample, an array of shape \(4,\), but the labels have shape \(4, 2\)",
+    ),
+    (
+        "one-hot labels for cross_entropy",
+        classes(np.eye(3)[[0, 1, 2, 0]]),
+        ValueError,
+        r"shape \(4, 3\); for one-hot rows pass labels\.argmax\(axis=1\)",
+    ),
+    (
+        "labels (n, 1, 1)",
+        fit(labels=np.zeros((4, 1, 1))),
+        ValueError,
+        r"fit: labels must have shape \(n,\) or \(n, outputs\), got shape \(4, 1, 1\)",
+    ),
+    ("ragged labels", fit(labels=[[1], [0, 1], [1], [0]]), ValueError, "fit: labels must be numbers, one per sample"),
+    (
+        "string labels compiled",
+        fit(labels=np.array(["cat", "dog", "cat", "dog"]), loss=own_hinge, compile=True),
+        ValueError,
+        r"fit: labels must be numbers, but label #0 is 'cat'; .*np\.unique\(labels, return_inverse=True\)",
+    ),
+    ("a None label", fit(labels=[1, None, 0, 1], loss=own_hinge), ValueError, "label #1 is None"),
+    ("empty lists", fit(points=[], labels=[]), ValueError, "fit: no points"),
+    (
+        "a list of one output for bce",
+        call(lambda m: nn.fit(ListOfOne(), POINTS, LABELS, loss="bce", epochs=1, progress=False, compile=True)),
+        ValueError,
+        r"loss 'bce' needs one output, a Value, but the model gives a list of one; return its item, output\[0\]",
+    ),
+    (
+        "a loss of one sample",
+        fit(loss=squared_error, compile=True),
+        TypeError,
+        r"loss 'squared_error' failed on a minibatch of one sample .*list.* gets the whole minibatch",
+    ),
+    ("own loss gives a float compiled", fit(loss=lambda o, y: 0.5, compile=True), TypeError, r"returned 0\.5, not a"),
+    (
+        "accuracy one-hot labels",
+        call(lambda m: nn.accuracy(m, POINTS, np.eye(4, 2))),
+        ValueError,
+        r"accuracy: labels must be one number per sample, an array of shape \(4,\), got shape \(4, 2\)",
+    ),
+    (
+        "accuracy string labels",
+        call(lambda m: nn.accuracy(m, POINTS, ["a", "b", "a", "b"])),
+        ValueError,
+        "accuracy: labels must be numbers, but label #0 is 'a'",
+    ),
+    (
+        "nn.hinge compiled, label 2",
+        call(lambda m: ag.compile(lambda s, y: nn.hinge(s, y))(np.array([0.5, 0.5]), np.array([1.0, 2.0]))),
+        IndexError,
+        r"pick: index 3\.0 is not a whole number in \[0, 3\) \(sample #1 of the batch",  # label + 1: -1, 0, 1 only
+    ),
+    # -- fit: a step that overflows is a TrainingError naming where, compiled or not
+    (
+        "compiled mean overflows",
+        fit(labels=np.full(4, 1.3e154), loss="mse", compile=True),
+        nn.TrainingError,
+        r"fit: epoch 1, step 1: the loss is inf",
+    ),
+    (
+        "compiled trace overflows",
+        fit(labels=np.full(4, 1e300), loss="mse", compile=True),
+        nn.TrainingError,
+        r"fit: epoch 1, step 1: the loss overflowed",
+    ),
+    # -- seeds and initialisations, one way everywhere
+    (
+        "MLP seed a string",
+        call(lambda m: nn.MLP(2, [3], seed="0")),  # type: ignore[arg-type]
+        TypeError,
+        r"MLP: seed must be an int, a numpy Generator \(np\.random\.default_rng\(0\)\) or None, got str '0'",
+    ),
+    ("MLP seed a float", call(lambda m: nn.MLP(2, [3], seed=1.5)), TypeError, "got float 1.5"),  # type: ignore[arg-type]
+    ("MLP seed a bool", call(lambda m: nn.MLP(2, [3], seed=True)), TypeError, "got bool True"),
+    ("Neuron seed negative", call(lambda m: nn.Neuron(2, seed=-1)), ValueError, "Neuron: seed must be an int >= 0"),
+    (
+        "Layer seed a RandomState",
+        call(lambda m: nn.Layer(2, 3, seed=np.random.RandomState(0))),  # type: ignore[arg-type]
+        TypeError,
+        r"Layer: seed must be .* numpy's legacy kind: use np\.random\.default_rng",
+    ),
+    ("fit seed a string", fit(seed="x", batch_size=2), TypeError, "fit: seed must be an int, a numpy Generator"),
+    (
+        "seed and rng",
+        call(lambda m: nn.Neuron(2, seed=0, rng=np.random.default_rng(0))),
+        TypeError,
+        "Neuron: give seed= or rng=, not both",
+    ),
+    (
+        "init misspelt",
+        call(lambda m: nn.MLP(2, [3], init="xaiver")),
+        ValueError,
+        r"MLP: unknown init 'xaiver' \(did you mean 'xavier'\?\)",
+    ),
+    (
+        "init capitalised",
+        call(lambda m: nn.Layer(2, 3, init="He")),
+        ValueError,
+        r"Layer: unknown init 'He' \(did you mean 'he'\?\)",
+    ),
+    (
+        "init not a string",
+        call(lambda m: nn.MLP(2, [3], init=None)),  # type: ignore[arg-type]
+        ValueError,
+        "MLP: unknown init None; choose one of auto",
+    ),
     # -- optimisers and schedules
     (
         "SGD lr NaN",

@@ -133,13 +133,13 @@ def test_calling_a_model():
 
 
 def test_neuron_forward_is_activation_of_dot_plus_bias():
-    neuron = nn.Neuron(3, activation="tanh", rng=np.random.default_rng(0))
+    neuron = nn.Neuron(3, activation="tanh", seed=0)
     x = [0.5, -1.0, 2.0]
     expected = math.tanh(sum(w.data * xi for w, xi in zip(neuron.w, x, strict=True)) + neuron.b.data)
     assert neuron(x).data == pytest.approx(expected, rel=1e-15)
     for name, fn in [("relu", lambda z: max(z, 0.0)), ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
                      ("linear", lambda z: z), ("leaky_relu", lambda z: z if z > 0 else 0.01 * z)]:  # fmt: skip
-        unit = nn.Neuron(3, activation=name, rng=np.random.default_rng(1))
+        unit = nn.Neuron(3, activation=name, seed=1)
         z = sum(w.data * xi for w, xi in zip(unit.w, x, strict=True)) + unit.b.data
         assert unit(x).data == pytest.approx(fn(z), rel=1e-15)
 
@@ -154,8 +154,9 @@ def test_values_trace_back_to_their_modules():
 def test_seeded_initialisation():
     assert nn.MLP(3, [4, 2], seed=7).state_dict() == nn.MLP(3, [4, 2], seed=7).state_dict()
     assert nn.MLP(3, [4, 2], seed=7).state_dict() != nn.MLP(3, [4, 2], seed=8).state_dict()
-    uniform = [p.data for n, p in nn.MLP(50, [50], seed=0).named_parameters() if ".w." in n]
-    assert -1 <= min(uniform) < -0.9 and 0.9 < max(uniform) <= 1
+    for name in ("uniform", "micrograd"):
+        uniform = [p.data for n, p in nn.MLP(50, [50], init=name, seed=0).named_parameters() if ".w." in n]
+        assert -1 <= min(uniform) < -0.9 and 0.9 < max(uniform) <= 1
     xavier = [p.data for n, p in nn.MLP(50, [50], init="xavier", seed=0).named_parameters() if ".w." in n]
     assert max(map(abs, xavier)) <= math.sqrt(6 / 100)
     he = np.array([p.data for n, p in nn.MLP(200, [100], init="he", seed=0).named_parameters() if ".w." in n])
@@ -322,7 +323,7 @@ def test_a_layer_always_returns_a_list_and_an_mlp_unwraps_one_output():
 
 def test_neuron_fan_out():
     limit = math.sqrt(6 / (50 + 30))  # Glorot's bound for 50 inputs and a layer of 30
-    weights = [w.data for w in nn.Neuron(50, init="xavier", fan_out=30, rng=np.random.default_rng(4)).w]
+    weights = [w.data for w in nn.Neuron(50, init="xavier", fan_out=30, seed=4).w]
     assert max(map(abs, weights)) <= limit
     assert max(map(abs, weights)) > 0.9 * limit  # the bound of fan_out=1 would be sqrt(6 / 51), larger
     with pytest.raises(TypeError, match="unexpected keyword argument 'nout'"):  # the old name, never released

@@ -167,7 +167,7 @@ def test_a_model_with_a_list_of_one_output_scores_alike_compiled_or_not():
     # (the compiled run once read the lone column as a single score against a threshold).
     histories = []
     for compiled in (False, True):
-        model = nn.Layer(2, 1, rng=np.random.default_rng(0))
+        model = nn.Layer(2, 1, seed=0)
         histories.append(nn.fit(model, POINTS, np.zeros(len(POINTS), dtype=int), loss="cross_entropy", epochs=2,
                                 progress=False, compile=compiled))  # fmt: skip
     scalar, compiled_history = histories
