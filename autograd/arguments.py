@@ -9,6 +9,9 @@ for an array, so a gradient comes back as a number, a list or an array of the ar
 The arguments that are not differentiated: a float (Python's or numpy's) or a list of floats
 arrives as constant Values, so method syntax (``y.sigmoid()``) works on it; an int arrives as it
 is, since it is so often a count or an index; so does everything else (arrays, strings, models).
+
+Sizes are capped before any node is made, since the engine makes one Value per number: see
+``MAX_INPUTS`` and ``MAX_ENTRIES`` below, which a user with the memory and the time may raise.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ from autograd.rules import IDENTITY
 
 Shape = Union[int, tuple[int, ...], None]  # a list's length, an array's shape, None for a scalar
 ArgNums = Union[int, Sequence[int]]
+
+MAX_INPUTS = 1_000_000
+"""The most numbers one call of a transform turns into Values. A Value is 80 bytes and its float 24;
+with even the smallest function's graph (sum(x * x)) a number costs about 500 bytes and 10 µs, so a
+million is half a gigabyte and ten seconds: past that a scalar engine is the wrong tool, and
+``autograd.compile``, which runs one graph over a batch held in arrays, the right one."""
+
+MAX_ENTRIES = 10_000_000
+"""The most derivatives a ``jacobian``, ``jacfwd`` or ``hessian`` computes in one call: outputs x inputs
+(n x n for a Hessian). Ten million floats are 80 MB as an array and over 300 MB as the lists built on
+the way, and each row or column is a pass over the graph; ``jvp``, ``vjp`` and ``hvp`` give the
+products with a vector without building the matrix."""
 
 
 def unflatten(flat: Sequence[Any], shapes: Sequence[Shape], single: bool) -> Any:
@@ -136,6 +151,12 @@ def checked_argnums(argnums: object, caller: str) -> list[int]:
     return [operator.index(index) for index in indices]
 
 
+def checked_function(f: object, caller: str) -> None:
+    """A TypeError, when the transform is made, if ``f`` cannot be called (not at its first use)."""
+    if not callable(f):
+        raise TypeError(f"{caller}: f must be callable, got {type(f).__name__} {f!r}")
+
+
 def _is_index(x: object) -> bool:
     return not isinstance(x, bool) and isinstance(x, numbers.Integral)
 
@@ -154,13 +175,9 @@ def prepare(
     inputs: list[Value] = []
     shapes: list[Shape] = []
     wrapped_at: dict[int, list[Value]] = {}
-    for index in checked_argnums(argnums, caller):
-        if not -len(args) <= index < len(args):
-            raise ValueError(
-                f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional "
-                f"arguments: index {index} is out of range"
-            )
-        position = index % len(args)
+    positions = selected_positions(args, argnums, caller)
+    _check_inputs(args, positions, caller)
+    for position in positions:
         arg = args[position]
         if position not in wrapped_at:
             call_args[position], wrapped_at[position] = _wrapped(arg, f"{caller}: argument {position}")
@@ -170,6 +187,72 @@ def prepare(
         if position not in wrapped_at:
             call_args[position] = _constant(arg)
     return call_args, inputs, shapes, single
+
+
+def selected_positions(args: Sequence[Any], argnums: ArgNums, caller: str) -> list[int]:
+    """The positions argnums selects in a call with ``args``, once per selection (negative ones counted
+    from the end); a ValueError naming the index that does not fit."""
+    positions = []
+    for index in checked_argnums(argnums, caller):
+        if not -len(args) <= index < len(args):
+            raise ValueError(
+                f"{caller}: argnums={argnums!r} does not fit a call with {len(args)} positional "
+                f"arguments: index {index} is out of range"
+            )
+        positions.append(index % len(args))
+    return positions
+
+
+def size_of(arg: Any) -> int:
+    """How many numbers an argument holds: an array's size, a list's length, 1 for a scalar."""
+    if isinstance(arg, np.ndarray):
+        return int(arg.size)
+    return len(arg) if isinstance(arg, (list, tuple)) else 1
+
+
+def _check_inputs(args: Sequence[Any], positions: Sequence[int], caller: str) -> None:
+    """A ValueError, before any node is made, if the call would turn more than ``MAX_INPUTS`` numbers into Values."""
+    sizes = {position: size_of(args[position]) for position in positions}
+    constants = [p for p, arg in enumerate(args) if p not in sizes and isinstance(arg, (list, tuple))]
+    sizes.update({position: len(args[position]) for position in constants})
+    if sum(sizes.values()) <= MAX_INPUTS:
+        return  # the usual case, decided without looking inside any list
+    for position in constants:  # only a list of floats becomes constant Values (see _constant)
+        if not all(_is_float(x) for x in args[position]):
+            del sizes[position]
+    total = sum(sizes.values())
+    if total <= MAX_INPUTS:
+        return
+    largest = max(sizes, key=sizes.__getitem__)
+    others = f" ({total:,} with the other arguments)" if total > sizes[largest] else ""
+    raise ValueError(
+        f"{caller}: argument {largest} holds {sizes[largest]:,} numbers{others}, more than "
+        f"autograd.arguments.MAX_INPUTS = {MAX_INPUTS:,}: the engine makes a Value per number, with its "
+        "share of the graph about 500 bytes; for a batch of samples use autograd.compile, which runs the "
+        "graph on arrays, or raise the cap"
+    )
+
+
+def check_entries(rows: int, columns: int, caller: str, instead: str) -> None:
+    """A ValueError if a rows x columns matrix of derivatives is more than ``MAX_ENTRIES``: before any pass."""
+    if rows * columns > MAX_ENTRIES:
+        raise ValueError(
+            f"{caller}: {rows:,} outputs by {columns:,} inputs make {rows * columns:,} derivatives, more than "
+            f"autograd.arguments.MAX_ENTRIES = {MAX_ENTRIES:,}; {instead}, or raise the cap"
+        )
+
+
+def check_hessian_size(args: Sequence[Any], argnums: ArgNums, caller: str) -> None:
+    """A ValueError, before any node is made, if the n x n Hessian of the selected arguments is too large."""
+    positions = selected_positions(args, argnums, caller)
+    n = sum(size_of(args[position]) for position in positions)  # per selection: (0, 0) is twice the rows
+    if n * n > MAX_ENTRIES:
+        largest = max(positions, key=lambda position: size_of(args[position]))
+        raise ValueError(
+            f"{caller}: argument {largest} holds {size_of(args[largest]):,} numbers ({n:,} in all), so the "
+            f"Hessian would hold {n:,} x {n:,} = {n * n:,} entries, more than autograd.arguments.MAX_ENTRIES = "
+            f"{MAX_ENTRIES:,}; hvp gives its product with a vector without building it, or raise the cap"
+        )
 
 
 def shape_of(arg: Any) -> Shape:
@@ -212,11 +295,34 @@ def call_inside(f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, An
         return f(*args, **kwargs)
 
 
-def scalar_output(y: Any, caller: str) -> Value | float:
-    """``y`` if it is a Value, a number as a float; a TypeError naming ``caller`` otherwise."""
+def scalar_output(y: Any, caller: str, position: int | None = None) -> Value | float:
+    """``y`` if it is a Value, a real number (Python's or numpy's, a 0-d array's) as a float; a TypeError
+    naming ``caller`` otherwise, and ``position``, the output's place among several.
+
+    A bool is refused: a function returning a comparison is a mistake, not a 0 or a 1 to differentiate.
+    """
     if isinstance(y, Value):
         return y
-    if isinstance(y, (int, float)) and not isinstance(y, bool):
-        return float(y)
-    hint = "; use jacobian for a function with several outputs" if isinstance(y, (list, tuple)) else ""
-    raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {type(y).__name__}{hint}")
+    if isinstance(y, np.ndarray) and y.ndim == 0:  # numpy's scalar in an array: its one item
+        y = y[()]
+        if isinstance(y, Value):
+            return y
+    if isinstance(y, numbers.Real) and not isinstance(y, bool):
+        return as_float(y, f"{caller}: the function's result" if position is None else f"{caller}: output {position}")
+    kind = type(y).__name__
+    if position is not None:  # one of several outputs: a list here is a list of lists
+        raise TypeError(
+            f"{caller}: the function must return a scalar (Value or number) or a flat list or array of them, "
+            f"got {kind} as output {position}"
+        )
+    several = isinstance(y, (list, tuple)) or (isinstance(y, np.ndarray) and y.ndim > 0)
+    hint = "; use jacobian for a function with several outputs" if several else ""
+    raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {kind}{hint}")
+
+
+def scalar_outputs(result: Any, caller: str) -> list[Value | float]:
+    """A function's result as the list of its outputs (a list's or an array's items in order, or itself),
+    each checked by :func:`scalar_output`."""
+    if isinstance(result, (list, tuple)) or (isinstance(result, np.ndarray) and result.ndim > 0):
+        return [scalar_output(y, caller, k) for k, y in enumerate(outputs_of(result))]
+    return [scalar_output(result, caller)]

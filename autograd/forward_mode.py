@@ -16,6 +16,7 @@ inside another transform, so everything composes with ``grad`` to any order.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
@@ -27,17 +28,20 @@ from autograd.arguments import (
     arrange_jacobian,
     as_array,
     call_inside,
+    check_entries,
+    checked_argnums,
+    checked_function,
     flatten,
     is_nested,
-    outputs_of,
     prepare,
-    scalar_output,
+    scalar_outputs,
     unflatten,
 )
-from autograd.backward import gradients, operand_order
-from autograd.engine import Value
+from autograd.backward import gradients, operand_order, rule_error
+from autograd.engine import Value, as_float
+from autograd.modes import TracingError
 from autograd.ops import dot
-from autograd.transforms import Function, grad
+from autograd.transforms import Function, grad_for
 
 Tangent = Any  # a float, or a Value when the result must stay differentiable
 
@@ -48,15 +52,21 @@ def jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[A
     ``primals`` and ``tangents`` are sequences of the same structure (numbers, lists of numbers or
     numpy arrays, one entry per argument of ``f``). ``f`` returns a scalar, a list of scalars or an
     array; the output tangent has the same structure. d/dt f(x + t v) at t = 0 is ``jvp(f, (x,), (v,))[1]``.
+    Tangents must be finite: along an infinite one, outputs that do not depend on it would stay 0.
 
     >>> jvp(lambda x, y: x * y, (3.0, 2.0), (1.0, 0.0))
     (6.0, 2.0)
     """
-    primals, tangents = _checked_pair(primals, tangents)
-    line = _Linearization(f, primals, tuple(range(len(primals))), "jvp")
-    seeds = [_tangent(t, "jvp") for t in flatten(tuple(tangents))]
+    return _jvp(f, primals, tangents, "jvp")
+
+
+def _jvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any], caller: str) -> tuple[Any, Any]:
+    checked_function(f, caller)
+    primals, tangents = _checked_pair(primals, tangents, caller)
+    line = _Linearization(f, primals, {}, tuple(range(len(primals))), caller)
+    seeds = [_tangent(t, caller, "tangents", k) for k, t in enumerate(flatten(tuple(tangents)))]
     if len(seeds) != len(line.inputs):
-        raise ValueError(f"jvp: {len(seeds)} tangent entries for {len(line.inputs)} primal entries")
+        raise ValueError(f"{caller}: {len(seeds)} tangent entries for {len(line.inputs)} primal entries")
     return line.value(), line.push(seeds)
 
 
@@ -65,21 +75,30 @@ def vjp(f: Function, *primals: Any) -> tuple[Any, Callable[[Any], Any]]:
 
     The cotangent has the output's structure (a number, or a list for a list output); ``vjp_fn``
     returns one gradient per argument, shaped like it, as a tuple. It can be called many times:
-    the graph is recorded once.
+    the graph is recorded once. Cotangents must be finite, as tangents must.
 
     >>> out, pull = vjp(lambda x, y: [x * y, x + y], 3.0, 2.0)
     >>> pull([1.0, 0.0])
     (2.0, 3.0)
     """
-    line = _Linearization(f, primals, tuple(range(len(primals))), "vjp")
+    checked_function(f, "vjp")
+    if not primals:
+        raise ValueError("vjp: no primals: give the point to differentiate at, vjp(f, x) or vjp(f, x, y)")
+    line = _Linearization(f, primals, {}, tuple(range(len(primals))), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        weights = flatten(cotangent) if line.several else [cotangent]
         if isinstance(line.result, np.ndarray) and np.shape(cotangent) != line.result.shape:
             raise ValueError(f"vjp: the cotangent must have the output's shape {line.result.shape}")
+        if line.several:
+            weights = flatten(cotangent)
+        elif isinstance(cotangent, (list, tuple)) or (isinstance(cotangent, np.ndarray) and cotangent.ndim > 0):
+            kind = type(cotangent).__name__
+            raise ValueError(f"vjp: the cotangent must have the output's structure (a number), got {kind}")
+        else:
+            weights = [cotangent[()] if isinstance(cotangent, np.ndarray) else cotangent]  # a 0-d array's item
         if len(weights) != len(line.outputs):
             raise ValueError(f"vjp: the cotangent must have the output's structure ({len(line.outputs)} entries)")
-        weights = [_tangent(w, "vjp") for w in weights]
+        weights = [_tangent(w, "vjp", "cotangents", k) for k, w in enumerate(weights)]
         combined = dot(weights, line.outputs)  # Σ_j c_j y_j: its gradient is c · J
         grads = gradients(combined, line.inputs, create_graph=line.nested)
         result = unflatten(grads if line.nested else [float(g) for g in grads], line.shapes, single=False)
@@ -94,12 +113,14 @@ def jacfwd(f: Function, argnums: ArgNums = 0) -> Function:
     The same layout as :func:`autograd.jacobian` (reverse mode, a sweep per output): rows follow
     f's outputs, columns the selected arguments laid out flat; a scalar f gives one row.
     """
+    checked_function(f, "jacfwd")
+    checked_argnums(argnums, "jacfwd")  # a wrong type is refused here, the range at the call
 
     @functools.wraps(f)
-    def jacfwd_f(*args: Any) -> Any:
-        indices = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        line = _Linearization(f, args, indices, "jacfwd")
+    def jacfwd_f(*args: Any, **kwargs: Any) -> Any:
+        line = _Linearization(f, args, kwargs, argnums, "jacfwd")
         n = len(line.inputs)
+        check_entries(len(line.outputs), n, "jacfwd", "jvp and vjp give its products with a vector without it")
         columns = [flatten(line.push([1.0 if k == j else 0.0 for k in range(n)])) for j in range(n)]
         rows = [[column[i] for column in columns] for i in range(len(line.outputs))]
         return arrange_jacobian(rows, line.result, line.shapes)
@@ -117,26 +138,28 @@ def hvp(f: Function, primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     >>> hvp(lambda x, y: x * x * y, (3.0, 2.0), (1.0, 0.0))  # H = [[2y, 2x], [2x, 0]]
     (4.0, 6.0)
     """
-    primals, tangents = _checked_pair(primals, tangents)
+    checked_function(f, "hvp")
+    primals, tangents = _checked_pair(primals, tangents, "hvp")
     everything: ArgNums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return jvp(grad(f, everything), primals, tangents)[1]
+    return _jvp(grad_for("hvp", f, everything), primals, tangents, "hvp")[1]
 
 
 class _Linearization:
-    """``f`` recorded once at the primals, ready to push tangents forward through its graph."""
+    """``f`` recorded once at the primals, ready to push tangents forward through its graph.
 
-    def __init__(self, f: Function, args: Sequence[Any], indices: Sequence[int], caller: str) -> None:
+    No inputs (an empty list) or no outputs (f returns []) is an empty Jacobian, as in reverse mode:
+    every tangent pushed is zero, or there is none to push.
+    """
+
+    def __init__(
+        self, f: Function, args: Sequence[Any], kwargs: dict[str, Any], argnums: ArgNums, caller: str
+    ) -> None:
         self.caller = caller
-        self.nested = is_nested(args, {})
-        call_args, self.inputs, self.shapes, _ = prepare(args, tuple(indices), caller)
-        if not self.inputs:
-            raise ValueError(f"{caller}: nothing to differentiate (argnums selects no numbers)")
-        self.result = result = call_inside(f, call_args, {})
-        self.several = isinstance(result, (list, tuple, np.ndarray))
-        items = outputs_of(result)
-        if not items:
-            raise ValueError(f"{caller}: the function returned no outputs")
-        self.outputs = [scalar_output(y, caller) for y in items]
+        self.nested = is_nested(args, kwargs)
+        call_args, self.inputs, self.shapes, _ = prepare(args, argnums, caller)
+        self.result = result = call_inside(f, call_args, kwargs)
+        self.several = isinstance(result, (list, tuple)) or (isinstance(result, np.ndarray) and result.ndim > 0)
+        self.outputs = scalar_outputs(result, caller)
         # Every node before the nodes that use it, with its Value operands by position: worked out
         # once, used by every sweep.
         self.steps = [
@@ -173,11 +196,16 @@ class _Linearization:
         assert op is not None
         arguments = node.inputs if self.nested else [x.data if isinstance(x, Value) else x for x in node.inputs]
         out = node if self.nested else node.data
-        if len(moving) == 1:  # vjp with g = t gives t · d(node)/d(x_i) directly
-            i, t = moving[0]
-            partials = op.vjp(t, *arguments, out)
-            return partials[i] if i < len(partials) else 0.0
-        partials = op.vjp(1.0, *arguments, out)
+        try:
+            if len(moving) == 1:  # vjp with g = t gives t · d(node)/d(x_i) directly
+                i, t = moving[0]
+                partials = op.vjp(t, *arguments, out)
+                return partials[i] if i < len(partials) else 0.0
+            partials = op.vjp(1.0, *arguments, out)
+        except TracingError:
+            raise
+        except (ArithmeticError, ValueError, TypeError) as error:  # worded as the reverse pass words it
+            raise rule_error(error, self.caller, op, node.inputs) from error
         total: Tangent = 0.0
         for i, t in moving:
             if i < len(partials):  # a trailing constant parameter has no partial
@@ -185,15 +213,19 @@ class _Linearization:
         return total
 
 
-def _checked_pair(primals: Any, tangents: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _checked_pair(primals: Any, tangents: Any, caller: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     for name, given in (("primals", primals), ("tangents", tangents)):
         if not isinstance(given, (list, tuple)):
-            raise TypeError(f"{name} must be a tuple or list with one entry per argument, got {type(given).__name__}")
+            kind = type(given).__name__
+            raise TypeError(f"{caller}: {name} must be a tuple or list with one entry per argument, got {kind}")
+    if not primals:
+        raise ValueError(f"{caller}: no primals: give the point as a tuple with one entry per argument of f")
     if len(primals) != len(tangents):
-        raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents: give one tangent per argument")
+        counts = f"{len(primals)} primals but {len(tangents)} tangents"
+        raise ValueError(f"{caller}: {counts}: give one tangent per argument")
     for k, (p, t) in enumerate(zip(primals, tangents, strict=True)):
         if _shape(p) != _shape(t):
-            raise ValueError(f"tangent {k} must have the shape of primal {k}: {t!r} against {p!r}")
+            raise ValueError(f"{caller}: tangent {k} must have the shape of primal {k}: {t!r} against {p!r}")
     return tuple(primals), tuple(tangents)
 
 
@@ -203,12 +235,21 @@ def _shape(x: Any) -> tuple[int, ...]:
     return (len(x),) if isinstance(x, (list, tuple)) else ()
 
 
-def _tangent(t: Any, caller: str) -> Tangent:
+def _tangent(t: Any, caller: str, noun: str, entry: int) -> Tangent:
+    """A tangent or cotangent entry as a float (a Value as it is); errors name ``noun`` and the flat ``entry``.
+
+    A plain number must be finite: along an infinite direction inf * 0 = NaN on some paths, while
+    outputs that do not depend on the input stay at exactly 0, so the answer would be neither the
+    math's nor IEEE 754's. A Value's data follows the numeric rules, as any node's does.
+    """
     if isinstance(t, Value):
         return t
     if isinstance(t, bool) or not isinstance(t, Real):
-        raise TypeError(f"{caller}: tangents must be numbers, got {type(t).__name__} {t!r}")
-    return float(t)
+        raise TypeError(f"{caller}: {noun} must be numbers, got {type(t).__name__} {t!r} (entry {entry})")
+    number = as_float(t, f"{caller}: {noun} entry {entry}")
+    if not math.isfinite(number):
+        raise ValueError(f"{caller}: {noun} must be finite, got {number!r} (entry {entry})")
+    return number
 
 
 def _moves(t: Tangent) -> bool:

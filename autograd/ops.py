@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+import reprlib
 from collections.abc import Iterable, Sequence
-from typing import TypeVar, cast, overload
+from typing import Any, TypeVar, cast, overload
+
+import numpy as np
 
 from autograd import rules
 from autograd.engine import Number, Op, Operand, Value
@@ -78,7 +82,7 @@ def sum(values: Iterable[Operand | Number]) -> Value | float:
     One node instead of the chain of n - 1 additions that the builtin ``sum`` builds, so summing
     100,000 terms stays one step deep. The empty sum is 0.0.
     """
-    items = tuple(values)
+    items = _items(values, "sum")
     return rules.SUM(*items) if items else 0.0
 
 
@@ -92,7 +96,7 @@ def dot(ws: Iterable[Number], xs: Iterable[Number]) -> float: ...
 def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float: ...
 def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float:
     """w_1 x_1 + ... + w_n x_n as one node; d/dw_i = x_i, d/dx_i = w_i. The lengths must match."""
-    ws, xs = tuple(ws), tuple(xs)
+    ws, xs = _items(ws, "dot"), _items(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError(f"dot: the two sequences differ in length ({len(ws)} weights, {len(xs)} inputs)")
     return rules.DOT(*ws, *xs) if ws else 0.0
@@ -109,7 +113,7 @@ def logsumexp(values: Iterable[Operand | Number]) -> Value | float:
 
     Softmax and cross-entropy are built on it. It needs at least one value.
     """
-    items = tuple(values)
+    items = _items(values, "logsumexp")
     if not items:
         raise ValueError("logsumexp: no values (the log of an empty sum is -inf)")
     return rules.LOGSUMEXP(*items)
@@ -122,14 +126,31 @@ def pick(values: Sequence[T], index: int | Value) -> T:
     ``autograd.compile`` passes in per sample) it records one ``pick`` node, so the choice is made
     from each sample's own index when the graph is replayed over a batch. The index gets no gradient.
     """
-    items = tuple(values)
+    items = _items(values, "pick")
     if isinstance(index, Value):
         return cast(T, rules.PICK(*items, index))
-    if isinstance(index, bool) or not isinstance(index, int):
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):  # numpy's ints are indices too
         raise TypeError(f"pick: index must be an int or a Value, got {type(index).__name__} {index!r}")
     if not 0 <= index < len(items):
         raise IndexError(f"pick: index {index} is not in [0, {len(items)})")
-    return items[index]
+    return items[int(index)]
+
+
+def _items(values: object, name: str) -> tuple[Any, ...]:
+    """Any iterable of operands (a generator too) as a tuple; one number, a string or an array of
+    another shape than 1-d is a TypeError naming ``name``, not an iteration over something else."""
+    kind = type(values)
+    if kind is tuple or kind is list:  # what nn passes, once per neuron: spared the checks below
+        return tuple(values)  # type: ignore[arg-type]  # a list or a tuple
+    if isinstance(values, np.ndarray) and values.ndim != 1:  # a matrix iterates by rows, a 0-d array not at all
+        raise TypeError(
+            f"{name}: expected a sequence or a 1-d array, got an array of shape {values.shape} "
+            "(ravel() it to take all of its entries)"
+        )
+    if isinstance(values, (Value, str, bytes)) or not isinstance(values, Iterable):
+        got = f"{kind.__name__} {reprlib.repr(values)}"
+        raise TypeError(f"{name}: expected an iterable of numbers or Values, got {got}")
+    return tuple(values)
 
 
 __all__ = [

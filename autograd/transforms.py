@@ -5,7 +5,9 @@ called with Values, or from inside another of these transforms, they return Valu
 differentiated again. They never read or write any ``.grad``.
 
 Each differentiated argument is a number (or Value) or a list/tuple of them; the gradient has the
-same shape. ``jacobian`` and ``hessian`` lay the selected arguments out flat, in order.
+same shape. ``jacobian`` and ``hessian`` lay the selected arguments out flat, in order. Sizes a
+scalar engine cannot carry are refused before any node is made (``autograd.arguments.MAX_INPUTS``
+numbers to differentiate, ``MAX_ENTRIES`` derivatives in a Jacobian or Hessian).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from autograd.arguments import (
     ArgNums,
     arrange_jacobian,
     call_inside,
+    check_entries,
+    check_hessian_size,
     checked_argnums,
+    checked_function,
     flatten,
     is_nested,
-    outputs_of,
     prepare,
     scalar_output,
+    scalar_outputs,
     unflatten,
 )
 from autograd.backward import gradients
@@ -39,7 +44,12 @@ def grad(f: Function, argnums: ArgNums = 0) -> Function:
     >>> grad(grad(lambda x: x ** 3))(2.0)
     12.0
     """
-    value_and_grad_f = _value_and_grad(f, argnums, "grad")
+    return grad_for("grad", f, argnums)
+
+
+def grad_for(caller: str, f: Function, argnums: ArgNums) -> Function:
+    """:func:`grad`, its errors naming ``caller``: the transforms built on a gradient (hvp) say their own name."""
+    value_and_grad_f = _value_and_grad(f, argnums, caller)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
@@ -54,6 +64,7 @@ def value_and_grad(f: Function, argnums: ArgNums = 0) -> Function:
 
 
 def _value_and_grad(f: Function, argnums: ArgNums, caller: str) -> Function:
+    checked_function(f, caller)
     checked_argnums(argnums, caller)  # a wrong type is refused here, the range at the call
 
     @functools.wraps(f)
@@ -79,14 +90,19 @@ def jacobian(f: Function, argnums: ArgNums = 0) -> Function:
 
 
 def _jacobian(f: Function, argnums: ArgNums, caller: str, square: bool = False) -> Function:
+    checked_function(f, caller)
     checked_argnums(argnums, caller)
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
+        if square:  # a Hessian's size is known from the arguments alone: refused before any node is made
+            check_hessian_size(args, argnums, caller)
         nested = is_nested(args, kwargs)
         call_args, inputs, shapes, _ = prepare(args, argnums, caller)
         result = call_inside(f, call_args, kwargs)
-        rows = [gradients(scalar_output(y, caller), inputs, create_graph=nested) for y in outputs_of(result)]
+        outputs = scalar_outputs(result, caller)
+        check_entries(len(outputs), len(inputs), caller, "jvp and vjp give its products with a vector without it")
+        rows = [gradients(y, inputs, create_graph=nested) for y in outputs]
         return arrange_jacobian(rows if nested else [[float(d) for d in row] for row in rows], result, shapes, square)
 
     return jacobian_f

@@ -4,8 +4,9 @@ user-defined ops, and how error messages name an operand.
 The rule for numbers given as data (``Value(x)``, an operand, an argument to differentiate at): any
 real number, Python's or numpy's, is taken as its float value, and so are bools, Python's and
 numpy's alike (``True`` and ``numpy.True_`` are 1.0), as Python and numpy treat them in arithmetic.
-An int too large for a float64 (10**400) raises OverflowError naming where it was given; anything
-else (str, None, complex, a list) raises TypeError. Settings are stricter: an argnums index, a
+A finite number too large for a float64 (the int 10**400, or numpy's long double 1e4000, which
+``float`` would quietly make inf) raises OverflowError naming where it was given; anything else
+(str, None, complex, a list) raises TypeError. Settings are stricter: an argnums index, a
 tolerance or a derivative order that is a bool is refused, since a flag there is a mistake.
 """
 
@@ -29,9 +30,12 @@ def as_float(x: object, where: str, hint: Callable[[object], str] | None = None)
         return x
     if isinstance(x, Real) or is_bool(x):
         try:
-            return float(x)  # type: ignore[arg-type]  # a real number or a numpy bool
+            out = float(x)  # type: ignore[arg-type]  # a real number or a numpy bool
         except OverflowError:
-            raise OverflowError(f"{where}: {reprlib.repr(x)} is too large for a float64") from None
+            out = math.inf  # Python's ints and fractions raise where numpy's long double rounds to inf
+        if (out == math.inf or out == -math.inf) and x != out:  # a finite number beyond float64's range
+            raise OverflowError(f"{where}: {reprlib.repr(x)} is too large for a float64")
+        return out
     advice = hint(x) if hint is not None else ""
     raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {reprlib.repr(x)}{advice}")
 

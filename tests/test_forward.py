@@ -146,7 +146,6 @@ def test_the_same_input_used_twice_and_a_reused_subexpression():
         (lambda: ag.jvp(lambda x: x, (1.0,), ("a",)), TypeError, "tangents must be numbers, got str 'a'"),
         (lambda: ag.jvp(lambda x: x, ("a",), (1.0,)), TypeError, "jvp: argument 0: expected a real number, got str"),
         (lambda: ag.jvp(lambda x: "y", (1.0,), (1.0,)), TypeError, "jvp: the function must return a scalar"),
-        (lambda: ag.jvp(lambda x: [], (1.0,), (1.0,)), ValueError, "jvp: the function returned no outputs"),
         (lambda: ag.jacfwd(lambda x: x, argnums=3)(1.0), ValueError, "index 3 is out of range"),
         (lambda: ag.jacfwd(lambda x: x, argnums=())(1.0), ValueError, "argnums"),
         (lambda: ag.vjp(lambda x: [x, x], 1.0)[1]([1.0]), ValueError, "the cotangent must have the output's"),
@@ -167,3 +166,13 @@ def test_jvp_through_logsumexp_and_pick_matches_the_derivative_by_hand():
     # pick(x**2, 3x, index 1) is 3x: its tangent along 1 is 3.
     _, picked = ag.jvp(lambda x: ag.pick([x * x, x * 3.0], Value(1.0)), (2.0,), (1.0,))
     assert picked == 3.0
+
+
+def test_no_outputs_or_no_inputs_is_an_empty_jacobian_in_both_modes():
+    # f: R -> R^0 has a 0 x 1 Jacobian, and f: R^0 -> R a 1 x 0 one: empty, not an error, in either mode.
+    assert ag.jacobian(lambda x: [])(1.0) == ag.jacfwd(lambda x: [])(1.0) == []
+    assert ag.jvp(lambda x: [], (1.0,), (1.0,)) == ([], [])
+    value, pull = ag.vjp(lambda x: [], 2.0)
+    assert value == [] and pull([]) == (0.0,)
+    assert ag.jacobian(lambda xs: ag.sum(xs))([]) == ag.jacfwd(lambda xs: ag.sum(xs))([]) == [[]]
+    assert ag.jvp(lambda xs, y: ag.sum(xs) + y, ([], 3.0), ([], 2.0)) == (3.0, 2.0)
