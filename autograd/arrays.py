@@ -137,10 +137,14 @@ def _pick_index(i: Array, n: int) -> Array:
 
 
 def pick(*xs_then_i: Array) -> Array:
-    xs, i = xs_then_i[:-1], xs_then_i[-1]
-    stacked = _stack(xs)
-    index = _pick_index(np.broadcast_to(i, stacked.shape[:-1]), len(xs))
-    return np.take_along_axis(stacked, index[..., None], axis=-1)[..., 0]
+    *xs, i = xs_then_i
+    index = _pick_index(i, len(xs))
+    if all(np.ndim(x) <= 1 for x in xs):  # values every sample shares (a table of labels): a lookup per column
+        table = np.stack(np.broadcast_arrays(*xs), axis=-1).reshape(-1, len(xs))  # (k, n)
+        return table[np.arange(len(table)), index] if np.ndim(index) else table[:, index]
+    # Values per sample: the index broadcasts with them ((k,) against (batch, k)).
+    *values, index = np.broadcast_arrays(*xs, index)
+    return np.take_along_axis(np.stack(values, axis=-1), index[..., None], axis=-1)[..., 0]
 
 
 def pick_vjp(g: Array, *xs_then_i_then_out: Array) -> list[Array]:

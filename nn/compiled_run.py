@@ -91,10 +91,8 @@ class CompiledRun:
         if step == 1 and self.entry not in LOSS_TABLE:
             self._check_mean(batch_x, batch_y)
         try:  # tracing runs the per-sample code on the first sample, so it may overflow as a replay may
-            plan = self.compiled.plan_for([batch_x, labels])
-            if plan is not self.plan:
-                self._adopt(plan)
-            evaluation = self.compiled.evaluate(batch_x, labels, leaves=self._leaves())
+            evaluation = self.compiled.evaluate(batch_x, labels, leaves=self._leaves_of)
+            plan = evaluation.plan
         except OverflowError as error:
             raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error
         per_sample = evaluation.outputs[:, 0]
@@ -164,14 +162,15 @@ class CompiledRun:
             self.unmoved = [leaf for leaf, row in zip(plan.leaves, rows.tolist(), strict=True) if row < 0]
             self.identity = len(rows) == len(self.values) and bool((rows == np.arange(len(rows))).all())
 
-    def _leaves(self) -> np.ndarray:
+    def _leaves_of(self, plan: Plan) -> np.ndarray:
         """Every leaf's value for this step: the trained ones from ``values``, the others as their Values stand."""
-        assert self.plan is not None
+        if plan is not self.plan:  # traced at this call (the first step, or new shapes)
+            self._adopt(plan)
         if not self.native:
-            return np.fromiter((leaf.data for leaf in self.plan.leaves), dtype=float, count=len(self.plan.leaves))
+            return np.fromiter((leaf.data for leaf in plan.leaves), dtype=float, count=len(plan.leaves))
         if self.identity:
             return np.asarray(self.values)
-        leaves = np.empty(len(self.plan.leaves))
+        leaves = np.empty(len(plan.leaves))
         leaves[self.moved] = self.values[self.leaf_rows[self.moved]]
         leaves[~self.moved] = np.fromiter((leaf.data for leaf in self.unmoved), dtype=float, count=len(self.unmoved))
         return leaves

@@ -173,3 +173,21 @@ def test_a_forward_only_call_runs_no_derivative_rule():
 def test_a_malformed_row_is_refused_naming_the_part(arguments: dict[str, object], message: str):
     with pytest.raises(TypeError, match=rf"Op 'mine': {message}"):
         Op("mine", lambda x: x, lambda g, x, out: (g,), **arguments)  # type: ignore[arg-type]
+
+
+def test_pick_from_values_every_sample_shares_uses_its_array_rule(monkeypatch: pytest.MonkeyPatch):
+    # A table of labels (the -1/+1 of a hinge loss) picked by each sample's class: one lookup, not a
+    # scalar rule run element by element, and the same numbers as the scalar engine.
+    def elementwise(*args: object) -> None:
+        raise AssertionError("pick ran element by element")
+
+    monkeypatch.setattr("autograd.compiler.executor._elementwise_forward", elementwise)
+    monkeypatch.setattr("autograd.compiler.executor._elementwise_vjp", elementwise)
+    w = Value(2.0)
+    labels = np.array([0, 1, 1, 0])
+    result = ag.compile(lambda y: ag.pick([-1.0, 1.0], y) * w, reduce="sum")(labels)
+    result.backward()
+    assert result.outputs.tolist() == [-2.0, 2.0, 2.0, -2.0]
+    assert w.grad == 0.0  # -1 + 1 + 1 - 1
+    two = ag.compile(lambda y: [ag.pick([10.0, 20.0], y), ag.pick([11.0, 21.0, 31.0], y)], reduce=None)
+    assert np.asarray(two(np.array([1, 0])).data).tolist() == [[20.0, 21.0], [10.0, 11.0]]

@@ -21,7 +21,7 @@ import functools
 import math
 from collections.abc import Callable
 from operator import attrgetter
-from types import CodeType, FunctionType, MethodType
+from types import CodeType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -50,13 +50,16 @@ class Compiled:
     def __call__(self, *args: Any) -> CompiledResult:
         return CompiledResult(self, self.evaluate(*args))
 
-    def evaluate(self, *args: Any, leaves: np.ndarray | None = None) -> Evaluation:
+    def evaluate(
+        self, *args: Any, leaves: np.ndarray | Callable[[Plan], np.ndarray] | None = None
+    ) -> Evaluation:
         """Run the plan over batched ``args``: an :class:`Evaluation` with the per-sample ``outputs`` (an array
         of shape (batch, outputs)) and ``gradients(seed)``, an array of d(sum of seed * outputs)/d(leaf) for
         each of ``plan.leaves``. No ``.grad`` is touched.
 
         ``leaves``: the numbers to use for ``plan.leaves`` (a float array in that order), such as an
-        optimizer's parameter array; by default the Values' own ``data`` now.
+        optimizer's parameter array, or a function of the plan that gives them (the plan may be traced
+        by this call); by default the Values' own ``data`` now.
         """
         if not args:
             raise TypeError("compile: call the compiled function with at least one batched argument")
@@ -67,6 +70,8 @@ class Compiled:
             )
         arrays, batch = _batched(args)
         plan = self.plan_for(arrays)
+        if callable(leaves):
+            leaves = leaves(plan)
         if leaves is None:
             leaves = np.fromiter(map(_read_data, plan.leaves), dtype=float, count=len(plan.leaves))
         elif not isinstance(leaves, np.ndarray) or leaves.shape != (len(plan.leaves),) or leaves.dtype != float:
@@ -215,7 +220,7 @@ def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
         start = len(found)
         function, bound = _code_and_objects(f)
         found.extend(bound)
-        if function is not None:
+        if function is not None and (f is fn or not _from_a_library(function)):
             for cell in function.__closure__ or ():
                 try:
                     found.append(cell.cell_contents)
@@ -225,10 +230,20 @@ def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
             found.extend(function.__globals__[name] for name in names if name in function.__globals__)
             for holder in found[start:]:
                 attributes = getattr(holder, "__dict__", None)  # the object's or module's own: no property runs
-                if isinstance(attributes, dict) and not isinstance(holder, type):
+                if isinstance(attributes, dict) and not isinstance(holder, type) and not _from_a_library(holder):
                     found.extend(attributes[name] for name in names if name in attributes)
         pending.extend(x for x in found[start:] if callable(x) and not isinstance(x, type))
     return tuple(found)
+
+
+_LIBRARIES = frozenset({"autograd", "nn", "viz", "numpy", "builtins", "math", "functools", "operator", "itertools"})
+
+
+def _from_a_library(thing: object) -> bool:
+    """Whether ``thing`` (a function or a module) belongs to this distribution, numpy or the standard modules
+    the engine uses: their insides are not rebound between calls, and walking them would cost every call."""
+    name = thing.__name__ if isinstance(thing, ModuleType) else getattr(thing, "__module__", None) or ""
+    return name.split(".")[0] in _LIBRARIES
 
 
 def _code_and_objects(f: object) -> tuple[FunctionType | None, list[object]]:
