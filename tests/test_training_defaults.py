@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import nn
+import nn.monitor
 import nn.train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +147,7 @@ def test_a_slow_scalar_run_gets_an_estimate_and_one_line_naming_batch_size_and_c
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     monkeypatch.setattr(nn.train, "perf_counter", Clock())  # one second a sample: 200 samples x 2 epochs
+    monkeypatch.setattr(nn.monitor, "perf_counter", Clock())
     model = nn.MLP(2, [3, 1], seed=0)
     points, labels = nn.make_moons(200, seed=0)
     said = training_warnings(lambda: nn.fit(model, points, labels, epochs=2))
@@ -162,12 +164,14 @@ def test_a_quick_run_or_one_already_compiled_in_minibatches_gets_no_line(monkeyp
     model = nn.MLP(2, [3, 1], seed=0)
     assert training_warnings(lambda: nn.fit(model, MOONS, MOON_LABELS, epochs=2, progress=False)) == []
     monkeypatch.setattr(nn.train, "perf_counter", Clock())
+    monkeypatch.setattr(nn.monitor, "perf_counter", Clock())
     assert training_warnings(lambda: nn.fit(model, MOONS, MOON_LABELS, epochs=100, batch_size=10, compile=True,
                                             progress=False)) == []  # fmt: skip
 
 
 def test_a_slow_compiled_run_on_the_full_data_is_told_of_batch_size_only(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(nn.train, "perf_counter", Clock())  # the first step seems to take a second
+    monkeypatch.setattr(nn.train, "perf_counter", Clock())
+    monkeypatch.setattr(nn.monitor, "perf_counter", Clock())  # the first step seems to take a second
     model = nn.MLP(2, [3, 1], seed=0)
     points, labels = nn.make_moons(300, seed=0)
     said = training_warnings(lambda: nn.fit(model, points, labels, epochs=100, compile=True, progress=False))
