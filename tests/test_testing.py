@@ -128,7 +128,8 @@ def test_gradcheck_says_kink_instead_of_failing():
 def test_gradcheck_reports_points_outside_the_domain():
     report = ag.gradcheck(lambda x: x * 1.0 if x.data == 1.0 else Value(-1.0).log(), 1.0)  # defined at 1 only
     assert not report.passed and report.rows[0].kind == "undefined"
-    assert report.rows[0].verdict.startswith("cannot evaluate f near this point")
+    assert report.rows[0].verdict.startswith("inconclusive: cannot decide: finite differences cannot be taken here: f(")
+    assert "log: argument must be positive" in report.rows[0].verdict  # why: the error f raised there
     assert ag.gradcheck(lambda x: x.log(), 5e-7).passed  # the steps shrink to stay inside the domain
 
 
@@ -407,8 +408,10 @@ def test_finite_differences_that_cannot_decide_say_so():
     assert jump.kind == "unsettled" and jump.verdict.startswith("inconclusive")
     noisy = ag.gradcheck(lambda x: x + 1e12, 1.0).rows[0]  # 1e12 leaves rounding noise of ±1e-4 in a step of 1e-3
     assert noisy.passed and "within the" in noisy.verdict
-    branch = ag.gradcheck(lambda x: x * x if x > 0 else -x, 0.0)  # f branches on x
-    assert "branch" in branch.notes[0]
+    branch = ag.gradcheck(lambda x: x * x if x > 0 else -x, 0.0)  # f branches on x, at x: no derivative there
+    assert branch.rows[0].kind == "unsettled" and "a branch on x" in branch.rows[0].verdict
+    outside = ag.gradcheck(lambda x: x * math.exp(x.data), 1.0)  # e^x read as a number: d/dx = e, not 2e
+    assert outside.rows[0].kind == "engine" and "outside the graph" in outside.notes[0]
 
 
 def test_a_missing_partial_is_named():

@@ -16,11 +16,23 @@ The finite differences. A first estimate combines central differences at h = eps
 (eps = 1e-3) and h/2 by Richardson extrapolation, D = D(h/2) + (D(h/2) - D(h)) / 3, whose error is
 O(h⁴) plus rounding: a derivative that matches it within atol + rtol |D| passes at once. Anything
 else is measured again with Ridders' method (a tableau of ever smaller steps, extrapolated, started
-from several step sizes), which also estimates its own error e; then the derivative passes when
-|engine - D| <= atol + rtol |D| + 2e. With rtol = 1e-5 and atol = 1e-12, a wrong rule is caught
-even for tiny gradients, and published values rounded to six significant digits still pass. Where
-e is large next to the derivative (a jump, a pole, values so large that rounding swamps the step)
-the row says the finite differences cannot decide instead of blaming anyone.
+from several step sizes, the caller's among them), which also estimates its own error e; then the
+derivative passes when |engine - D| <= atol + rtol |D| + 2e. With rtol = 1e-5 and atol = 1e-12, a
+wrong rule is caught even for tiny gradients, and published values rounded to six significant digits
+still pass. Every quotient divides by the distance between the points as floats, not by 2h.
+
+Cannot decide. Someone is blamed only by a measurement that settled (its extrapolations agreed as
+the steps shrank, to 1e-8 or within rounding; its curvature held steady, so the steps were short
+against the scale on which f changes; no other run contradicted it) with e small next to the
+derivative. The rounding of f's values counts what the graph's own values add (log(1 + x²) near 0
+rounds 1 + x²), and the engine's value may differ from the exact slope by what rounding does to it
+(cos(1e4 x) rounds 1e4 x). Otherwise the row is "inconclusive: cannot decide" and says why: steps
+long against the scale on which f changes (cos at 3e8; the verdict names an eps at which they
+settle, having tried it, or says that none does, as at 1e17, where floats are 16 apart), a jump, a
+pole or a branch, rounding, an overflow in the forward pass, or f undefined or overflowing at every
+step near the point (exp at 709.7827; at 709.7 shorter steps fit, and the row is measured with
+them). Such a report does not pass (nothing was verified), but its status says INCONCLUSIVE, not
+FAILED, when no row is wrong.
 
 Rules. Every check also audits the derivative rule of each op in the graph at a few of its nodes:
 the rule is called with the upstream gradient g = 0.7 and compared with finite differences of its
@@ -34,7 +46,8 @@ forward) and ``inputs`` (reading what callers pass).
 
 Kinks. Where an op declares a kink (``Op(..., kinks=[0.0])``: relu, leaky_relu, abs) and the step
 moves its argument onto or across it, the derivative does not exist; the row then passes if the
-engine's value (and yours) lies between the one-sided slopes, and says so.
+engine's value (and yours) lies between the one-sided slopes, and says so; outside them it is wrong
+only if the slopes hold steady as the step shrinks.
 """
 
 from autograd.testing.checks import (

@@ -16,7 +16,7 @@ from typing import Any
 
 from autograd.backward import backward_order, gradients
 from autograd.engine import Op, Value, apply
-from autograd.testing.differences import Entry, FiniteDifference, along
+from autograd.testing.differences import Entry, FiniteDifference, along, wobble
 from autograd.testing.report import GradientRow, number
 from autograd.testing.tolerances import Tolerances
 from autograd.testing.verdicts import judge
@@ -57,11 +57,21 @@ class RuleAt:
         near = any(abs(self.point[0] - k) <= tolerances.step(self.point[0]) for k in self.op.kinks)
         return f"{self.op.name} at its kink" if i == 0 and near else ""
 
+    def rounding(self, i: int, engine: float) -> float:
+        """How far rounding alone moves partial i (``engine`` here) as the inputs move by a float spacing or
+        two, each in turn: what a correct rule may differ by from the exact slope finite differences see."""
+
+        def partial(at: Sequence[float]) -> float:
+            return RuleAt(self.op, at).partials()[i] / UPSTREAM
+
+        return math.fsum(wobble(along(partial, self.point, j), x, engine) for j, x in enumerate(self.point))
+
     def row(self, name: str, i: int, engine: float, tolerances: Tolerances) -> GradientRow:
         """``engine`` as d(out)/d(input i), judged against finite differences of the forward function."""
         forward = along(lambda at: self.op.forward(*at), self.point, i)
         measure = FiniteDifference(forward, self.point[i], self.out, tolerances.step(self.point[i]))
-        return judge(name, engine, None, measure, functools.partial(self.kink, i, tolerances), tolerances)
+        kink, rounding = functools.partial(self.kink, i, tolerances), functools.partial(self.rounding, i, engine)
+        return judge(name, engine, None, measure, kink, tolerances, rounding)
 
 
 def second_derivative_rows(

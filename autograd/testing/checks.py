@@ -16,7 +16,7 @@ from autograd.backward import gradients
 from autograd.engine import Op, Value
 from autograd.modes import enable_grad
 from autograd.testing.audit import UPSTREAM, RuleAt, audit_graph, second_derivative_rows
-from autograd.testing.differences import Entry, FiniteDifference, along
+from autograd.testing.differences import Entry, FiniteDifference, along, wobble
 from autograd.testing.inputs import checked_loss, flatten_arguments, named_parameters, parameter_names
 from autograd.testing.replay import RecordedGraph
 from autograd.testing.report import GradientReport, GradientRow, number
@@ -103,9 +103,21 @@ class _Probe:
     ) -> GradientRow:
         """``engine`` as d g / d x_j, judged against finite differences of ``g`` (whose value here is ``g_here``)."""
         x = self.point[j]
-        measure = FiniteDifference(along(g, self.point, j), x, float(g_here), self.tolerances.step(x))
+        first = g_here is self.out  # a row of first derivatives, not of the Hessian
+        noise = functools.partial(self.graph.value_noise, self.leaves[j]) if first else None
+        measure = FiniteDifference(along(g, self.point, j), x, float(g_here), self.tolerances.step(x), noise)
         kink = functools.partial(self.graph.kink, self.leaves[j], self.tolerances)
-        return judge(name, float(engine), None, measure, kink, self.tolerances)
+        # the rounding in the engine's first derivatives is estimated; in second ones it is not
+        rounding = functools.partial(self._rounding, j, float(engine)) if first else None
+        return _overflowed(name, float(engine), None, measure, self.graph) or judge(
+            name, float(engine), None, measure, kink, self.tolerances, rounding
+        )
+
+    def _rounding(self, j: int, engine: float) -> float:
+        """How far rounding may move the engine's df/dx_j: through the graph's values (rules written with
+        ops), or as x_j moves by a float spacing or two (which also reaches rules that use plain math)."""
+        nearby = along(lambda at: self.gradient_at(tuple(at))[j], self.point, j)
+        return max(self.graph.rounding(self.leaves[j]), wobble(nearby, self.point[j], engine))
 
     def title(self) -> str:
         function = getattr(self.f, "__name__", "f")
@@ -210,11 +222,27 @@ def _rows_on_graph(
             rows.append(GradientRow(name, 0.0, math.nan, hand, verdict, "engine"))
             continue
         measure = FiniteDifference(
-            functools.partial(graph.root_at, node), node.data, loss.data, tolerances.step(node.data)
+            functools.partial(graph.root_at, node), node.data, loss.data, tolerances.step(node.data),
+            functools.partial(graph.value_noise, node),
         )
         kink = functools.partial(graph.kink, node, tolerances)
-        rows.append(judge(name, float(derivative), hand, measure, kink, tolerances))
+        rounding = functools.partial(graph.rounding, node)
+        row = _overflowed(name, float(derivative), hand, measure, graph)
+        rows.append(row or judge(name, float(derivative), hand, measure, kink, tolerances, rounding))
     return rows
+
+
+def _overflowed(
+    name: str, engine: float, hand: float | None, measure: FiniteDifference, graph: RecordedGraph
+) -> GradientRow | None:
+    """A row for a non-finite engine value where the forward pass itself overflowed (x * x at 1e200 is inf,
+    and 1 / (1 + inf) a finite 0): inf · 0 in the chain rule is NaN with every rule right."""
+    broken = graph.not_finite() if not math.isfinite(engine) else None
+    if broken is None:
+        return None
+    verdict = (f"inconclusive: cannot decide: the engine's value is {engine} because the forward pass holds "
+               f"{describe(broken)}; no derivative rule is to blame")  # fmt: skip
+    return GradientRow(name, engine, measure.careful.central, hand, verdict, "undefined")
 
 
 def _finish(

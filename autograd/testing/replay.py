@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
-from autograd.backward import backward_order
+from autograd.backward import backward_order, gradients
 from autograd.engine import Value
+from autograd.modes import enable_grad
 from autograd.testing.report import number
 from autograd.testing.tolerances import Tolerances
 from autograd.validation import describe
@@ -51,6 +52,43 @@ class RecordedGraph:
     def root_at(self, node: Value, value: float) -> float:
         """The root's data with ``node`` set to ``value``."""
         return self.replay({node: value}).get(self.root, float(self.root))  # type: ignore[arg-type]
+
+    def not_finite(self) -> Value | None:
+        """The first node, inputs first, whose value is infinite or NaN (an overflow in the forward pass)."""
+        return next((node for node in self.order if not math.isfinite(node.data)), None)
+
+    def value_noise(self, node: Value) -> float:
+        """How far rounding of the values downstream of ``node`` may move the root's value: the sum of
+        |d root/du| ulp(u) / 2. Where the root passes through values much larger than itself (log(1 + x²)
+        near x = 0), this is far above ε|root|, the rounding finite differences otherwise assume."""
+        later = self.downstream(node)
+        if not isinstance(self.root, Value) or not later:
+            return 0.0
+        try:
+            sensitivities = gradients(self.root, later)
+        except (ArithmeticError, ValueError, TypeError):
+            return 0.0
+        terms = [abs(float(s)) * math.ulp(u.data) / 2 for s, u in zip(sensitivities, later, strict=True)]
+        return math.fsum(term for term in terms if math.isfinite(term))
+
+    def rounding(self, node: Value) -> float:
+        """How far the engine's g = d root / d node may lie from the exact derivative because ``node`` and
+        every value downstream of it are rounded to floats: the sum of |dg/du| ulp(u) / 2 over those
+        values u, with g differentiated once more. Finite differences, taken from many points, see the
+        exact slope; near a zero of g the two can differ far beyond atol: in cos(1e4 x) at x = π/2,
+        1e4 x = 15707.96 is known to ±9e-13, which moves g = -1e4 sin(1e4 x) by 9e-9 around its zero.
+        Rules that compute with plain numbers cannot be differentiated again and add nothing here."""
+        later = [node, *self.downstream(node)]
+        try:
+            with enable_grad():
+                (g,) = gradients(self.root, [node], create_graph=True)
+                if not isinstance(g, Value):
+                    return 0.0
+                sensitivities = gradients(g, later)
+        except (ArithmeticError, ValueError, TypeError):  # a rule that cannot run on Values: no estimate
+            return 0.0
+        terms = [abs(float(s)) * math.ulp(u.data) / 2 for s, u in zip(sensitivities, later, strict=True)]
+        return math.fsum(term for term in terms if math.isfinite(term))  # no allowance where none can be told
 
     def kink(self, node: Value, tolerances: Tolerances) -> str:
         """Where shifting ``node`` by ±h moves some kinked op's argument onto or across its kink ("" if nowhere)."""

@@ -87,9 +87,15 @@ class GradientReport:
         return self
 
     def status(self) -> str:
-        """The first line of the table: what was checked, and passed or how many rows failed."""
-        failed = len(self.failures)
-        outcome = "passed" if failed == 0 else f"FAILED ({failed} of {len(self.rows)} wrong)"
+        """The first line of the table: what was checked, and passed, how many rows are wrong, or how many
+        finite differences could not decide (not a pass, since nothing was verified, but no one is blamed)."""
+        wrong = sum(row.kind in ("hand", "engine") for row in self.rows)
+        undecided = len(self.failures) - wrong
+        count = f" of {len(self.rows)}"
+        if wrong:
+            outcome = f"FAILED ({wrong}{count} wrong" + (f", {undecided} undecided)" if undecided else ")")
+        else:
+            outcome = f"INCONCLUSIVE ({undecided}{count} undecided)" if undecided else "passed"
         return f"{self.title}: {outcome}" + (f" [{self.tolerances}]" if self.tolerances else "")
 
     def _columns(self) -> list[tuple[str, Callable[[GradientRow], str]]]:

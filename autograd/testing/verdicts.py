@@ -2,13 +2,16 @@
 
 Most rows are settled by the quick estimate. The others are measured again with Ridders' method,
 whose error e widens the tolerance: the engine agrees when |engine - D| <= atol + rtol |D| + 2e.
-Where e is large next to the derivative (a jump, a pole, rounding of large values), finite
-differences cannot decide, and the row says so instead of blaming anyone; where the step crosses
-a declared kink, the value passes if it lies between the one-sided slopes.
+Blame needs a measurement that settled (its extrapolations agreed as the steps shrank) with e small
+next to the derivative. Otherwise (a jump, a pole, rounding of large values, steps long against the
+scale on which f changes, f undefined or overflowing near the point) finite differences cannot
+decide, and the row says so and why instead of blaming anyone; where the step crosses a declared
+kink, the value passes if it lies between the one-sided slopes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,18 +31,21 @@ def judge(
     measure: FiniteDifference,
     kink: Callable[[], str],
     tolerances: Tolerances,
+    rounding: Callable[[], float] | None = None,
 ) -> GradientRow:
     """One row: the engine's value (and ``hand``, if given) against the finite difference ``measure``.
 
-    ``kink()`` says which declared kink the step moves across ("" if none); it is asked only when needed.
+    ``kink()`` says which declared kink the step moves across ("" if none); ``rounding()`` how far the
+    rounding of the graph's own values may move the engine's value. Each is asked only when needed.
     """
     hand_ok = hand is None or tolerances.agree(hand, engine)
     quick = measure.quick.central
     if hand_ok and tolerances.agree(engine, quick):
         return GradientRow(name, engine, quick, hand, "ok", "ok")
     slope = measure.careful
-    evidence = _Evidence(engine, hand, hand_ok, slope.central, 2 * slope.error, tolerances, slope.coarse)
-    verdict, kind = _verdict(evidence, measure, kink)
+    noise = 2 * slope.error
+    evidence = _Evidence(engine, hand, hand_ok, slope.central, noise, tolerances, slope.settled, slope.trouble)
+    verdict, kind = _verdict(evidence, measure, kink, rounding)
     return GradientRow(name, engine, slope.central, hand, verdict, kind)
 
 
@@ -53,53 +59,108 @@ class _Evidence:
     numeric: float  # the careful finite difference
     noise: float  # twice its estimated error
     tolerances: Tolerances
-    coarse: bool  # the steps were long against the scale on which f changes
+    settled: bool  # the extrapolations agreed as the steps shrank: the noise is an honest bound
+    trouble: str  # why f could not be evaluated near the point, where it could not
+    rounding: float = 0.0  # how far rounding of the graph's own values may move the engine's value
 
     @property
     def engine_ok(self) -> bool:
-        return self.tolerances.agree(self.engine, self.numeric, self.noise)
+        return self.tolerances.agree(self.engine, self.numeric, self.noise + 2 * self.rounding)
+
+    def too_noisy(self, noise: float, numeric: float) -> bool:
+        """Whether finite differences good only to ±noise are too rough to blame anyone for this engine value."""
+        return noise > 0.1 * max(abs(self.engine), abs(numeric)) + self.tolerances.atol
 
     @property
     def unsettled(self) -> bool:
-        """Whether the finite difference is too noisy, or its steps too long for f, to blame anyone."""
-        return self.coarse or self.noise > 0.1 * max(abs(self.engine), abs(self.numeric)) + self.tolerances.atol
+        """Whether the finite difference did not settle, or is too noisy, to blame anyone."""
+        return not self.settled or self.too_noisy(self.noise, self.numeric)
 
 
-def _verdict(evidence: _Evidence, measure: FiniteDifference, kink: Callable[[], str]) -> Verdict:
+def _verdict(
+    evidence: _Evidence, measure: FiniteDifference, kink: Callable[[], str], rounding: Callable[[], float] | None
+) -> Verdict:
     if math.isnan(evidence.numeric) or math.isinf(evidence.noise):
         if not evidence.hand_ok:
             return HAND_UNDECIDED, "hand"
-        return "cannot evaluate f near this point (outside its domain, or not finite)", "undefined"
+        why = evidence.trouble or "f is outside its domain, or not finite, near this point"
+        return f"inconclusive: cannot decide: finite differences cannot be taken here: {why}", "undefined"
     if evidence.engine_ok and evidence.hand_ok:  # where the noise is large, the audit of each op's rule still looks
         exact = evidence.tolerances.agree(evidence.engine, evidence.numeric)
         return ("ok" if exact else f"ok, within the ±{evidence.noise:.1e} of finite differences"), "ok"
     where = kink() if not evidence.engine_ok or evidence.unsettled else ""
     if where:
         return _at_kink(evidence, measure, where)
+    if not evidence.engine_ok and not evidence.unsettled and rounding is not None:
+        evidence = dataclasses.replace(evidence, rounding=rounding())
+        if evidence.engine_ok and evidence.hand_ok:
+            return (f"ok, within the ±{2 * evidence.rounding:.1e} by which rounding moves the engine's value "
+                    "here (finite differences see the exact slope)"), "ok"  # fmt: skip
     if evidence.unsettled:
         if not evidence.hand_ok:
             return HAND_UNDECIDED, "hand"
-        if evidence.coarse:
-            return ("inconclusive: cannot decide: the finite-difference steps are not small against the scale "
-                    "on which f changes here (f varies faster than they resolve): try a smaller eps"), "unsettled"
-        return (f"inconclusive: finite differences are only good to ±{evidence.noise:.1e} here (a jump or a pole "
-                "nearby, or rounding of large values?): check at another point"), "unsettled"  # fmt: skip
+        if not evidence.settled:
+            return _unsettled(evidence, measure), "unsettled"
+        return (f"inconclusive: cannot decide: finite differences are only good to ±{evidence.noise:.1e} here "
+                "(rounding of large values, or a pole nearby?): check at another point"), "unsettled"  # fmt: skip
     return _blame(evidence)
 
 
+def _unsettled(evidence: _Evidence, measure: FiniteDifference) -> str:
+    """Why finite differences do not settle, and whether a smaller eps would help. The smaller steps are
+    tried first, so the advice is never to shrink a step that cannot shrink enough (cos at 1e17, where
+    neighbouring floats are 16 apart, or of an intermediate value that large)."""
+    scale, floor, last = max(1.0, abs(measure.x)), 1e3 * math.ulp(measure.x), measure.step
+    for last, slope in measure.finer():
+        if slope.settled and not evidence.too_noisy(2 * slope.error, slope.central):
+            return (f"inconclusive: cannot decide: finite differences do not settle at these steps (long "
+                    f"against the scale on which f changes here); at eps={last / scale:.0e} they do: check with it")
+    spacing = f", a thousand float spacings at x (floats there are {math.ulp(measure.x):.1e} apart)"
+    return (f"inconclusive: cannot decide: finite differences do not settle at any step down to {last:.0e}"
+            f"{spacing if last / 10 < floor else ''}: f, or a value computed inside it, changes faster than such "
+            "steps resolve, or f jumps, has a pole, or has a kink here (a branch on x: if, max, min?): check at "
+            "another point")  # fmt: skip
+
+
 def _at_kink(evidence: _Evidence, measure: FiniteDifference, where: str) -> Verdict:
-    """Between the one-sided slopes at the step, or at a much smaller one (two kinks closer than the step)."""
+    """Between the one-sided slopes at the step, or at a much smaller one (two kinks closer than the step).
+    Outside them is wrong only if the slopes hold steady from the shortest step to half of it: with steps
+    long against the scale on which f changes (relu(cos x) at 1e14), they are noise."""
     tolerances, slopes, outside = evidence.tolerances, "", ["engine"]
-    for left, right in measure.one_sided_slopes():
+    measured = measure.one_sided_slopes()
+    for left, right, rounding in measured:
         low, high = sorted((left, right))
         margin = tolerances.atol + tolerances.rtol * max(abs(low), abs(high)) + 1e-3 * (abs(low) + abs(high))
+        margin += rounding
         candidates = (("engine", evidence.engine), ("hand", evidence.hand))
         outside = [who for who, v in candidates if v is not None and not low - margin <= v <= high + margin]
         slopes = f"one-sided slopes {number(left)} and {number(right)}"
         if not outside:
             return f"kink: {where}; the value lies between the {slopes}", "kink"
+    if len(measured) < 2 or not _steady(measured[-2], measured[-1]):
+        return (f"inconclusive: cannot decide: {where}, and the one-sided slopes change with the step "
+                f"({slopes} at the shortest): check at another point"), "unsettled"  # fmt: skip
+    # Their error is O(h²): extrapolate from the last two steps (h and h/e), and allow for the change.
+    (left_h, right_h, _), (left, right, rounding) = measured[-2:]
+    ends = [(late + (late - early) / (math.e**2 - 1), abs(late - early)) for early, late in
+            ((left_h, left), (right_h, right))]  # fmt: skip
+    low, high = min(end - change for end, change in ends), max(end + change for end, change in ends)
+    margin = tolerances.atol + tolerances.rtol * max(abs(low), abs(high)) + rounding
+    outside = [who for who, v in (("engine", evidence.engine), ("hand", evidence.hand))
+               if v is not None and not low - margin <= v <= high + margin]  # fmt: skip
+    if not outside:
+        return f"kink: {where}; the value lies between the {slopes}, extrapolated to a zero step", "kink"
     blamed: Kind = "engine" if outside[0] == "engine" else "hand"
     return f"WRONG at a kink: {where}; {slopes}, and the {outside[0]} value lies outside them", blamed
+
+
+def _steady(before: tuple[float, float, float], after: tuple[float, float, float]) -> bool:
+    """Whether two (left, right, rounding) one-sided slopes agree to 1% (a change of a millionth of the
+    largest of them is none: relu's flat side gives 3 relu(x) / h). Neither atol nor their rounding may
+    help: slopes that are noise may all be tiny, or all within a rounding that swamps them."""
+    largest = max(abs(v) for v in (*before[:2], *after[:2]))
+    return all(abs(b - a) <= 1e-2 * (abs(b) + abs(a)) + 1e-6 * largest
+               for b, a in zip(before[:2], after[:2], strict=True))  # fmt: skip
 
 
 def _blame(evidence: _Evidence) -> Verdict:
