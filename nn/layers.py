@@ -116,22 +116,11 @@ def _initial_weights(nin: int, fan_out: int, init: str, activation: str, rng: np
     return [float(w) for w in rng.normal(0.0, math.sqrt(2.0 / nin), nin)]
 
 
-def _generator(seed: Seed, rng: np.random.Generator | None, who: str) -> np.random.Generator:
-    """The generator of ``seed=``, or of ``rng=``, the older name for a Generator (giving both is an error)."""
-    if rng is None:
-        return check_seed(seed, who)
-    if seed is not None:
-        raise TypeError(f"{who}: give seed= or rng=, not both (rng= is the older name of seed=)")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{who}: rng must be a numpy Generator, got {excerpt(rng)}; or pass seed=")
-    return rng
-
-
 class Neuron(Module):
     """activation(w · x + b): one ``dot`` node (the bias folded in) and one activation node.
 
     ``init`` and ``seed`` as in :class:`MLP`. ``fan_out`` is the number of neurons in this neuron's
-    layer; only Xavier/Glorot initialisation uses it. ``rng=`` is an older name of ``seed=`` for a Generator.
+    layer; only Xavier/Glorot initialisation uses it.
     """
 
     def __init__(
@@ -141,14 +130,12 @@ class Neuron(Module):
         init: str = "auto",
         fan_out: int = 1,
         seed: Seed = None,
-        *,
-        rng: np.random.Generator | None = None,
     ) -> None:
         self.nin = check_count(nin, "Neuron: nin")
         self.fan_out = check_count(fan_out, "Neuron: fan_out")
         self.activation = _check_activation(activation)
         init = _check_init(init, "Neuron")
-        weights = _initial_weights(nin, fan_out, init, activation, _generator(seed, rng, "Neuron"))
+        weights = _initial_weights(nin, fan_out, init, activation, check_seed(seed, "Neuron"))
         self.w = [Value(w, label=f"w{i}") for i, w in enumerate(weights)]
         self.b = Value(0.0, label="b")
 
@@ -165,7 +152,7 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs; calling it gives a list of ``nout`` Values.
 
-    ``init`` and ``seed`` as in :class:`MLP`; ``rng=`` is an older name of ``seed=`` for a Generator.
+    ``init`` and ``seed`` as in :class:`MLP`;
     """
 
     def __init__(
@@ -175,14 +162,12 @@ class Layer(Module):
         activation: str = "relu",
         init: str = "auto",
         seed: Seed = None,
-        *,
-        rng: np.random.Generator | None = None,
     ) -> None:
         self.nin = check_count(nin, "Layer: nin")
         self.nout = check_count(nout, "Layer: nout")
         self.activation = _check_activation(activation)
         init = _check_init(init, "Layer")
-        generator = _generator(seed, rng, "Layer")
+        generator = check_seed(seed, "Layer")
         self.neurons = [Neuron(nin, activation, init, fan_out=nout, seed=generator) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Input]) -> list[Value]:

@@ -137,7 +137,7 @@ def test_every_output_activation(output_activation):
 
 
 def test_a_model_whose_neurons_share_weights():
-    layer = nn.Layer(3, 3, activation="tanh", rng=np.random.default_rng(5))
+    layer = nn.Layer(3, 3, activation="tanh", seed=np.random.default_rng(5))
     layer.neurons[2].w = layer.neurons[0].w  # tied: the same Values in two rows of the matmul
     layer.neurons[1].w = [layer.neurons[1].w[0]] * 3  # one Value three times in one row
     params = list(dict.fromkeys(layer.parameters()))

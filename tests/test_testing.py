@@ -555,7 +555,7 @@ def test_a_rule_at_the_root_that_ignores_g_is_still_caught():
 
 
 def test_a_parameter_cut_off_from_the_loss_fails():
-    neuron = nn.Neuron(2, activation="linear", rng=np.random.default_rng(0))
+    neuron = nn.Neuron(2, activation="linear", seed=np.random.default_rng(0))
     loss = ag.dot(neuron.w, [1.0, 2.0]) + neuron.b.data  # the bug: .data detaches the bias
     (row,) = ag.check_parameters(loss, neuron).failures
     assert row.name == "b" and "not in the loss's graph" in row.verdict

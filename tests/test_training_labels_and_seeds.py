@@ -95,7 +95,7 @@ def test_every_maker_of_random_weights_takes_seed_as_an_int_or_a_generator():
     expected = [both.normal(0.0, np.sqrt(2 / 3), 3).tolist() for _ in range(8)]  # He for relu: N(0, 2 / 3)
     drawn = [[w.data for w in neuron.w] for layer in (first, second) for neuron in layer.neurons]
     np.testing.assert_allclose(drawn, expected, rtol=0, atol=0)
-    assert weights(nn.Layer(3, 4, rng=np.random.default_rng(5))) == weights(nn.Layer(3, 4, seed=5))  # the older name
+    assert weights(nn.Layer(3, 4, seed=np.random.default_rng(5))) == weights(nn.Layer(3, 4, seed=5))  # a Generator
 
 
 def test_fit_takes_seed_as_an_int_or_a_generator_for_its_shuffles():
