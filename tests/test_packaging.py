@@ -134,3 +134,12 @@ def test_the_installed_wheel_works(wheel, tmp_path):
     grad, same, location = result.stdout.split("\n")[0].split(" ") + result.stdout.split("\n")[1:2]
     assert (grad, same) == ("7.0", "True")  # dy/dx = 2x + 3 at x = 2
     assert Path(location).is_relative_to(target)
+
+
+def test_the_readme_gives_the_wheels_size_truly(wheel):
+    # The README says "one wheel file of about N kB": within a quarter of what the build makes.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"one wheel file of about (\d+) kB", readme)
+    assert match, "the README no longer gives the wheel's size"
+    said, built = int(match.group(1)), wheel.stat().st_size / 1000
+    assert 0.75 * said <= built <= 1.25 * said, f"the README says about {said} kB, the wheel is {built:.0f} kB"
