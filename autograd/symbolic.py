@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import count, pairwise
 from numbers import Integral
 from types import FrameType
@@ -29,6 +29,7 @@ from autograd.engine import Value
 MAX_NODES = 2_000  # larger graphs make expressions too large to read
 MAX_PATHS = 8  # paths shown per variable in the chain rule
 SIMPLIFY_SECONDS = 1.0  # after this long, a formula's derivatives are left as sympy's diff gives them
+SYMPY_SECONDS = 10.0  # a formula sympy cannot build and differentiate in this long is refused
 SIMPLIFY_OPS = 200  # a derivative with more operations is shown as sympy's diff gives it
 LATEX_SECONDS = 5.0  # a formula sympy takes longer to typeset is shown as text
 FRAMES_PER_LEVEL = 10  # measured: sympy's diff takes up to 8.5 frames a level, its printers up to 6
@@ -78,19 +79,19 @@ class _Namer:
     """Distinct names for one graph's nodes (by the module docstring's rules); ``nodes``: name to node."""
 
     def __init__(self, order: Sequence[Value]) -> None:
-        root, reading = order[-1], _preorder(order[-1])
+        root = order[-1]
         self.names: dict[Value, str] = {}
         self.shown: set[str] = {look for name in CONSTANT_NAMES for look in _looks(name)}
         self.next: dict[str, int] = {}
-        named = [node for node in reading if _reads_as_name(node.label)]
-        for node in named:  # every label once, in reading order (the root first), before any suffix
+        named = [node for node in dict.fromkeys([root, *order]) if _reads_as_name(node.label)]
+        for node in named:  # every label once, the root's first, before any suffix
             if not _looks(node.label) & self.shown:
                 self._give(node, node.label)
         for node in [n for n in named if n not in self.names]:
             self._give(node, self._fresh(f"{node.label}_", 2))
         if root not in self.names:
             self._give(root, self._fresh("f_", 2) if _looks("f") & self.shown else "f")
-        for node in [*(n for n in reading if n.rule is None), *order]:  # leaves as read, the rest as computed
+        for node in order:  # leaves come in reading order, computed nodes as computed
             if node not in self.names:
                 self._give(node, self._fresh("x", 0) if node.rule is None else self._fresh("n", 1))
         self.nodes = {name: node for node, name in self.names.items()}
@@ -103,18 +104,6 @@ class _Namer:
         k = next(k for k in count(self.next.get(prefix, start)) if not _looks(f"{prefix}{k}") & self.shown)
         self.next[prefix] = k + 1
         return f"{prefix}{k}"
-
-
-def _preorder(root: Value) -> list[Value]:
-    """Every node once, as a left-to-right reading of the formula meets it (pre-order, no recursion)."""
-    order: dict[Value, None] = {}  # a dict keeps the order of first meeting, and finds a node fast
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node not in order:
-            order[node] = None
-            stack += reversed([x for x in node.inputs if isinstance(x, Value)])
-    return list(order)
 
 
 def _graph(value: Value, caller: str, max_nodes: int) -> list[Value]:
@@ -144,37 +133,42 @@ def to_sympy(value: Value, max_nodes: int = MAX_NODES) -> Any:
     exp(2*x) + 1
     """
     order = _graph(value, "to_sympy", max_nodes)
-    return _expressions(_sympy(), order, _Namer(order), "to_sympy", max_nodes)[value]
+    deadline = time.perf_counter() + SYMPY_SECONDS
+    return _expressions(_sympy(), order, _Namer(order), "to_sympy", max_nodes, deadline)[value]
 
 
 def _expressions(
-    sp: Any, order: Sequence[Value], namer: _Namer, caller: str, max_nodes: int, expand: bool = True
+    sp: Any, order: Sequence[Value], namer: _Namer, caller: str, max_nodes: int, deadline: float, expand: bool = True
 ) -> dict[Value, Any]:
-    """Each node's expression: in the leaves' symbols (``expand``), or in its own inputs' symbols."""
+    """Each node's expression, built by ``deadline``: in the leaves' symbols (``expand``), or in its inputs'."""
     frame: FrameType | None
     frames, frame = 0, sys._getframe()  # what the stack below leaves of the limit is what sympy may use
     while frame is not None:
         frames, frame = frames + 1, frame.f_back
-    deepest = (sys.getrecursionlimit() - frames - SPARE_FRAMES) // FRAMES_PER_LEVEL
+    limit = sys.getrecursionlimit()
+    deepest = (limit - frames - SPARE_FRAMES) // FRAMES_PER_LEVEL
     levels: dict[int, tuple[Any, int, int]] = {}
     symbols = {node: sp.Symbol(namer.names[node], real=True) for node in order}
     expressions = dict(symbols)  # each computed node's symbol to be replaced by what it computes
     operands = expressions if expand else symbols
     for node in [node for node in order if node.rule is not None]:
         arguments = [operands[x] if isinstance(x, Value) else _constant(sp, x) for x in node.inputs]
-        expressions[node] = _apply(sp, node.rule, arguments, caller)
-        depth, bits = _measure(expressions[node], levels) if expand else (0, 0)
-        if bits > MAX_BITS:  # each squaring of c x doubles c's digits: a few more steps would take hours
-            raise ValueError(f"{caller}: at {namer.names[node]} ({node.op}) the formula holds a number of {bits} bits, "
-                             f"more than the {MAX_BITS} it can show")  # fmt: skip
-        if depth > deepest:
-            raise ValueError(
-                f"{caller}: the formula nests {depth} levels deep at {namer.names[node]} ({node.op}): sympy recurses "
-                f"about {FRAMES_PER_LEVEL} frames a level, and Python's recursion limit of {sys.getrecursionlimit()} "
-                f"leaves room for {max(deepest, 0)} here. max_nodes={max_nodes} counts nodes (this graph has "
-                f"{len(order)}), not depth: raise the limit with sys.setrecursionlimit for a deeper formula"
-            )
+        built = _before(deadline, partial(_apply, sp, node.rule, arguments, caller))  # leaky_relu's doubles
+        depth, bits = _measure(built, levels) if built is not None else (0, 0)
+        if built is None or depth > deepest or bits > MAX_BITS:  # each squaring of c x doubles c's digits
+            reason = (f"sympy took over {SYMPY_SECONDS} s or all the recursion allowed to build the formula"
+                      if built is None else f"the formula holds a number of {bits} bits, more than {MAX_BITS}"
+                      if bits > MAX_BITS else f"the formula nests {depth} levels deep, and Python's recursion "
+                      f"limit of {limit} leaves sympy room for {max(deepest, 0)} here (it recurses about "
+                      f"{FRAMES_PER_LEVEL} frames a level; sys.setrecursionlimit raises the limit)")  # fmt: skip
+            raise _refused(caller, f"{namer.names[node]} ({node.op})", reason, max_nodes, len(order))
+        expressions[node] = built
     return expressions
+
+
+def _refused(caller: str, at: str, reason: str, max_nodes: int, nodes: int) -> ValueError:
+    return ValueError(f"{caller}: at {at}, {reason}; max_nodes={max_nodes} counts the nodes (this graph has "
+                      f"{nodes}), not how deep or large the formula grows")  # fmt: skip
 
 
 def _apply(sp: Any, op: Any, arguments: list[Any], caller: str) -> Any:
@@ -209,10 +203,10 @@ def _measure(expression: Any, levels: dict[int, tuple[Any, int, int]]) -> tuple[
 @dataclass(frozen=True)
 class Formula:
     """A value as a formula (``expression``), its ``derivatives`` by variable name, and per variable the
-    first ``paths`` from the root down to it as steps (``path_counts``: how many there are; ``chains``
-    and ``latex_chains``: them as lines). ``where`` defines each node the steps name, in its inputs'
-    symbols; ``relabelled`` gives the labels that could not be names. Prints as text, shows as LaTeX in
-    Jupyter, row for row the same."""
+    first ``paths`` from the root down to it as steps (``path_counts``: how many there are; ``chains``:
+    them as lines of text). ``where`` defines each node the steps name, in its inputs' symbols;
+    ``relabelled`` gives the labels that could not be names. Prints as text, shows as LaTeX in Jupyter,
+    row for row the same."""
 
     name: str
     expression: Any
@@ -287,21 +281,25 @@ def formula(
     sp = _sympy()
     order = _graph(value, "formula", max_nodes)
     namer = _Namer(order)
-    expanded = _expressions(sp, order, namer, "formula", max_nodes)
-    local_forms = _expressions(sp, order, namer, "formula", max_nodes, expand=False)
+    start = time.perf_counter()
+    expanded = _expressions(sp, order, namer, "formula", max_nodes, start + SYMPY_SECONDS)
+    local_forms = _expressions(sp, order, namer, "formula", max_nodes, start + SYMPY_SECONDS, expand=False)
     symbols = {node: sp.Symbol(namer.names[node], real=True) for node in order}
-    deadline = time.perf_counter() + SIMPLIFY_SECONDS
     derivatives: dict[str, Any] = {}
     paths: dict[str, list[list[Step]]] = {}
     path_counts: dict[str, int] = {}
     for leaf in _variables(order, wrt, namer):
         variable = namer.names[leaf]
-        derivatives[variable] = _tidy(sp, _derivative(sp, expanded[value], symbols[leaf]), deadline)
+        derivative = _before(start + SYMPY_SECONDS, partial(_derivative, sp, expanded[value], symbols[leaf]))
+        if derivative is None:
+            reason = f"sympy took over {SYMPY_SECONDS} s or all the recursion allowed to differentiate"
+            raise _refused("formula", f"d{namer.names[value]}/d{variable}", reason, max_nodes, len(order))
+        derivatives[variable] = _tidy(sp, derivative, start + SIMPLIFY_SECONDS)
         path_counts[variable], found = _paths(order, leaf)
         paths[variable] = [[(namer.names[a], namer.names[b], _derivative(sp, local_forms[a], symbols[b]))
                             for a, b in pairwise(path)] for path in found]  # fmt: skip
     mentioned = {namer.nodes[name] for steps in paths.values() for path in steps for a, b, factor in path
-                 for name in (a, b, *map(str, factor.free_symbols))}  # fmt: skip
+                 for name in (a, b, *map(str, factor.free_symbols)) if name in namer.nodes}  # fmt: skip
     needed = set(operand_order([node for node in mentioned if node.rule is not None and node is not value]))
     defined = [node for node in order if node in needed and node.rule is not None]
     shown = [node for node in order if node in defined or node is value or node.rule is None]

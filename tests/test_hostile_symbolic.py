@@ -21,7 +21,7 @@ import pytest
 import sympy as sp
 
 import autograd as ag
-from autograd import Op, Value
+from autograd import Op, Value, symbolic
 from tests.test_symbolic import latex_of
 
 NAN, INF = math.nan, math.inf
@@ -66,6 +66,19 @@ def from_deep_inside(levels: int, call: Callable[[], Any]) -> Callable[[], Any]:
     return lambda: descend(levels)
 
 
+def within(seconds: float, call: Callable[[], Any]) -> Callable[[], Any]:
+    """``call`` made with ``seconds`` for sympy to build and differentiate in, rather than the default."""
+
+    def run() -> Any:
+        default, symbolic.SYMPY_SECONDS = symbolic.SYMPY_SECONDS, seconds
+        try:
+            return call()
+        finally:
+            symbolic.SYMPY_SECONDS = default
+
+    return run
+
+
 def twice_labelled(label: str) -> Value:
     return leaf(1.0, label) * leaf(2.0, label)
 
@@ -85,12 +98,13 @@ CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("max_nodes -5", lambda: ag.formula(square(), max_nodes=-5), ValueError, r"formula: max_nodes must be a positive int, got -5"),
     ("graph beyond max_nodes", lambda: ag.to_sympy(product() + 1.0, max_nodes=3), ValueError, r"to_sympy: the graph has 4 nodes, more than max_nodes=3"),
     # -- depth: never a RecursionError ----------------------------------------------------------
-    ("to_sympy of a 201-node tanh chain", lambda: ag.to_sympy(chain(200)), ValueError, r"to_sympy: the formula nests \d+ levels deep at n\d+ \(tanh\).*max_nodes=2000 counts nodes \(this graph has 201\), not depth"),
-    ("formula of a 201-node tanh chain", lambda: ag.formula(chain(200)), ValueError, r"formula: the formula nests \d+ levels deep at n\d+ \(tanh\).*sys\.setrecursionlimit"),
-    ("a sigmoid chain", lambda: ag.to_sympy(chain(100, Value.sigmoid)), ValueError, r"nests \d+ levels deep at n\d+ \(sigmoid\)"),
-    ("a chain of x * x + 1", lambda: ag.to_sympy(chain(300, lambda y: y * y + 1.0)), ValueError, r"nests \d+ levels deep at n\d+ \((mul|add)\)"),
-    ("forty squarings of x / 2", lambda: ag.to_sympy(chain(40, lambda y: y * y * 0.5)), ValueError, r"to_sympy: at n\d+ \(mul\) the formula holds a number of \d+ bits, more than the 65536 it can show"),
-    ("called from deep in a recursion", from_deep_inside(850, lambda: ag.to_sympy(chain(3))), ValueError, r"the formula nests \d levels deep at n1 \(tanh\).*leaves room for \d here"),
+    ("to_sympy of a 201-node tanh chain", lambda: ag.to_sympy(chain(200)), ValueError, r"to_sympy: at n\d+ \(tanh\), the formula nests \d+ levels deep.*max_nodes=2000 counts the nodes \(this graph has 201\), not how deep"),
+    ("formula of a 201-node tanh chain", lambda: ag.formula(chain(200)), ValueError, r"formula: at n\d+ \(tanh\), the formula nests \d+ levels deep.*sys\.setrecursionlimit"),
+    ("a sigmoid chain", lambda: ag.to_sympy(chain(100, Value.sigmoid)), ValueError, r"at n\d+ \(sigmoid\), the formula nests \d+ levels deep"),
+    ("a chain of x * x + 1", lambda: ag.to_sympy(chain(300, lambda y: y * y + 1.0)), ValueError, r"at n\d+ \((mul|add)\), the formula nests \d+ levels deep"),
+    ("a leaky_relu chain, twice as long a formula each step", within(1.0, lambda: ag.to_sympy(chain(12, lambda y: (y * leaf(0.7, "w")).leaky_relu(0.1)))), ValueError, r"to_sympy: at n\d+ \(leaky_relu\), sympy took over 1\.0 s or all the recursion allowed to build the formula; max_nodes=2000"),
+    ("forty squarings of x / 2", lambda: ag.to_sympy(chain(40, lambda y: y * y * 0.5)), ValueError, r"to_sympy: at n\d+ \(mul\), the formula holds a number of \d+ bits, more than 65536; max_nodes=2000"),
+    ("called from deep in a recursion", from_deep_inside(850, lambda: ag.to_sympy(chain(3))), ValueError, r"at n1 \(tanh\), the formula nests \d levels deep.*leaves sympy room for \d here"),
     # -- wrt ------------------------------------------------------------------------------------
     ("wrt int", lambda: ag.formula(product(), wrt=3), TypeError, r"formula: wrt must be a Value, a name or a list of them, got int 3"),
     ("wrt float in a list", lambda: ag.formula(product(), wrt=["x", 0.5]), TypeError, r"formula: wrt must hold Values or names, got float 0\.5"),
@@ -250,3 +264,21 @@ def test_latex_that_sympy_would_take_minutes_to_typeset_falls_back_to_the_text(m
 def test_squaring_a_constant_times_x_is_exact_while_the_numbers_stay_readable() -> None:
     y = chain(12, lambda v: v * v * 0.5)  # y_k = y_(k-1)^2 / 2, so y_12 = x^4096 / 2^4095
     assert ag.to_sympy(y) == sp.Symbol("x", real=True) ** 4096 / sp.Integer(2) ** 4095
+
+
+def test_a_custom_formula_with_a_symbol_of_its_own_keeps_it() -> None:
+    shift = Op("shift", lambda v: v + 1.0, lambda g, v, out: (g,), formula=lambda sp, v: v + sp.Symbol("t"))
+    x = leaf(2.0)
+    shown = ag.formula(shift(x * 2.0))
+    s, t = sp.Symbol("x", real=True), sp.Symbol("t")
+    assert shown.expression == 2 * s + t and shown.derivatives["x"] == 2  # d(2x + t)/dx = 2
+    assert shown.where == {"n1": 2 * s} and str(shown).endswith("where n1 = 2*x")
+
+
+def test_a_short_leaky_relu_chain_is_a_piecewise_with_the_right_slopes() -> None:
+    x = leaf(0.5)
+    y = (x * 3.0).leaky_relu(0.1).leaky_relu(0.2)
+    s = sp.Symbol("x", real=True)
+    derivative = ag.formula(y).derivatives["x"]
+    # x > 0: 3 x, then 3 x again: slope 3; x < 0: 0.1 * 3 x, then 0.2 * 0.3 x: slope 0.06
+    assert derivative.subs(s, 0.5) == 3 and math.isclose(float(derivative.subs(s, -0.5)), 0.06, rel_tol=1e-12)
