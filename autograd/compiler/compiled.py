@@ -207,7 +207,9 @@ def _bindings(fn: Callable[..., Any]) -> tuple[object, ...]:
     ``self.model(x)`` or ``mymodule.model(x)``). A ``functools.partial`` is read through to its
     function and arguments, a bound method to its function and object, a callable object to its
     ``__call__``. The functions found are read the same way: a helper that reads the model is reading
-    it for ``fn``. Names read in comprehensions and lambdas count (their code is nested in fn's).
+    it for ``fn``. Names read in comprehensions and lambdas count (their code is nested in fn's). The
+    insides of this distribution's, numpy's and the standard modules' functions and objects are not
+    walked (see ``_from_a_library``): only their identity counts.
     """
     found: list[object] = []
     seen: set[int] = set()
@@ -240,8 +242,9 @@ _LIBRARIES = frozenset({"autograd", "nn", "viz", "numpy", "builtins", "math", "f
 
 
 def _from_a_library(thing: object) -> bool:
-    """Whether ``thing`` (a function or a module) belongs to this distribution, numpy or the standard modules
-    the engine uses: their insides are not rebound between calls, and walking them would cost every call."""
+    """Whether ``thing`` (a function, a module, or an object by its class's module) belongs to this
+    distribution, numpy or the standard modules the engine uses: their insides are not rebound between
+    calls, and walking them would cost every call."""
     name = thing.__name__ if isinstance(thing, ModuleType) else getattr(thing, "__module__", None) or ""
     return name.split(".")[0] in _LIBRARIES
 
