@@ -6,11 +6,28 @@ the whole run: the step is the compiled forward and backward, then ``Optimizer.u
 so no Python loop visits the parameters until the end, when (as after any error or Ctrl-C) the
 array is written back to the model's Values. Any other optimizer gets the gradients in ``.grad``
 and its own ``step()``, as in ``fit``.
+
+Plans are kept per model (:func:`kept_compiled`): a second ``fit(compile=True)``, or ``predict`` with
+``compile=True``, on the same model, loss and sample shapes replays the plan the first one traced. It
+traces again when the plan could be wrong, which :class:`Signature` decides:
+
+- new sample shapes (a plan per shape, as ``autograd.compile`` keeps them);
+- another loss (a plan per loss function, the last :data:`LOSSES_KEPT` of them);
+- a parameter swapped, added or removed anywhere in the model (a layer replaced or appended): the
+  plan reads the parameter Values it saw, so the model's ``parameters()`` must be the same objects;
+- a plain setting of any module changed (an attribute that is a str, int, float, bool or None, such
+  as a neuron's ``activation``), or a module replaced by one of another class.
+
+What it cannot see: code outside the model that the model's ``__call__`` reads (a global flag), or an
+array attribute changed in place. :func:`forget_plans` drops a model's plans for those cases.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
+from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -23,7 +40,132 @@ from nn.module import Module
 from nn.optim import Optimizer, TrainingError
 from nn.run import Schedule, Step, guarded_step
 
-__all__ = ["CompiledRun"]
+__all__ = ["CompiledRun", "Signature", "forget_plans", "kept_compiled", "traces"]
+
+LOSSES_KEPT = 4
+"""How many losses' compiled steps are kept per model before the oldest goes."""
+_SETTINGS = (str, int, float, bool, type(None))
+
+
+class Signature:
+    """What of a model a plan depends on beyond the Values it read: the parameters, by identity and in
+    order, and each module's class and plain settings (str, int, float, bool or None attributes)."""
+
+    __slots__ = ("parameters", "settings")
+
+    def __init__(self, model: Module) -> None:
+        self.parameters = model.parameters()
+        settings: list[object] = []
+        stack: list[Any] = [model]
+        seen: set[int] = set()
+        while stack:  # the module tree, iteratively: a deep or self-referring model is walked once
+            item = stack.pop()
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if isinstance(item, Module):
+                fields = vars(item)
+                settings.append((type(item), tuple((k, v) for k, v in fields.items() if type(v) in _SETTINGS)))
+                stack.extend(v for v in fields.values() if isinstance(v, (Module, list, tuple)))
+            else:
+                stack.extend(v for v in item if isinstance(v, (Module, list, tuple)))
+        self.settings = tuple(settings)
+
+    def matches(self, other: Signature) -> bool:
+        """The same parameter Values in the same order, and equal settings."""
+        mine, theirs = self.parameters, other.parameters
+        return len(mine) == len(theirs) and all(map(is_, mine, theirs)) and self.settings == other.settings
+
+
+class _Kept:
+    """One model's compiled functions, by what they compute (a loss, or the forward pass)."""
+
+    __slots__ = ("signature", "compiled", "traces")
+
+    def __init__(self, signature: Signature) -> None:
+        self.signature = signature
+        self.compiled: dict[object, Compiled] = {}
+        self.traces = 0  # of the compiled functions dropped, for traces()
+
+
+_KEPT: dict[int, _Kept] = {}  # by id(model); an entry goes when its model is collected (weakref.finalize)
+
+
+def kept_compiled(model: Module, key: object, make: Callable[[], Compiled]) -> Compiled:
+    """The compiled function kept for ``model`` under ``key``, made by ``make`` if there is none, or if the
+    model changed in a way its plans cannot see (see the module docstring), in which case all of the
+    model's plans go. ``make``'s function must not hold the model strongly, or the model would never go."""
+    signature = Signature(model)
+    kept = _KEPT.get(id(model))
+    if kept is None:
+        kept = _KEPT[id(model)] = _Kept(signature)
+        weakref.finalize(model, _KEPT.pop, id(model), None)
+    elif not kept.signature.matches(signature):
+        kept.traces += sum(c.traces for c in kept.compiled.values())
+        kept.compiled.clear()
+        kept.signature = signature
+    compiled = kept.compiled.get(key)
+    if compiled is None:
+        if len(kept.compiled) >= LOSSES_KEPT:
+            oldest = next(iter(kept.compiled))
+            kept.traces += kept.compiled.pop(oldest).traces
+        compiled = kept.compiled[key] = make()
+    return compiled
+
+
+def traces(model: Module) -> int:
+    """How many times ``fit`` and ``predict`` with ``compile=True`` have traced ``model`` (0 if never)."""
+    kept = _KEPT.get(id(model))
+    return 0 if kept is None else kept.traces + sum(c.traces for c in kept.compiled.values())
+
+
+def forget_plans(model: Module) -> None:
+    """Drop the plans kept for ``model``: the next compiled run traces it again."""
+    kept = _KEPT.get(id(model))
+    if kept is not None:
+        kept.traces += sum(c.traces for c in kept.compiled.values())
+        kept.compiled.clear()
+
+
+class _Weakly:
+    """Holds the model weakly, so that the plans kept for it do not keep it alive."""
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: Module) -> None:
+        self.model = weakref.ref(model)
+
+    def _model(self) -> Any:
+        model = self.model()
+        if model is None:  # only a plan kept past its model could call this: kept_compiled drops them first
+            raise ReferenceError("fit(compile=True): the model of this compiled step no longer exists")
+        return model
+
+
+class PerSample(_Weakly):
+    """``[loss(model(x), label), *model(x)]`` for one sample: what ``fit(compile=True)`` compiles."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, model: Module, entry: LossEntry) -> None:
+        super().__init__(model)
+        self.entry = entry
+
+    def __call__(self, x: Any, label: Any) -> list[ag.Value]:
+        output = self._model()(x)
+        self.entry.check_output(output)
+        outputs = output if isinstance(output, list) else [output]
+        loss = self.entry.function([output], [label])
+        return [loss, *outputs]
+
+
+class Forward(_Weakly):
+    """``model(x)`` for one sample: what ``predict(compile=True)`` compiles."""
+
+    __slots__ = ()
+
+    def __call__(self, x: Any) -> Any:
+        return self._model()(x)
 
 
 def _native(optimizer: Optimizer) -> bool:
@@ -58,7 +200,9 @@ class CompiledRun:
         self.model, self.entry, self.optimizer, self.schedule, self.l2 = model, entry, optimizer, schedule, l2
         self.parameters = model.parameters()
         self.count = 0  # steps taken, for error messages
-        self.compiled: Compiled = ag.compile(self._per_sample, reduce=None)
+        self.compiled: Compiled = kept_compiled(
+            model, ("fit", entry.function), lambda: ag.compile(PerSample(model, entry), reduce=None)
+        )
         self.native = _native(optimizer)
         # The run's parameters: one array in the optimizer's order, and each model parameter's row in it
         # (-1: not trained). A foreign optimizer moves the Values themselves: no array, no rows.
@@ -75,13 +219,6 @@ class CompiledRun:
         # them: a callback or a schedule may change an untrained parameter between steps.
         self.unmoved: list[ag.Value] = []
         self.identity = False  # whether the leaves are ``values`` itself, row for row
-
-    def _per_sample(self, x: Any, label: Any) -> list[ag.Value]:
-        output = self.model(x)  # type: ignore[operator]
-        self.entry.check_output(output)
-        outputs = output if isinstance(output, list) else [output]
-        loss = self.entry.function([output], [label])
-        return [loss, *outputs]
 
     def step(self, batch_x: np.ndarray, batch_y: np.ndarray, epoch: int) -> Step:
         """One minibatch: (its mean loss, its scores or None), with the parameters then moved."""

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from nn.checks import Seed, check_count, check_number, check_seed, excerpt, shorten
-from nn.compiled_run import CompiledRun
+from nn.compiled_run import CompiledRun, Forward, kept_compiled
 from nn.data import batches
 from nn.layers import Output
 from nn.loss_table import LOSS_TABLE, LOSSES, LossEntry, LossFunction, find_loss
@@ -64,12 +64,20 @@ def predict(
         nin = getattr(model, "nin", None)
         if isinstance(nin, int) and xs.shape[1] != nin:
             raise ValueError(f"predict: the points have {xs.shape[1]} features, but the model takes {nin} inputs")
-        forward = ag.compile(lambda x: model(x), reduce=None)
+        forward = _forward_of(model)
         chunks = [forward(xs[i : i + PREDICT_CHUNK]).data for i in range(0, len(xs), PREDICT_CHUNK)]
         return np.concatenate(chunks).tolist()  # type: ignore[no-any-return]
     with ag.no_grad():
         outputs = [model([float(v) for v in point]) for point in points]
     return [as_numbers(out) for out in outputs]
+
+
+def _forward_of(model: Model) -> ag.Compiled:
+    """The compiled forward pass: kept with the model's other plans for an nn module (traced once for its
+    shapes, see ``nn.compiled_run``), made afresh for any other callable."""
+    if isinstance(model, Module):
+        return kept_compiled(model, "predict", lambda: ag.compile(Forward(model), reduce=None))
+    return ag.compile(lambda x: model(x), reduce=None)
 
 
 def accuracy(

@@ -1,0 +1,139 @@
+"""Plans kept per model: a second compiled ``fit`` or ``predict`` replays the first one's trace, and traces
+again exactly when the model changed in a way its plan cannot see (the rules of ``nn.compiled_run``).
+
+Every number is checked against the scalar engine (``compile=False``), which never traces.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from nn import compiled_run
+from nn.compiled_run import forget_plans, traces
+
+POINTS, LABELS = nn.make_moons(40, noise=0.1, seed=0)
+
+
+def _fit(model: nn.MLP, compiled: bool, loss: str = "hinge", epochs: int = 2) -> dict[str, list[float]]:
+    return nn.fit(model, POINTS, LABELS, loss=loss, epochs=epochs, batch_size=16, progress=False, compile=compiled)
+
+
+def _same_predictions(model: Any) -> None:
+    np.testing.assert_allclose(nn.predict(model, POINTS, compile=True), nn.predict(model, POINTS),
+                               rtol=1e-12, atol=1e-14)  # fmt: skip
+
+
+def test_a_second_fit_replays_the_plan_and_takes_the_scalar_runs_steps():
+    model, reference = nn.MLP(2, [6, 1], seed=1), nn.MLP(2, [6, 1], seed=1)
+    histories = [_fit(model, True), _fit(model, True, epochs=3)]
+    assert traces(model) == 1
+    expected = [_fit(reference, False), _fit(reference, False, epochs=3)]
+    for got, want in zip(histories, expected, strict=True):
+        np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-10)
+    np.testing.assert_allclose([p.data for p in model.parameters()], [p.data for p in reference.parameters()],
+                               rtol=1e-10, atol=1e-13)  # fmt: skip
+    assert traces(reference) == 0
+
+
+def test_predict_and_accuracy_share_one_trace():
+    model = nn.MLP(2, [5, 3], seed=2)
+    _same_predictions(model)
+    labels = np.arange(len(POINTS)) % 3
+    assert nn.accuracy(model, POINTS, labels, compile=True) == nn.accuracy(model, POINTS, labels)
+    nn.predict(model, POINTS[:7], compile=True)  # another batch size: the same sample shape
+    assert traces(model) == 1
+
+
+def test_a_changed_layer_is_traced_again():
+    model = nn.MLP(2, [4, 4, 1], seed=3)
+    _same_predictions(model)
+    model.layers[1] = nn.Layer(4, 4, seed=9)
+    _same_predictions(model)
+    assert traces(model) == 2
+    model.layers.append(nn.Layer(1, 1, activation="linear", seed=10))
+    _same_predictions(model)
+    assert traces(model) == 3
+
+
+def test_a_swapped_parameter_is_traced_again():
+    model = nn.MLP(2, [3, 1], seed=4)
+    _same_predictions(model)
+    model.layers[0].neurons[1].w[0] = ag.Value(7.5)
+    _same_predictions(model)
+    assert traces(model) == 2
+
+
+def test_a_changed_setting_is_traced_again():
+    model = nn.MLP(2, [3, 1], seed=5)
+    _same_predictions(model)
+    model.layers[0].neurons[2].activation = "tanh"
+    _same_predictions(model)
+    assert traces(model) == 2
+
+
+def test_moved_parameters_are_no_reason_to_trace():
+    model = nn.MLP(2, [3, 1], seed=6)
+    _same_predictions(model)
+    for p in model.parameters():
+        p.data *= -1.5  # in place: the plan reads the numbers afresh at every call
+    _same_predictions(model)
+    assert traces(model) == 1
+
+
+def test_a_new_loss_traces_and_an_old_one_replays():
+    model, reference = nn.MLP(2, [5, 1], seed=7), nn.MLP(2, [5, 1], seed=7)
+    for loss in ("hinge", "bce", "hinge"):
+        got, want = _fit(model, True, loss), _fit(reference, False, loss)
+        np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-10)
+    assert traces(model) == 2
+
+
+class Scaled(nn.Module):
+    """w * (x0 + x1 + ...): any number of inputs, so new sample shapes reach the same model."""
+
+    def __init__(self) -> None:
+        self.w = ag.Value(0.5)
+
+    def __call__(self, x: list[Any]) -> ag.Value:
+        total: ag.Value = self.w * ag.sum(x)
+        return total
+
+
+def test_new_shapes_trace_and_old_ones_replay():
+    model = Scaled()
+    for width in (2, 3, 2):
+        points = np.arange(4.0 * width).reshape(4, width)
+        assert nn.predict(model, points, compile=True) == pytest.approx(0.5 * points.sum(axis=1), rel=1e-15)
+    assert traces(model) == 2
+
+
+def test_forget_plans_traces_again():
+    model = nn.MLP(2, [3, 1], seed=8)
+    _same_predictions(model)
+    forget_plans(model)
+    _same_predictions(model)
+    assert traces(model) == 2
+
+
+def test_kept_plans_do_not_keep_the_model_alive():
+    model = nn.MLP(2, [3, 1], seed=9)
+    _fit(model, True)
+    _same_predictions(model)
+    key = id(model)
+    assert key in compiled_run._KEPT
+    del model
+    gc.collect()
+    assert key not in compiled_run._KEPT
+
+
+def test_a_callable_that_is_not_a_module_is_compiled_afresh():
+    model = nn.MLP(2, [3, 1], seed=10)
+    wrapped = lambda x: model(x)  # a plain function as the model
+    np.testing.assert_allclose(nn.predict(wrapped, POINTS, compile=True), nn.predict(model, POINTS), rtol=1e-12)
+    assert traces(model) == 0
