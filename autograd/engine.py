@@ -40,7 +40,8 @@ class Op:
     The rest of a row (the guide's "Adding an op"): ``kinks``, where it is not differentiable in its first
     input (relu's 0); ``constants``, how many trailing operands get no gradient (an exponent, a slope);
     ``arrays``, an :class:`ArrayRule` for compiled batches (else the scalar rule runs element by
-    element); ``formula(sympy, *operands)``, its symbolic form; ``noun``, its result in errors.
+    element); ``complex_forward``, the forward on complex numbers, analytic where the op is, for the
+    complex-step checks; ``formula(sympy, *operands)``, its symbolic form; ``noun``, its result in errors.
 
     Calling an op applies it: plain numbers in, a float out; any Value in, a Value out. User-defined
     ops work exactly like the built-in ones: ``Op("cube", lambda x: x**3, lambda g, x, out: (3 * g * x**2,))``.
@@ -49,7 +50,8 @@ class Op:
     built-in rules, known to be well-formed, skip these checks.
     """
 
-    __slots__ = ("name", "forward", "vjp", "symbol", "kinks", "constants", "arrays", "formula", "noun")
+    __slots__ = ("name", "forward", "vjp", "symbol", "kinks", "constants", "arrays", "complex_forward", "formula",
+                 "noun")
 
     def __init__(
         self,
@@ -61,11 +63,12 @@ class Op:
         *,
         constants: int = 0,
         arrays: ArrayRule | None = None,
+        complex_forward: Callable[..., complex] | None = None,
         formula: Callable[..., Any] | None = None,
         noun: str | None = None,
         checked: bool = True,
     ) -> None:
-        check_op_row(name, forward, vjp, symbol, constants, arrays, formula, noun)
+        check_op_row(name, forward, vjp, symbol, constants, arrays, complex_forward, formula, noun)
         self.name = name
         self.forward = checked_forward(name, forward) if checked else forward
         self.vjp = checked_vjp(name, vjp, Value) if checked else vjp
@@ -73,14 +76,14 @@ class Op:
         self.kinks = tuple(finite(as_float(k, f"Op {name!r}: kink"), f"Op {name!r}: kink") for k in kinks)
         if arrays is not None and arrays.vjp is None:  # the scalar vjp as written (unchecked), run on arrays
             arrays = arrays._replace(vjp=vjp)
-        self.constants, self.arrays, self.formula = constants, arrays, formula
-        self.noun = noun or name
+        self.constants, self.arrays, self.formula, self.noun = constants, arrays, formula, noun or name
+        self.complex_forward = complex_forward
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
         operands: tuple[Operand, ...] = inputs
         for x in inputs:  # plain loops, not generators: a neuron's dot has dozens of operands
             if type(x) is not float and not isinstance(x, Value):
-                operands = tuple(_as_operand(x, self.name) for x in inputs)  # ints become floats; else TypeError
+                operands = tuple(_as_operand(x, self.name) for x in inputs)
                 break
         for x in operands:
             if isinstance(x, Value):
@@ -159,7 +162,6 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from the graph."""
         return Value(self.data, self.label)
-
     # -- ops: each line hands over to the rule table ------------------------------------------
 
     def __add__(self, other: Operand | Number) -> Value:
@@ -294,7 +296,7 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     Value's operators pass the other operand as given: for two operands, other real numbers become
     floats, and anything else gives NotImplemented, so that Python tries the other operand's method.
     """
-    state = current()
+    state, node_class = current(), Value
     if state.watched:  # detect_anomaly or a trace: the checks, and numbers read through the engine's accessor
         if len(inputs) == 2 and not all(type(x) is float or isinstance(x, Value) for x in inputs):
             return _apply_converted(op, *inputs)
@@ -318,13 +320,10 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
         else:
             return _apply_converted(op, x, y)
         out = op.forward(x_data, y_data)
-        node_class = Value
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
-        node_class = Value
     else:
         out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
-        node_class = Value
     node: Value = _new_value(node_class)
     node.data = out
     node.grad = 0.0
@@ -351,7 +350,7 @@ def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> 
 
 
 def _as_operand(x: object, where: str) -> Operand:
-    return x if isinstance(x, Value) else as_float(x, where)
+    return x if isinstance(x, Value) else as_float(x, where)  # ints become floats; anything else: TypeError
 
 
 def _operand_or_none(x: object) -> Operand | None:

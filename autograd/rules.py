@@ -31,15 +31,17 @@ Numeric rules (docs/guide/autograd.md, "When numbers go wrong"):
 
 from __future__ import annotations
 
+import cmath
 import functools
 import math
 from collections.abc import Callable, Sequence
-from operator import mul
+from operator import add, mul, neg, sub
 from typing import TypeVar
 
 import numpy as np
 
 from autograd import arrays
+from autograd import complex_forwards as cx
 from autograd.arrays import ArrayRule
 from autograd.engine import Op, Value
 
@@ -192,54 +194,58 @@ def _halves(ws_then_xs: Sequence[T]) -> list[tuple[T, T]]:
 # noun=how an error names its result).
 # fmt: off
 ADD = Rule("add", lambda x, y: x + y, lambda g, x, y, out: (g, g), "+",
-           arrays=ArrayRule(np.add, ieee=True), formula=lambda sp, x, y: x + y, noun="an addition")
+           arrays=ArrayRule(np.add, ieee=True), complex_forward=add, formula=lambda sp, x, y: x + y, noun="an addition")
 SUB = Rule("sub", lambda x, y: x - y, lambda g, x, y, out: (g, -g), "-",
-           arrays=ArrayRule(np.subtract, ieee=True), formula=lambda sp, x, y: x - y, noun="a subtraction")
+           arrays=ArrayRule(np.subtract, ieee=True), complex_forward=sub, formula=lambda sp, x, y: x - y, noun="a subtraction")  # noqa: E501
 MUL = Rule("mul", lambda x, y: x * y, lambda g, x, y, out: (g * y, g * x), "*",
-           arrays=ArrayRule(np.multiply, ieee=True), formula=lambda sp, x, y: x * y, noun="a multiplication")
+           arrays=ArrayRule(np.multiply, ieee=True), complex_forward=mul, formula=lambda sp, x, y: x * y, noun="a multiplication")  # noqa: E501
 DIV = Rule("div", _div, lambda g, x, y, out: (_quotient(g, y), -_quotient(g * out, y)), "/",
-           arrays=ArrayRule(arrays.divide), formula=lambda sp, x, y: x / y, noun="a division")
+           arrays=ArrayRule(arrays.divide), complex_forward=cx.divide, formula=lambda sp, x, y: x / y, noun="a division")  # noqa: E501
 NEG = Rule("neg", lambda x: -x, lambda g, x, out: (-g,), "-",
-           arrays=ArrayRule(np.negative, ieee=True), formula=lambda sp, x: -x, noun="a negation")
+           arrays=ArrayRule(np.negative, ieee=True), complex_forward=neg, formula=lambda sp, x: -x, noun="a negation")
 LOG = Rule("log", _log, lambda g, x, out: (_quotient(g, x),),
-           arrays=ArrayRule(arrays.log), formula=lambda sp, x: sp.log(x))
+           arrays=ArrayRule(arrays.log), complex_forward=cx.log, formula=lambda sp, x: sp.log(x))
 POW_CONST = Rule("pow_const", _pow, lambda g, x, k, out: (g * k * _power(x, k - 1) if k != 0.0 else _zero_or_nan(x),), "**",  # noqa: E501
-                 constants=1, arrays=ArrayRule(arrays.power, arrays.pow_const_vjp), formula=lambda sp, x, k: x**k)
+                 constants=1, arrays=ArrayRule(arrays.power, arrays.pow_const_vjp), complex_forward=cx.power,
+                 formula=lambda sp, x, k: x**k)
 POW = Rule("pow", _pow, lambda g, x, y, out: (g * y * _power(x, y - 1), _exponent_vjp(g, x, out)), "**",
-           arrays=ArrayRule(arrays.power, arrays.pow_vjp), formula=lambda sp, x, y: x**y, noun="a power")
+           arrays=ArrayRule(arrays.power, arrays.pow_vjp), complex_forward=cx.power_of, formula=lambda sp, x, y: x**y, noun="a power")  # noqa: E501
 RPOW = Rule("rpow", lambda x, c: _pow(c, x), lambda g, x, c, out: (_exponent_vjp(g, c, out),), "**",
-            constants=1, arrays=ArrayRule(arrays.rpow, arrays.rpow_vjp), formula=lambda sp, x, c: c**x)
+            constants=1, arrays=ArrayRule(arrays.rpow, arrays.rpow_vjp), complex_forward=cx.exponential_of,
+            formula=lambda sp, x, c: c**x)
 EXP = Rule("exp", _exp, lambda g, x, out: (g * out,),
-           arrays=ArrayRule(np.exp), formula=lambda sp, x: sp.exp(x))
+           arrays=ArrayRule(np.exp), complex_forward=cmath.exp, formula=lambda sp, x: sp.exp(x))
 SQRT = Rule("sqrt", _sqrt, lambda g, x, out: (g / (2.0 * out),), "√",
-            arrays=ArrayRule(arrays.sqrt), formula=lambda sp, x: sp.sqrt(x))
+            arrays=ArrayRule(arrays.sqrt), complex_forward=cx.sqrt, formula=lambda sp, x: sp.sqrt(x))
 TANH = Rule("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),),
-            arrays=ArrayRule(np.tanh), formula=lambda sp, x: sp.tanh(x))
+            arrays=ArrayRule(np.tanh), complex_forward=cmath.tanh, formula=lambda sp, x: sp.tanh(x))
 SIGMOID = Rule("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ",
-               arrays=ArrayRule(arrays.sigmoid), formula=lambda sp, x: 1 / (1 + sp.exp(-x)))
+               arrays=ArrayRule(arrays.sigmoid), complex_forward=cx.sigmoid, formula=lambda sp, x: 1 / (1 + sp.exp(-x)))
 RELU = Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda g, x, out: (g if x > 0.0 else 0.0 if x <= 0.0 else math.nan,), "ReLU", kinks=[0.0],  # noqa: E501
-            arrays=ArrayRule(arrays.relu, arrays.relu_vjp), formula=lambda sp, x: sp.Max(x, 0))
+            arrays=ArrayRule(arrays.relu, arrays.relu_vjp), complex_forward=cx.relu, formula=lambda sp, x: sp.Max(x, 0))
 LEAKY_RELU = Rule("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a if x <= 0.0 else math.nan,), kinks=[0.0],  # noqa: E501
-                  constants=1, arrays=ArrayRule(arrays.leaky_relu, arrays.leaky_relu_vjp),
+                  constants=1, arrays=ArrayRule(arrays.leaky_relu, arrays.leaky_relu_vjp), complex_forward=cx.leaky_relu,  # noqa: E501
                   formula=lambda sp, x, a: sp.Piecewise((x, x > 0), (a * x, True)))
 SOFTPLUS = Rule("softplus", _softplus, lambda g, x, out: (g * SIGMOID(x),),
-                arrays=ArrayRule(arrays.softplus, arrays.softplus_vjp), formula=lambda sp, x: sp.log(1 + sp.exp(x)))
+                arrays=ArrayRule(arrays.softplus, arrays.softplus_vjp), complex_forward=cx.softplus, formula=lambda sp, x: sp.log(1 + sp.exp(x)))  # noqa: E501
 COS: Op  # defined below; the two derivatives refer to each other
 SIN = Rule("sin", _periodic("sin", math.sin), lambda g, x, out: (g * COS(x),),
-           arrays=ArrayRule(arrays.sin, arrays.sin_vjp), formula=lambda sp, x: sp.sin(x))
+           arrays=ArrayRule(arrays.sin, arrays.sin_vjp), complex_forward=cmath.sin, formula=lambda sp, x: sp.sin(x))
 COS = Rule("cos", _periodic("cos", math.cos), lambda g, x, out: (-g * SIN(x),),
-           arrays=ArrayRule(arrays.cos, arrays.cos_vjp), formula=lambda sp, x: sp.cos(x))
+           arrays=ArrayRule(arrays.cos, arrays.cos_vjp), complex_forward=cmath.cos, formula=lambda sp, x: sp.cos(x))
 ABS = Rule("abs", abs, lambda g, x, out: (g if x > 0.0 else -g if x < 0.0 else 0.0 if x <= 0.0 else math.nan,), "|x|", kinks=[0.0],  # noqa: E501
-           arrays=ArrayRule(np.abs, arrays.abs_vjp), formula=lambda sp, x: sp.Abs(x))
+           arrays=ArrayRule(np.abs, arrays.abs_vjp), complex_forward=cx.absolute, formula=lambda sp, x: sp.Abs(x))
 SUM = Rule("sum", lambda *xs: arrays.fsum(xs), lambda g, *xs_then_out: (g,) * (len(xs_then_out) - 1), "Σ",
-           arrays=ArrayRule(arrays.total, ieee=True), formula=lambda sp, *xs: sp.Add(*xs))
+           arrays=ArrayRule(arrays.total, ieee=True), complex_forward=cx.total, formula=lambda sp, *xs: sp.Add(*xs))
 DOT = Rule("dot", _dot, _dot_vjp, "w·x",
-           arrays=ArrayRule(arrays.dot, ieee=True), formula=lambda sp, *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]))  # noqa: E501
+           arrays=ArrayRule(arrays.dot, ieee=True), complex_forward=cx.dot,
+           formula=lambda sp, *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]))
 IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id",
-                arrays=ArrayRule(lambda x: x, ieee=True), formula=lambda sp, x: x)
+                arrays=ArrayRule(lambda x: x, ieee=True), complex_forward=lambda x: x, formula=lambda sp, x: x)
 LOGSUMEXP = Rule("logsumexp", _logsumexp, _logsumexp_vjp, "lse",
-                 arrays=ArrayRule(arrays.logsumexp, arrays.logsumexp_vjp), formula=lambda sp, *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])))  # noqa: E501
+                 arrays=ArrayRule(arrays.logsumexp, arrays.logsumexp_vjp), complex_forward=cx.logsumexp,
+                 formula=lambda sp, *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])))
 PICK = Rule("pick", _pick, _pick_vjp, "[i]",  # not ieee: a bad index is located, so its sample is named
-            constants=1, arrays=ArrayRule(arrays.pick, arrays.pick_vjp),
+            constants=1, arrays=ArrayRule(arrays.pick, arrays.pick_vjp), complex_forward=cx.pick,
             formula=lambda sp, *xs_i: sp.Piecewise(*[(x, sp.Eq(xs_i[-1], j)) for j, x in enumerate(xs_i[:-1])]))
 # fmt: on

@@ -53,8 +53,8 @@ def value_hint(x: object) -> str:
 
 
 def check_op_row(
-    name: object, forward: object, vjp: object, symbol: object, constants: object, arrays: object, formula: object,
-    noun: object,
+    name: object, forward: object, vjp: object, symbol: object, constants: object, arrays: object,
+    complex_forward: object, formula: object, noun: object,
 ) -> None:
     """The checks of ``Op(...)``'s arguments: TypeError naming the op and the argument that is wrong."""
     if not isinstance(name, str) or not name:
@@ -69,6 +69,8 @@ def check_op_row(
         raise TypeError(f"Op {name!r}: constants counts trailing operands without a gradient, got {constants!r}")
     if arrays is not None and not isinstance(arrays, ArrayRule):
         raise TypeError(f"Op {name!r}: arrays must be an autograd.ArrayRule, got {type(arrays).__name__}")
+    if complex_forward is not None and not callable(complex_forward):
+        raise TypeError(f"Op {name!r}: complex_forward must be callable, got {type(complex_forward).__name__}")
     if formula is not None and not callable(formula):
         raise TypeError(f"Op {name!r}: formula must be callable (sympy, *operands), got {type(formula).__name__}")
 
