@@ -26,6 +26,7 @@ from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import binary_cross_entropy_with_logits, cross_entropy, hinge, l2, log_softmax, max_margin, mse, softmax
 from nn.module import Module
 from nn.optim import SGD, Adam, LinearDecay, Optimizer, StepLR, TrainingError, TrainingWarning
+from nn.pytorch import TorchMappingError, from_torch, print_torch_code, to_torch, torch_code
 from nn.train import accuracy, fit, predict
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Neuron",
     "Optimizer",
     "StepLR",
+    "TorchMappingError",
     "TrainingError",
     "TrainingWarning",
     "accuracy",
@@ -50,6 +52,7 @@ __all__ = [
     "cross_entropy",
     "find_mnist",
     "fit",
+    "from_torch",
     "hinge",
     "l2",
     "load_digits",
@@ -66,8 +69,11 @@ __all__ = [
     "mnist_name",
     "mse",
     "predict",
+    "print_torch_code",
     "read_idx",
     "save_model",
     "softmax",
+    "to_torch",
+    "torch_code",
     "train_test_split",
 ]
