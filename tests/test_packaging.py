@@ -86,12 +86,14 @@ def test_the_metadata(wheel):
     assert metadata["Version"] == VERSION == "0.1.0"
     assert metadata["License-Expression"] == "MIT"
     assert metadata["Requires-Python"] == ">=3.10"
-    extras = {"plots", "symbolic", "notebooks", "docs", "test", "dev", "bench"}
+    extras = {"plots", "symbolic", "notebooks", "docs", "test", "dev", "bench", "onnx", "torch"}
     assert set(metadata.get_all("Provides-Extra") or []) == extras
     requirements = metadata.get_all("Requires-Dist") or []
     assert 'pillow>=9; extra == "plots"' in requirements  # viz.save_gif writes the GIF with Pillow
     assert 'matplotlib>=3.7; extra == "plots"' in requirements
     assert "numpy>=1.24" in requirements
+    assert 'onnxruntime>=1.17; extra == "onnx"' in requirements  # the ONNX export tests run in the test extra
+    assert [r for r in requirements if r.startswith("torch")] == ['torch>=2.0; extra == "torch"']  # large: opt-in
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert metadata.get_payload() == (ROOT / "README.md").read_text(encoding="utf-8")
 
