@@ -58,6 +58,7 @@ from autograd.testing.checks import (
     check_parameters,
     gradcheck,
 )
+from autograd.testing.numpy_checks import check_numpy_gradients, check_numpy_vjp
 from autograd.testing.report import GradientCheckError, GradientReport, GradientRow
 from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances
 
@@ -72,6 +73,8 @@ __all__ = [
     "Tolerances",
     "assert_gradients_close",
     "check_gradients",
+    "check_numpy_gradients",
+    "check_numpy_vjp",
     "check_op",
     "check_parameters",
     "gradcheck",

@@ -1,0 +1,400 @@
+"""Check numpy derivations: ``gradient(*arrays)`` = ∂f/∂a for each array a, or a backward layer
+``vjp(u, *arrays)`` = uᵀ ∂f/∂a, the gradient of Σ u ⊙ f(*arrays) for a random cotangent u.
+
+The referee is the first of these that can run f:
+
+1. the engine: f on numpy object arrays of Values (ufuncs call the Values' methods, ``@`` and ``sum``
+   their ``*`` and ``+``) records its graph, and ``check_gradients`` judges hand, engine and finite
+   differences;
+2. complex step: ∂f/∂x_k = Im f(x + ih e_k) / h, exact to rounding wherever f is analytic, since
+   nothing is subtracted (f on complex128 arrays: ``scipy.special.expit`` and ``np.linalg`` run);
+3. finite differences of f.
+
+A referee is trusted only if its slope along a random direction agrees with finite differences of f:
+f may turn Values into floats (``np.asarray(x, float)``) or leave the complex plane (``np.abs``)
+without an error. The report's title names the referee.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, Union
+
+import numpy as np
+
+from autograd.backward import backward_order, gradients
+from autograd.engine import Value
+from autograd.modes import enable_grad
+from autograd.testing.checks import check_gradients
+from autograd.testing.differences import FiniteDifference
+from autograd.testing.inputs import parameter_names
+from autograd.testing.report import GradientReport, GradientRow
+from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances
+from autograd.testing.verdicts import judge
+
+Argnums = Union[int, Sequence[int], None]
+COMPLEX_STEP = 1e-20  # relative: the error is O(h²), far below rounding, and h·f' stays clear of underflow
+DIRECTION_SEED = 20261204  # the random direction along which a referee is itself checked
+ENGINE = "the engine (f run on arrays of Values)"
+COMPLEX = "complex step on f (the engine column is Im f(x + ih) / h)"
+FINITE = "finite differences of f (the engine column is their careful estimate)"
+
+
+class _RefereeError(Exception):
+    """A referee that cannot judge this f, and why."""
+
+
+@dataclass
+class _Problem:
+    """f, the hand gradient and the point, checked and named."""
+
+    caller: str
+    f: Callable[..., Any]
+    gradient: Callable[..., Any]
+    label: str  # f's name, as messages and titles show it
+    gradient_name: str
+    names: list[str]
+    arrays: list[np.ndarray]
+    scalar: list[bool]  # passed as a plain number, so f gets one back
+    checked: tuple[int, ...]
+    single: bool  # gradient returns one array, not a tuple of them
+    notes: list[str]
+    value: float = math.nan
+
+    def arguments(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+        """Fresh copies, so that an f that changes its inputs in place cannot move the point."""
+        return [a.item() if scalar else a.copy() for a, scalar in zip(arrays, self.scalar, strict=True)]
+
+    def at(self, arrays: Sequence[np.ndarray]) -> float:
+        """f at the given real arrays, as a float."""
+        with np.errstate(all="ignore"):  # overflow at a shifted point is an inf that the referees report
+            return _scalar(self.caller, self.label, self.f(*self.arguments(arrays)))
+
+    def along(self, i: int, index: tuple[int, ...]) -> Callable[[float], float]:
+        """t ↦ f with element ``index`` of argument i set to t."""
+
+        def moved(t: float) -> float:
+            arrays = [a.copy() for a in self.arrays]
+            arrays[i][index] = t
+            return self.at(arrays)
+
+        return moved
+
+    def rows(self) -> list[tuple[str, int, tuple[int, ...]]]:
+        """(row name, argument, element) for every checked element: ``W[1,0]``, or ``b`` for a number."""
+        shapes = [(i, self.arrays[i].shape) for i in self.checked]
+        return [(_element(self.names[i], index), i, index) for i, shape in shapes for index in np.ndindex(shape)]
+
+
+def check_numpy_gradients(
+    f: Callable[..., Any], gradient: Callable[..., Any], *arrays: Any, argnums: Argnums = None,
+    eps: float = EPS, atol: float = ATOL, rtol: float = RTOL, raise_on_failure: bool = False,
+) -> GradientReport:  # fmt: skip
+    """Your numpy gradient ∂f/∂a against a referee, one row per element, named ``W[1,0]`` after f's arguments.
+
+    ``f(*arrays)`` returns a float; ``gradient(*arrays)`` returns one array per argument, each of its
+    argument's shape, or for ``argnums=`` (an int or a tuple of ints) those arguments' (one array for
+    an int). Integer arrays are checked as float64. The referee is the engine, complex step or finite
+    differences, the first that can run f (see the module's docstring); the title says which.
+
+    >>> f = lambda W, x: np.tanh(W @ x).sum()
+    >>> grad = lambda W, x: (np.outer(1 - np.tanh(W @ x) ** 2, x), W.T @ (1 - np.tanh(W @ x) ** 2))
+    >>> check_numpy_gradients(f, grad, np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([0.4, 0.7])).passed
+    True
+    """
+    __tracebackhide__ = True
+    caller = "check_numpy_gradients"
+    tolerances = Tolerances.of(caller, eps=eps, atol=atol, rtol=rtol)
+    problem = _problem(caller, f, gradient, arrays, argnums)
+    problem.value = problem.at(problem.arrays)
+    report = _report(problem, tolerances, f"{caller} of {problem.label} against {problem.gradient_name}")
+    return report.raise_if_failed() if raise_on_failure else report
+
+
+def check_numpy_vjp(
+    f: Callable[..., Any], vjp: Callable[..., Any], *arrays: Any, argnums: Argnums = None,
+    seed: int | np.random.Generator = 0, eps: float = EPS, atol: float = ATOL, rtol: float = RTOL,
+    raise_on_failure: bool = False,
+) -> GradientReport:  # fmt: skip
+    """A backward layer ``vjp(u, *arrays)`` = uᵀ ∂f/∂a (one array per argument) against a referee.
+
+    ``f(*arrays)`` returns an array; u is a random cotangent of its shape (standard normal, from
+    ``seed``), and the check is :func:`check_numpy_gradients` of Σ u ⊙ f, whose gradient is the
+    vector-Jacobian product. A layer that takes a cache, ``affine_backward(dout, cache)``, is checked
+    as ``lambda dout, x, w, b: affine_backward(dout, (x, w, b))``.
+    """
+    __tracebackhide__ = True
+    caller = "check_numpy_vjp"
+    tolerances = Tolerances.of(caller, eps=eps, atol=atol, rtol=rtol)
+    problem = _problem(caller, f, vjp, arrays, argnums)
+    with np.errstate(all="ignore"):
+        output = f(*problem.arguments(problem.arrays))
+    shape = _reals(f"{caller}: the result of {problem.label}", output, "f").shape
+    u = (seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)).standard_normal(shape)
+
+    def loss(*args: Any) -> Any:
+        out = f(*args)
+        if np.shape(out) != shape:
+            raise ValueError(f"{caller}: {problem.label} returned shape {np.shape(out)} here, {shape} at the point")
+        return np.sum(u * out)  # object arrays of Values sum to a Value, complex ones to a complex number
+
+    problem.f, problem.gradient = loss, lambda *args: vjp(u.copy(), *args)
+    problem.value = problem.at(problem.arrays)
+    title = f"{caller} of Σ u ⊙ {problem.label} against {problem.gradient_name}, u ~ N(0, 1) of shape {shape}"
+    report = _report(problem, tolerances, title)
+    return report.raise_if_failed() if raise_on_failure else report
+
+
+def _report(problem: _Problem, tolerances: Tolerances, title: str) -> GradientReport:
+    """The hand values judged by the first referee that can run f; the notes say why the others could not."""
+    hand = _hand(problem)
+    notes = list(problem.notes)
+    try:
+        rows, extra, used = _by_engine(problem, hand, tolerances)
+        return GradientReport(f"{title}, referee: {ENGINE}", tuple(rows), tuple(notes + extra), used)
+    except _RefereeError as why:
+        notes.append(f"the engine cannot referee: {why}")
+    try:
+        rows = _by_complex_step(problem, hand, tolerances)
+        return GradientReport(f"{title}, referee: {COMPLEX}", tuple(rows), tuple(notes), tolerances)
+    except _RefereeError as why:
+        notes.append(f"complex step cannot referee: {why}")
+    rows = [_measured(problem, name, i, index, hand[i][index], None, tolerances) for name, i, index in problem.rows()]
+    return GradientReport(f"{title}, referee: {FINITE}", tuple(rows), tuple(notes), tolerances)
+
+
+def _by_engine(
+    problem: _Problem, hand: dict[int, np.ndarray], tolerances: Tolerances
+) -> tuple[list[GradientRow], list[str], Tolerances | None]:
+    """f on arrays of Values, judged by check_gradients; elements f's graph does not reach have derivative 0."""
+    leaves: dict[tuple[int, tuple[int, ...]], Value] = {}
+    values: list[Any] = []
+    for i, (array, scalar) in enumerate(zip(problem.arrays, problem.scalar, strict=True)):
+        cells = np.empty(array.shape, dtype=object)
+        for index, x in np.ndenumerate(array):
+            cells[index] = leaves[i, index] = Value(float(x), label=_element(problem.names[i], index))
+        values.append(cells.item() if scalar else cells)
+    try:
+        with enable_grad(), np.errstate(all="ignore"):
+            out = problem.f(*values)
+    except Exception as error:  # f ran on floats, so what failed is running it on Values
+        raise _RefereeError(f"{problem.label} fails on arrays of Values ({type(error).__name__}: {error})") from None
+    if isinstance(out, np.ndarray) and out.ndim == 0:
+        out = out.item()
+    if not isinstance(out, Value):
+        raise _RefereeError(f"{problem.label} on arrays of Values returns {type(out).__name__}, not a Value: "
+                       "it turns them into numbers (float(), np.asarray(x, float)?)")  # fmt: skip
+    if not math.isclose(out.data, problem.value, rel_tol=1e-8, abs_tol=1e-13):
+        raise _RefereeError(f"{problem.label} on arrays of Values gives {out.data!r}, on floats {problem.value!r}")
+    checked = [leaves[i, index] for _, i, index in problem.rows()]
+    derivative = dict(zip(checked, gradients(out, checked), strict=True))
+    slopes = []
+    for i in problem.checked:
+        slope = np.empty(problem.arrays[i].shape)
+        for index in np.ndindex(slope.shape):
+            slope[index] = float(derivative[leaves[i, index]])
+        slopes.append(slope)
+    _trusted(problem, slopes, tolerances, "its graph")
+    reached = set(backward_order(out))
+    expected = {leaves[i, k]: float(hand[i][k]) for _, i, k in problem.rows() if leaves[i, k] in reached}
+    keywords: dict[str, Any] = {"eps": tolerances.eps, "atol": tolerances.atol, "rtol": tolerances.rtol}
+    if "digits" in inspect.signature(check_gradients).parameters:
+        keywords["digits"] = 17  # a numpy gradient is a computed value, with every digit meant
+    judged: dict[str, GradientRow] = {}
+    notes: list[str] = []
+    if expected:
+        report = check_gradients(out, expected, **keywords)
+        judged, notes = {row.name: row for row in report.rows}, list(report.notes)
+        tolerances = report.tolerances or tolerances
+    rows = []
+    for name, i, k in problem.rows():
+        row = judged.pop(name, None)  # f's graph does not reach the others: the engine's derivative is 0
+        rows.append(row if row is not None else _measured(problem, name, i, k, float(hand[i][k]), 0.0, tolerances))
+    rows += judged.values()  # the audit's rows, for an op rule that disagrees with its forward
+    return rows, notes, tolerances
+
+
+def _by_complex_step(problem: _Problem, hand: dict[int, np.ndarray], tolerances: Tolerances) -> list[GradientRow]:
+    """Im f(x + ih e_k) / h for every checked element, each row judged against finite differences."""
+    slopes = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.filterwarnings("error", message="Casting complex values to real")  # f dropped the imaginary part
+        for i in problem.checked:
+            slope = np.empty(problem.arrays[i].shape)
+            for index in np.ndindex(slope.shape):
+                arrays = [a.astype(complex) for a in problem.arrays]
+                h = COMPLEX_STEP * max(1.0, abs(float(problem.arrays[i][index])))
+                arrays[i][index] += 1j * h
+                slope[index] = _complex_value(problem, arrays).imag / h
+            slopes.append(slope)
+    _trusted(problem, slopes, tolerances, "its complex step")
+    return [_measured(problem, name, i, index, float(hand[i][index]), float(slopes[problem.checked.index(i)][index]),
+                      tolerances) for name, i, index in problem.rows()]  # fmt: skip
+
+
+def _complex_value(problem: _Problem, arrays: list[np.ndarray]) -> complex:
+    try:
+        out = problem.f(*[a.item() if scalar else a for a, scalar in zip(arrays, problem.scalar, strict=True)])
+    except Exception as error:  # f ran on floats, so what failed is running it on complex numbers
+        raise _RefereeError(f"{problem.label} fails on complex arrays ({type(error).__name__}: {error})") from None
+    if isinstance(out, np.ndarray) and out.ndim == 0:
+        out = out[()]
+    if not isinstance(out, (complex, np.complexfloating)):
+        raise _RefereeError(
+            f"{problem.label} on complex arrays returns {type(out).__name__}: it drops the imaginary part"
+        )
+    value = complex(out)
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise _RefereeError(f"{problem.label} on complex arrays returns {value}")
+    if not math.isclose(value.real, problem.value, rel_tol=1e-9, abs_tol=1e-300):
+        raise _RefereeError(f"{problem.label} on complex arrays has the real part {value.real!r}, "
+                            f"on floats {problem.value!r}")  # fmt: skip
+    return value
+
+
+def _trusted(problem: _Problem, slopes: list[np.ndarray], tolerances: Tolerances, what: str) -> None:
+    """Refuse a referee whose slope along a random direction v, Σ ∂f/∂x · v, finite differences of f contradict."""
+    rng = np.random.default_rng(DIRECTION_SEED)
+    direction = [rng.standard_normal(slope.shape) for slope in slopes]
+    along = sum(float(np.sum(s * v)) for s, v in zip(slopes, direction, strict=True))
+    rounding = 1e-9 * sum(float(np.sum(np.abs(s * v))) for s, v in zip(slopes, direction, strict=True))
+    largest = max(float(np.max(np.abs(problem.arrays[i]))) for i in problem.checked)
+    longest = max(float(np.max(np.abs(v))) for v in direction)
+
+    def moved(t: float) -> float:
+        arrays = list(problem.arrays)
+        for i, v in zip(problem.checked, direction, strict=True):
+            arrays[i] = arrays[i] + t * v
+        return problem.at(arrays)
+
+    measure = FiniteDifference(moved, 0.0, problem.value, tolerances.eps * max(1.0, largest) / longest)
+    if tolerances.agree(along, measure.quick.central, rounding):
+        return
+    careful = measure.careful
+    # only a measurement that settled may overrule a referee; near a kink the referee stands
+    if careful.settled and math.isfinite(careful.central) and not tolerances.agree(
+            along, careful.central, rounding + 2 * careful.error):  # fmt: skip
+        raise _RefereeError(f"along a random direction {what} gives the slope {along:.10g}, finite differences of "
+                       f"{problem.label} {careful.central:.10g}: {problem.label} leaves it somewhere")  # fmt: skip
+
+
+def _measured(
+    problem: _Problem, name: str, i: int, index: tuple[int, ...], hand: float, reference: float | None,
+    tolerances: Tolerances,
+) -> GradientRow:  # fmt: skip
+    """A row judged against finite differences of f; with no ``reference``, they are the referee too."""
+    x = float(problem.arrays[i][index])
+    measure = FiniteDifference(problem.along(i, index), x, problem.value, tolerances.step(x))
+    if reference is None:  # the hand value stands in for the reference where the measurements cannot tell them apart
+        reference = hand
+        if not tolerances.agree(hand, measure.quick.central):
+            careful = measure.careful
+            if not math.isfinite(careful.central):
+                verdict = f"inconclusive: cannot decide: finite differences cannot be taken here: {careful.trouble}"
+                return GradientRow(name, math.nan, math.nan, hand, verdict, "undefined")
+            if not tolerances.agree(hand, careful.central, 2 * careful.error):
+                reference = careful.central
+    return judge(name, reference, hand, measure, lambda: "", tolerances)
+
+
+def _problem(caller: str, f: Any, gradient: Any, arrays: tuple[Any, ...], argnums: Argnums) -> _Problem:
+    """The arguments as float64 arrays, named after f's parameters, with the arguments to check."""
+    role = "gradient" if caller.endswith("gradients") else "vjp"
+    for who, function in (("f", f), (role, gradient)):
+        if not callable(function):
+            raise TypeError(f"{caller}: {who} must be a function, got {type(function).__name__}")
+    if not arrays:
+        raise ValueError(f"{caller}: give the arrays at which to check {_name(f, 'f')}")
+    names, notes, converted = parameter_names(f, len(arrays)), [], []
+    for name, array in zip(names, arrays, strict=True):
+        what = f"{caller}: argument {name} of {_name(f, 'f')}"
+        converted.append(_reals(what, array, name))
+        if np.asarray(array).dtype != np.float64:  # an int array's gradient is that of its float64 twin
+            notes.append(f"{name} ({np.asarray(array).dtype}) is checked as float64")
+        if converted[-1].size == 0:
+            raise ValueError(f"{what} is empty (shape {converted[-1].shape}): nothing to check")
+    scalar = [not isinstance(array, np.ndarray) for array in arrays]
+    checked, single = _argnums(caller, argnums, len(arrays))
+    return _Problem(caller, f, gradient, _name(f, "f"), _name(gradient, role), names, converted, scalar, checked,
+                    single, notes)  # fmt: skip
+
+
+def _argnums(caller: str, argnums: Argnums, count: int) -> tuple[tuple[int, ...], bool]:
+    """The checked arguments' positions, and whether the gradient returns a single array."""
+    if argnums is None:
+        return tuple(range(count)), count == 1
+    single = isinstance(argnums, (int, np.integer))
+    given: Any = [argnums] if single else argnums
+    if not isinstance(given, (list, tuple)) or not given:
+        raise TypeError(f"{caller}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
+    for k in given:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not -count <= k < count:
+            raise ValueError(f"{caller}: argnums entry {k!r} is not the position of one of the {count} arrays")
+    checked = tuple(int(k) % count for k in given)
+    if len(set(checked)) < len(checked):
+        raise ValueError(f"{caller}: argnums {argnums!r} names an argument twice")
+    return checked, single
+
+
+def _hand(problem: _Problem) -> dict[int, np.ndarray]:
+    """The gradient's arrays by argument position: as many as checked, each of its argument's shape, finite."""
+    who = f"{problem.caller}: {problem.gradient_name}"
+    wanted = [problem.names[i] for i in problem.checked]
+    with np.errstate(all="ignore"):
+        out = problem.gradient(*problem.arguments(problem.arrays))
+    if problem.single and not isinstance(out, (tuple, list)):
+        out = (out,)
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{who} must return a tuple of arrays, one for each of {', '.join(wanted)}; "
+                        f"got {type(out).__name__}")  # fmt: skip
+    if len(out) != len(wanted):
+        missing = f": nothing for {', '.join(wanted[len(out) :])}" if len(out) < len(wanted) else ""
+        raise ValueError(f"{who} returned {len(out)} arrays for the {len(wanted)} arguments "
+                         f"{', '.join(wanted)}{missing}")  # fmt: skip
+    hand = {}
+    for i, given in zip(problem.checked, out, strict=True):
+        name, shape = problem.names[i], problem.arrays[i].shape
+        array = _reals(f"{who}'s gradient for {name}", given, name)
+        if array.shape != shape:
+            hint = " (transposed?)" if array.shape == shape[::-1] else ""
+            raise ValueError(f"{who} returned shape {array.shape} for {name}, expected {shape}, the shape of "
+                             f"{name}{hint}")  # fmt: skip
+        hand[i] = array
+    return hand
+
+
+def _reals(what: str, value: Any, name: str) -> np.ndarray:
+    """``value``, an array or a real number, as float64: a TypeError or ValueError naming ``what`` if it is
+    not real or not finite, with the first bad element named after ``name`` (``W[1,0]``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (np.ndarray, Real, np.number)):
+        raise TypeError(f"{what} must be a numpy array or a real number, got {type(value).__name__}")
+    if np.asarray(value).dtype.kind not in "iuf":
+        raise TypeError(f"{what} must hold real numbers, got dtype {np.asarray(value).dtype}")
+    array: np.ndarray = np.asarray(value, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        index = tuple(int(k) for k in bad[0])
+        raise ValueError(f"{what} holds {array[index]} at {_element(name, index)}; give finite numbers")
+    return array
+
+
+def _scalar(caller: str, who: str, out: Any) -> float:
+    """f's result as a float: a real number or a 0-d array, finite."""
+    if isinstance(out, np.ndarray) and out.ndim:
+        raise TypeError(f"{caller}: {who} must return a float, got an array of shape {out.shape} (sum it into "
+                        "a loss, or check a vector-valued function with check_numpy_vjp)")  # fmt: skip
+    return float(_reals(f"{caller}: the result of {who}", out, who))
+
+
+def _element(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{','.join(map(str, index))}]" if index else name
+
+
+def _name(function: Any, unnamed: str) -> str:
+    name = getattr(function, "__name__", None) or type(function).__name__
+    return unnamed if name == "<lambda>" else name
