@@ -9,6 +9,8 @@ PyTorch skip without it (it is large, and never a dependency); the rest run ever
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import pytest
 import nn
 from autograd import Value
 from tests.catalogue import assert_refused
+from tests.test_readme import FENCE
 
 TOLERANCE = 1e-12
 SHAPES = ["neuron", "layer", "mlp_one_output", "mlp"]
@@ -221,3 +224,28 @@ def test_into_must_have_the_modules_shape(torch):
     message = r"layers \(outputs, inputs, activation\) are \[\(4, 3, 'relu'\), \(2, 4, 'linear'\)\], but MLP into"
     assert_refused(lambda: nn.from_torch(module, into=nn.MLP(3, [4, 3], seed=0)), nn.TorchMappingError, message)
     assert_refused(lambda: nn.from_torch(module, into=Custom()), nn.TorchMappingError, r"from_torch: into: cannot map")
+
+
+def test_the_guides_pytorch_examples_run(torch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # tests/test_readme.py runs the python blocks of the guide everywhere; the py blocks need PyTorch and run here,
+    # in order with the others, in one namespace, as a reader would run them.
+    monkeypatch.chdir(tmp_path)
+    guide = Path(__file__).resolve().parent.parent / "docs" / "guide" / "export.md"
+    blocks = [
+        code for language, code in FENCE.findall(guide.read_text(encoding="utf-8")) if language in ("python", "py")
+    ]
+    assert sum(code.startswith("import torch") for code in blocks) == 1
+    namespace: dict[str, Any] = {"__name__": "export_guide"}
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        for code in blocks:
+            exec(compile(code, str(guide), "exec"), namespace)
+    printed = output.getvalue()
+    assert "MLP(2 -> 16 -> 16 -> 1, relu hidden, linear output, 337 parameters)" in printed
+    assert "from_torch: layer 1 (Dropout(p=0.5, inplace=False)) has no counterpart in nn" in printed
+    module, model = namespace["module"], namespace["model"]  # the torch gradient is of the weights before its step
+    points, labels = nn.make_moons(100, noise=0.1, seed=1)
+    model.zero_grad()
+    nn.hinge([model(x) for x in points.tolist()], labels).backward()  # type: ignore[misc]
+    expected = [[w.grad for w in neuron.w] for neuron in model.layers[0].neurons]
+    assert relative(module[0].weight.grad.numpy(), expected) <= TOLERANCE
