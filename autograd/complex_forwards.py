@@ -62,7 +62,7 @@ def power(x: complex, k: float) -> complex:
 def power_of(x: complex, y: complex) -> complex:
     """x ** y with both varying: analytic for Re x > 0; elsewhere only with y fixed at a whole number."""
     if x.real > 0.0:
-        return cmath.exp(y * cmath.log(x))
+        return x**y  # pow(|x|, Re y) first: exp(y log x) would lose |y log x| ulps to the rounding of y log x
     if y.imag == 0.0:
         return power(x, y.real)
     raise _not_analytic("pow", x, "a base <= 0 raised to a varying exponent has no derivative in the exponent")
@@ -71,7 +71,7 @@ def power_of(x: complex, y: complex) -> complex:
 def exponential_of(x: complex, c: float) -> complex:
     """c ** x for a real constant base c > 0 (0 ** x = 0 for x > 0)."""
     if c > 0.0:
-        return cmath.exp(x * math.log(c))
+        return complex(c) ** x
     if c == 0.0 and x.real > 0.0:
         return 0j
     raise _not_analytic("rpow", x, f"{c!r} ** x is real only at whole x")

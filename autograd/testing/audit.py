@@ -16,7 +16,9 @@ from typing import Any
 
 from autograd.backward import backward_order, gradients
 from autograd.engine import Op, Value, apply
+from autograd.testing.complex_step import ComplexStep, Reference, op_partials
 from autograd.testing.differences import Entry, FiniteDifference, along, wobble
+from autograd.testing.replay import RecordedGraph
 from autograd.testing.report import GradientRow, number
 from autograd.testing.tolerances import Tolerances
 from autograd.testing.verdicts import judge
@@ -32,6 +34,7 @@ class RuleAt:
     def __init__(self, op: Op, point: Sequence[float]) -> None:
         self.op, self.point = op, list(point)
         self.out: float = self._call("forward", op.forward, *self.point)
+        self.references = functools.cache(functools.partial(op_partials, op, self.point))
 
     def _call(self, what: str, function: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -58,20 +61,27 @@ class RuleAt:
         return f"{self.op.name} at its kink" if i == 0 and near else ""
 
     def rounding(self, i: int, engine: float) -> float:
-        """How far rounding alone moves partial i (``engine`` here) as the inputs move by a float spacing or
-        two, each in turn: what a correct rule may differ by from the exact slope finite differences see."""
+        """How far rounding alone moves partial i (``engine`` here) as the inputs, and the output the rule is
+        given, move by a float spacing or two, each in turn: what a correct rule may differ by from the exact
+        slope (tanh's 1 - out² near out = ±1 magnifies the rounding of out)."""
 
         def partial(at: Sequence[float]) -> float:
             return RuleAt(self.op, at).partials()[i] / UPSTREAM
 
-        return math.fsum(wobble(along(partial, self.point, j), x, engine) for j, x in enumerate(self.point))
+        def partial_given(out: float) -> float:
+            return float(self.op.vjp(UPSTREAM, *self.point, out)[i]) / UPSTREAM
+
+        inputs = math.fsum(wobble(along(partial, self.point, j), x, engine) for j, x in enumerate(self.point))
+        return inputs + wobble(partial_given, self.out, engine)
 
     def row(self, name: str, i: int, engine: float, tolerances: Tolerances) -> GradientRow:
         """``engine`` as d(out)/d(input i), judged against finite differences of the forward function."""
         forward = along(lambda at: self.op.forward(*at), self.point, i)
         measure = FiniteDifference(forward, self.point[i], self.out, tolerances.step(self.point[i]))
         kink, rounding = functools.partial(self.kink, i, tolerances), functools.partial(self.rounding, i, engine)
-        return judge(name, engine, None, measure, kink, tolerances, rounding)
+        references = self.references()
+        reference = references[i] if i < len(references) else None
+        return judge(name, engine, None, measure, kink, tolerances, rounding, reference)
 
 
 def second_derivative_rows(
@@ -96,12 +106,16 @@ def second_derivative_rows(
     for i in range(count):
         partial = partials[i]
         seconds = gradients(partial, leaves) if isinstance(partial, Value) else [0.0] * len(leaves)
+        complex_step = ComplexStep(RecordedGraph(partial)) if isinstance(partial, Value) else None
         for j in range(count):
             step = tolerances.step(point[j])
             measure = FiniteDifference(along(Entry(rule_at, i), point, j), point[j], rule_at(tuple(point))[i], step)
             label = f"d²{op.name}/d{names[i]}²" if i == j else f"d²{op.name}/d{names[i]} d{names[j]}"
             kink = functools.partial(rule.kink, j, tolerances)
-            rows.append(judge(label, float(seconds[j]) / UPSTREAM, None, measure, kink, tolerances))
+            reference = complex_step.derivative(leaves[j]) if complex_step is not None else None
+            if reference is not None and reference.usable:  # the rule times g = 0.7, replayed: divide by g
+                reference = Reference(reference.value / UPSTREAM, reference.bound / UPSTREAM)
+            rows.append(judge(label, float(seconds[j]) / UPSTREAM, None, measure, kink, tolerances, None, reference))
             if rows[-1].kind == "engine" and not isinstance(partial, Value) and not notes:
                 notes.append(
                     f"run on Values, the rule of {op.name!r} returned the plain number {partial!r} for "

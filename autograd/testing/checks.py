@@ -7,20 +7,28 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Mapping, Sequence
-from numbers import Real
+from collections.abc import Callable, Mapping
 from typing import Any, Union
 
-from autograd.arguments import unflatten
 from autograd.backward import gradients
 from autograd.engine import Op, Value
-from autograd.modes import enable_grad
 from autograd.testing.audit import UPSTREAM, RuleAt, audit_graph, second_derivative_rows
-from autograd.testing.differences import Entry, FiniteDifference, along, wobble
-from autograd.testing.inputs import checked_loss, flatten_arguments, named_parameters, parameter_names
+from autograd.testing.complex_step import ComplexStep
+from autograd.testing.differences import FiniteDifference
+from autograd.testing.inputs import checked_loss, named_parameters, parameter_names
+from autograd.testing.probe import Probe, overflowed
 from autograd.testing.replay import RecordedGraph
 from autograd.testing.report import GradientReport, GradientRow, number
-from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances, checked_order, finite_number
+from autograd.testing.tolerances import (
+    ATOL,
+    EPS,
+    RTOL,
+    HandPrecision,
+    Tolerances,
+    checked_digits,
+    checked_order,
+    finite_number,
+)
 from autograd.testing.verdicts import judge
 from autograd.validation import describe
 
@@ -56,74 +64,9 @@ def gradcheck(
     """
     __tracebackhide__ = True
     tolerances = Tolerances.of("gradcheck", eps=eps, atol=atol, rtol=rtol)
-    probe = _Probe(f, args, tolerances, checked_order("gradcheck", order))
+    probe = Probe(f, args, tolerances, checked_order("gradcheck", order))
     report = _finish(probe.title(), probe.rows(), probe.out, tolerances, unexplained=OUTSIDE_GRAPH_HINT)
     return report.raise_if_failed() if raise_on_failure else report
-
-
-class _Probe:
-    """``f`` at the checked point and at shifted points: what gradcheck compares."""
-
-    def __init__(self, f: Callable[..., Any], args: Sequence[Any], tolerances: Tolerances, order: int) -> None:
-        self.f, self.tolerances, self.order = f, tolerances, order
-        self.names, self.point, self.shapes = flatten_arguments(f, args)
-        self.gradient_at = functools.cache(self._gradient_at)  # row i of the Hessian shifts the points of row 0
-        self.out, self.leaves = self.evaluate(self.point)
-        self.graph = RecordedGraph(self.out)
-
-    def evaluate(self, at: Sequence[float]) -> tuple[Value | float, list[Value]]:
-        leaves = [Value(x, label=name) for x, name in zip(at, self.names, strict=True)]
-        with enable_grad():  # a function that differentiates inside needs its graph recorded
-            out = self.f(*unflatten(leaves, self.shapes, single=False))
-        if isinstance(out, bool) or not isinstance(out, (Value, Real)):
-            raise TypeError(f"gradcheck: f must return a scalar (Value or number), got {type(out).__name__}")
-        return (out if isinstance(out, Value) else float(out)), leaves
-
-    def value_at(self, at: Sequence[float]) -> float:
-        return float(self.evaluate(at)[0])
-
-    def _gradient_at(self, at: tuple[float, ...]) -> list[float]:
-        out, leaves = self.evaluate(at)
-        return [float(g) for g in gradients(out, leaves)]
-
-    def rows(self) -> list[GradientRow]:
-        """A row per first derivative, and with order 2 one per second derivative."""
-        first = gradients(self.out, self.leaves, create_graph=self.order == 2)
-        rows = [self._row(name, first[i], self.value_at, i, self.out) for i, name in enumerate(self.names)]
-        if self.order == 2:
-            for i, name_i in enumerate(self.names):
-                second = gradients(first[i], self.leaves) if isinstance(first[i], Value) else [0.0] * len(self.leaves)
-                for j, name_j in enumerate(self.names):
-                    label = f"d²/d{name_i}²" if i == j else f"d²/d{name_i} d{name_j}"
-                    rows.append(self._row(label, second[j], Entry(self.gradient_at, i), j, first[i]))
-        return rows
-
-    def _row(
-        self, name: str, engine: Value | float, g: Callable[[Sequence[float]], float], j: int, g_here: Value | float
-    ) -> GradientRow:
-        """``engine`` as d g / d x_j, judged against finite differences of ``g`` (whose value here is ``g_here``)."""
-        x = self.point[j]
-        first = g_here is self.out  # a row of first derivatives, not of the Hessian
-        noise = functools.partial(self.graph.value_noise, self.leaves[j]) if first else None
-        measure = FiniteDifference(along(g, self.point, j), x, float(g_here), self.tolerances.step(x), noise)
-        kink = functools.partial(self.graph.kink, self.leaves[j], self.tolerances)
-        # the rounding in the engine's first derivatives is estimated; in second ones it is not
-        rounding = functools.partial(self._rounding, j, float(engine)) if first else None
-        return _overflowed(name, float(engine), None, measure, self.graph) or judge(
-            name, float(engine), None, measure, kink, self.tolerances, rounding
-        )
-
-    def _rounding(self, j: int, engine: float) -> float:
-        """How far rounding may move the engine's df/dx_j: through the graph's values (rules written with
-        ops), or as x_j moves by a float spacing or two (which also reaches rules that use plain math)."""
-        nearby = along(lambda at: self.gradient_at(tuple(at))[j], self.point, j)
-        return max(self.graph.rounding(self.leaves[j]), wobble(nearby, self.point[j], engine))
-
-    def title(self) -> str:
-        function = getattr(self.f, "__name__", "f")
-        shown = ", ".join(f"{name}={number(x)}" for name, x in zip(self.names[:6], self.point, strict=False))
-        shown += f", ... ({len(self.names)} inputs)" if len(self.names) > 6 else ""
-        return f"gradcheck of {'f' if function == '<lambda>' else function} at {shown}"
 
 
 def check_gradients(
@@ -133,19 +76,26 @@ def check_gradients(
     eps: float = EPS,
     atol: float = ATOL,
     rtol: float = RTOL,
+    digits: int | None = None,
     raise_on_failure: bool = False,
 ) -> GradientReport:
-    """Your hand-derived d loss / d node (``expected``, keyed by Value or by label) against the engine
-    and finite differences, one row each, with a verdict: "ok"; "hand derivation differs" (the
-    engine and the finite difference agree with each other, not with you); "engine differs" (a
-    derivative rule is wrong, and a note names the op); a kink; or finite differences unusable.
+    """Your hand-derived d loss / d node (``expected``, keyed by Value or by label) against the engine,
+    the complex step and finite differences, one row each, with a verdict: "ok"; "hand derivation
+    differs" (the engine and the referee agree with each other, not with you); "engine differs" (a
+    derivative rule is wrong, and a note names the op); a kink; or no referee could decide.
 
-    Nodes may be leaves or intermediate results (a pre-activation's delta). The finite differences
-    replay the recorded graph with one node shifted, so they see only what the graph saw. No
-    ``.grad`` is touched.
+    A hand value is read as precisely as it was typed: 0.082167 passes when the true value rounds or
+    truncates to it (within one unit in its fifth digit), and a value with 15 digits or more (a computed
+    one), or with one or two (2.0, 0.25: exact), is held to the rounding the replay measures.
+    ``digits=n`` reads every hand value as typed to n significant digits (15 or more: full precision).
+
+    Nodes may be leaves or intermediate results (a pre-activation's delta). The references replay the
+    recorded graph with one node moved (in complex numbers, or shifted for finite differences), so
+    they see only what the graph saw. No ``.grad`` is touched.
     """
     __tracebackhide__ = True
     tolerances = Tolerances.of("check_gradients", eps=eps, atol=atol, rtol=rtol)
+    digits = checked_digits("check_gradients", digits)
     graph = RecordedGraph(checked_loss(loss, "check_gradients"))
     if not isinstance(expected, Mapping):
         raise TypeError(f"check_gradients: expected must map Values or labels to numbers: {type(expected).__name__}")
@@ -154,7 +104,7 @@ def check_gradients(
         node = graph.find(key, "check_gradients")
         name = key if isinstance(key, str) else node.label or describe(node)
         targets.append((name, node, finite_number(hand, f"check_gradients: the expected gradient for {key!r}")))
-    rows = _rows_on_graph("check_gradients", graph, targets, tolerances)
+    rows = _rows_on_graph("check_gradients", graph, targets, tolerances, digits)
     report = _finish(_graph_title("check_gradients", loss), rows, loss, tolerances)
     return report.raise_if_failed() if raise_on_failure else report
 
@@ -189,11 +139,17 @@ def check_parameters(
 
 
 def assert_gradients_close(
-    loss: Value, expected: Expected, *, eps: float = EPS, atol: float = ATOL, rtol: float = RTOL
+    loss: Value,
+    expected: Expected,
+    *,
+    eps: float = EPS,
+    atol: float = ATOL,
+    rtol: float = RTOL,
+    digits: int | None = None,
 ) -> GradientReport:
     """:func:`check_gradients` that raises :class:`GradientCheckError` with the table when any row is off."""
     __tracebackhide__ = True
-    return check_gradients(loss, expected, eps=eps, atol=atol, rtol=rtol, raise_on_failure=True)
+    return check_gradients(loss, expected, eps=eps, atol=atol, rtol=rtol, digits=digits, raise_on_failure=True)
 
 
 def _graph_title(caller: str, loss: Value) -> str:
@@ -201,9 +157,14 @@ def _graph_title(caller: str, loss: Value) -> str:
 
 
 def _rows_on_graph(
-    caller: str, graph: RecordedGraph, targets: list[tuple[str, Value, float | None]], tolerances: Tolerances
+    caller: str,
+    graph: RecordedGraph,
+    targets: list[tuple[str, Value, float | None]],
+    tolerances: Tolerances,
+    digits: int | None = None,
 ) -> list[GradientRow]:
-    """A row per (name, node, hand value or None): the engine against finite differences of the replayed graph."""
+    """A row per (name, node, hand value or None): the engine against the complex step through the replayed
+    graph, or against its finite differences where the path has no complex forward or is not analytic."""
     if not targets:
         raise ValueError(f"{caller}: nothing to check")
     stale = graph.stale_node()
@@ -215,6 +176,7 @@ def _rows_on_graph(
     loss = graph.root
     assert isinstance(loss, Value)  # checked_loss made sure
     engine = gradients(loss, [node for _, node, _ in targets])
+    complex_step = ComplexStep(graph)
     rows = []
     for (name, node, hand), derivative in zip(targets, engine, strict=True):
         if node not in graph.nodes:
@@ -227,22 +189,12 @@ def _rows_on_graph(
         )
         kink = functools.partial(graph.kink, node, tolerances)
         rounding = functools.partial(graph.rounding, node)
-        row = _overflowed(name, float(derivative), hand, measure, graph)
-        rows.append(row or judge(name, float(derivative), hand, measure, kink, tolerances, rounding))
+        row = overflowed(name, float(derivative), hand, measure, graph)
+        precision = HandPrecision.of(hand, digits) if hand is not None else None
+        reference = complex_step.derivative(node)
+        row = row or judge(name, float(derivative), hand, measure, kink, tolerances, rounding, reference, precision)
+        rows.append(row)
     return rows
-
-
-def _overflowed(
-    name: str, engine: float, hand: float | None, measure: FiniteDifference, graph: RecordedGraph
-) -> GradientRow | None:
-    """A row for a non-finite engine value where the forward pass itself overflowed (x * x at 1e200 is inf,
-    and 1 / (1 + inf) a finite 0): inf · 0 in the chain rule is NaN with every rule right."""
-    broken = graph.not_finite() if not math.isfinite(engine) else None
-    if broken is None:
-        return None
-    verdict = (f"inconclusive: cannot decide: the engine's value is {engine} because the forward pass holds "
-               f"{describe(broken)}; no derivative rule is to blame")  # fmt: skip
-    return GradientRow(name, engine, measure.careful.central, hand, verdict, "undefined")
 
 
 def _finish(
@@ -331,9 +283,11 @@ class GradientChecker:
         __tracebackhide__ = True
         return gradcheck(f, *args, order=order, raise_on_failure=True, **self._settings(tolerances))
 
-    def gradients(self, loss: Value, expected: Expected, **tolerances: float) -> GradientReport:
+    def gradients(
+        self, loss: Value, expected: Expected, *, digits: int | None = None, **tolerances: float
+    ) -> GradientReport:
         __tracebackhide__ = True
-        return check_gradients(loss, expected, raise_on_failure=True, **self._settings(tolerances))
+        return check_gradients(loss, expected, digits=digits, raise_on_failure=True, **self._settings(tolerances))
 
     def parameters(self, loss: Value, parameters: Any, **tolerances: float) -> GradientReport:
         __tracebackhide__ = True

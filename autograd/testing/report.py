@@ -21,13 +21,19 @@ class GradientCheckError(AssertionError):
         self.report = report
 
 
+COMPLEX_STEP = "complex step"
+FINITE_DIFFERENCES = "finite differences"
+
+
 @dataclass(frozen=True)
 class GradientRow:
-    """One derivative: the engine's value, the finite difference and, if given, the hand-derived one.
+    """One derivative: the engine's value, the references and, if given, the hand-derived one.
 
-    ``kind`` is "ok", "kink" (passed at a kink), or what failed: "hand" (your value differs),
-    "engine" (the engine differs from finite differences), "unsettled" or "undefined" (finite
-    differences unusable here).
+    ``numeric`` is the finite difference; ``exact`` the complex-step derivative (NaN where there is
+    none); ``referee`` names the one that judged the row; ``precision`` says how the hand value was
+    read ("typed to 5 digits", "full precision"). ``kind`` is "ok", "kink" (passed at a kink), or
+    what failed: "hand" (your value differs), "engine" (the engine differs from the referee),
+    "unsettled" or "undefined" (no referee could decide here).
     """
 
     name: str
@@ -36,25 +42,33 @@ class GradientRow:
     expected: float | None
     verdict: str
     kind: Kind
+    exact: float = math.nan
+    referee: str = FINITE_DIFFERENCES
+    precision: str = ""
 
     @property
     def passed(self) -> bool:
         return self.kind in ("ok", "kink")
 
     @property
+    def reference(self) -> float:
+        """The referee's value: the complex step where it judged the row, else the finite difference."""
+        return self.exact if self.referee == COMPLEX_STEP else self.numeric
+
+    @property
     def abs_error(self) -> float:
-        """|engine - finite difference|."""
-        return abs(self.engine - self.numeric)
+        """|engine - reference|."""
+        return abs(self.engine - self.reference)
 
     @property
     def rel_error(self) -> float:
-        """|engine - finite difference| / |finite difference| (the absolute error where that is 0)."""
-        return self.abs_error / abs(self.numeric) if self.numeric != 0.0 else self.abs_error
+        """|engine - reference| / |reference| (the absolute error where that is 0)."""
+        return self.abs_error / abs(self.reference) if self.reference != 0.0 else self.abs_error
 
     @property
     def hand_error(self) -> float:
-        """|hand-derived - engine| (NaN without a hand value)."""
-        return math.nan if self.expected is None else abs(self.expected - self.engine)
+        """|hand-derived - reference| (NaN without a hand value)."""
+        return math.nan if self.expected is None else abs(self.expected - self.reference)
 
 
 @dataclass(frozen=True)
@@ -99,22 +113,28 @@ class GradientReport:
         return f"{self.title}: {outcome}" + (f" [{self.tolerances}]" if self.tolerances else "")
 
     def _columns(self) -> list[tuple[str, Callable[[GradientRow], str]]]:
+        exact = [("complex step", lambda r: "" if math.isnan(r.exact) else every_digit(r.exact))]
+        exact = exact if any(not math.isnan(row.exact) for row in self.rows) else []
         if any(row.expected is not None for row in self.rows):
             return [
                 ("", lambda r: r.name),
-                ("hand", lambda r: "" if r.expected is None else number(r.expected)),
-                ("engine", lambda r: number(r.engine)),
+                ("hand", lambda r: "" if r.expected is None else every_digit(r.expected)),
+                ("engine", lambda r: every_digit(r.engine)),
+                *exact,
                 ("finite diff.", lambda r: number(r.numeric)),
                 ("hand error", lambda r: "" if r.expected is None else f"{r.hand_error:.1e}"),
                 ("engine error", lambda r: f"{r.abs_error:.1e}"),
+                ("judged by", lambda r: r.referee),
                 ("verdict", lambda r: r.verdict),
             ]
         return [
             ("", lambda r: r.name),
-            ("engine", lambda r: number(r.engine)),
+            ("engine", lambda r: every_digit(r.engine)),
+            *exact,
             ("finite diff.", lambda r: number(r.numeric)),
             ("abs error", lambda r: f"{r.abs_error:.1e}"),
             ("rel error", lambda r: f"{r.rel_error:.1e}"),
+            ("judged by", lambda r: r.referee),
             ("verdict", lambda r: r.verdict),
         ]
 
@@ -146,5 +166,11 @@ class GradientReport:
 
 
 def number(x: float) -> str:
-    """A number as the tables show it: ten significant digits, and never -0."""
+    """A number as messages show it: ten significant digits, and never -0."""
     return f"{x + 0.0:.10g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def every_digit(x: float) -> str:
+    """A number as the table's columns show it: its shortest repr, which tells it from every other float
+    (differences of 1e-12 are what the complex step resolves), and never -0."""
+    return repr(float(x) + 0.0)

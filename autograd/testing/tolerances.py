@@ -56,6 +56,54 @@ class Tolerances:
         return f"eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}"
 
 
+FULL_PRECISION = 15  # digits from which a hand value counts as computed, not typed
+
+
+@dataclass(frozen=True)
+class HandPrecision:
+    """How precisely a hand-derived value is meant: ``digits`` significant digits (typed, rounded or
+    truncated), or None for full precision (computed, or exact like 2.0 or 0.25)."""
+
+    digits: int | None
+
+    @classmethod
+    def of(cls, hand: float, digits: int | None) -> HandPrecision:
+        """``digits`` if given (FULL_PRECISION or more is full precision); else as typed: the digits of
+        hand's shortest repr (0.082167 has five), where one or two digits are taken as exact."""
+        if digits is None:
+            typed = typed_digits(hand)
+            return cls(typed if 3 <= typed < FULL_PRECISION else None)
+        return cls(digits if digits < FULL_PRECISION else None)
+
+    def unit(self, hand: float) -> float:
+        """One unit in the last digit of ``hand`` as typed (0 at full precision): 1e-6 for 0.082167."""
+        if self.digits is None or hand == 0.0:
+            return 0.0
+        return 10.0 ** (math.floor(math.log10(abs(hand))) - self.digits + 1)
+
+    def rounded(self, x: float) -> str:
+        """x as it would be typed to these digits."""
+        return f"{x:.{self.digits}g}" if self.digits is not None else repr(x)
+
+    def __str__(self) -> str:
+        return "full precision" if self.digits is None else f"typed to {self.digits} digits"
+
+
+def typed_digits(x: float) -> int:
+    """The significant digits of x's shortest repr, which is what was typed: 0.082167 -> 5, 2.0 -> 1."""
+    mantissa = repr(abs(float(x))).split("e")[0].replace(".", "").strip("0")
+    return max(len(mantissa), 1)
+
+
+def checked_digits(caller: str, digits: object) -> int | None:
+    """``digits=`` of a check: None, or a whole number of significant digits from 1 to 17."""
+    if digits is None:
+        return None
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"{caller}: digits must be a whole number from 1 to 17 (or None: as typed), got {digits!r}")
+    return digits
+
+
 def real_number(x: object, what: str) -> float:
     """``x`` (a real number, or a Value's data) as a float; a TypeError naming ``what`` otherwise."""
     if isinstance(x, Value):

@@ -16,9 +16,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from autograd.testing.complex_step import Reference
 from autograd.testing.differences import FiniteDifference
-from autograd.testing.report import GradientRow, Kind, number
-from autograd.testing.tolerances import Tolerances
+from autograd.testing.report import COMPLEX_STEP, GradientRow, Kind, number
+from autograd.testing.tolerances import HandPrecision, Tolerances
 
 Verdict = tuple[str, Kind]
 HAND_UNDECIDED = "WRONG: hand derivation differs from the engine (finite differences cannot decide here)"
@@ -32,13 +33,82 @@ def judge(
     kink: Callable[[], str],
     tolerances: Tolerances,
     rounding: Callable[[], float] | None = None,
+    reference: Reference | None = None,
+    precision: HandPrecision | None = None,
 ) -> GradientRow:
-    """One row: the engine's value (and ``hand``, if given) against the finite difference ``measure``.
+    """One row: the engine's value (and ``hand``, if given) against the complex step ``reference`` where
+    there is one, else against the finite difference ``measure``.
 
     ``kink()`` says which declared kink the step moves across ("" if none); ``rounding()`` how far the
     rounding of the graph's own values may move the engine's value. Each is asked only when needed.
+    ``precision`` says how precisely ``hand`` is meant (as typed, when not given).
     """
-    hand_ok = hand is None or tolerances.agree(hand, engine)
+    precision = precision or HandPrecision.of(hand if hand is not None else 0.0, None)
+    if reference is not None and reference.usable:
+        return _by_complex_step(name, engine, hand, measure, reference, precision, rounding)
+    row = _by_finite_differences(name, engine, hand, measure, kink, tolerances, rounding, precision)
+    if reference is not None and hand is not None:
+        row = dataclasses.replace(row, precision=str(precision))
+    return row
+
+
+def _by_complex_step(
+    name: str,
+    engine: float,
+    hand: float | None,
+    measure: FiniteDifference,
+    reference: Reference,
+    precision: HandPrecision,
+    rounding: Callable[[], float] | None,
+) -> GradientRow:
+    """The row judged by the complex step: the engine within its allowance, the hand value within one unit
+    in its last typed digit (or the allowance, at full precision)."""
+    exact, slack, rounded = reference.value, reference.bound, ""
+    engine_ok = abs(engine - exact) <= slack
+    if not engine_ok and rounding is not None:  # rounding of the graph's values moves the engine's value
+        moved = 2 * rounding()
+        engine_ok = abs(engine - exact) <= slack + moved
+        slack += moved
+        rounded = f", within the ±{moved:.1e} by which rounding moves the engine's value here" if engine_ok else ""
+    hand_slack = slack + (precision.unit(hand) if hand is not None else 0.0)
+    hand_ok = hand is None or abs(hand - exact) <= hand_slack
+    typed = f"; hand agrees to the {precision.digits} digits typed" if hand is not None and precision.digits else ""
+    verdict: str
+    kind: Kind = "engine"
+    if engine_ok and hand_ok:
+        verdict, kind = "ok" + rounded + typed, "ok"
+    elif engine_ok:
+        assert hand is not None
+        sign = " (opposite sign)" if abs(hand + exact) <= hand_slack else ""
+        should = f"; {precision}, it would read {precision.rounded(exact)}" if precision.digits else ""
+        verdict, kind = f"WRONG: hand derivation differs{sign}{should}", "hand"
+    elif hand is None:
+        verdict = "WRONG: engine differs from complex step"
+    elif hand_ok:
+        verdict = "WRONG: engine differs from complex step; hand and complex step agree"
+    elif abs(hand - engine) <= hand_slack:
+        verdict = "WRONG: engine differs from complex step; hand agrees with the engine"
+    else:
+        verdict = "WRONG: all three differ"
+    shown = str(precision) if hand is not None else ""
+    numeric = measure.quick.central
+    if not abs(numeric - exact) <= 1e-6 * abs(exact) + 1e-12:  # show finite differences at their best
+        numeric = measure.careful.central
+    return GradientRow(name, engine, numeric, hand, verdict, kind, exact, COMPLEX_STEP, shown)
+
+
+def _by_finite_differences(
+    name: str,
+    engine: float,
+    hand: float | None,
+    measure: FiniteDifference,
+    kink: Callable[[], str],
+    tolerances: Tolerances,
+    rounding: Callable[[], float] | None,
+    precision: HandPrecision,
+) -> GradientRow:
+    """The row judged by finite differences, which decide only where they settle."""
+    hand_ok = hand is None or tolerances.agree(hand, engine, precision.unit(hand))
     quick = measure.quick.central
     if hand_ok and tolerances.agree(engine, quick):
         return GradientRow(name, engine, quick, hand, "ok", "ok")
