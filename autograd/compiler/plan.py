@@ -1,10 +1,11 @@
 """A compiled plan: the traced scalar graph regrouped into array operations over a batch.
 
 Nodes of one op at one depth (the longest path from the inputs) never depend on each other, so they
-run together as one array op of shape (batch, k). ``dot`` nodes that read the same inputs and whose
-other side is all parameters, or all constants (the neurons of a layer), become one matrix product
-instead; a side that mixes the two runs elementwise. Everything here is data: a :class:`Plan` prints
-as a table and ``viz.draw_plan`` draws it.
+run together as one array op of shape (batch, k). A sum of products written out (micrograd's neuron,
+``sum(wi * xi ...)``) is first planned as the ``dot`` node it computes (``fusion.py``). ``dot`` nodes
+that read the same inputs and whose other side is all parameters, or all constants (the neurons of a
+layer), become one matrix product instead; a side that mixes the two runs elementwise. Everything here
+is data: a :class:`Plan` prints as a table and ``viz.draw_plan`` draws it.
 
 Where a column comes from is a *source*: a step's output (its number, >= 0), :data:`LEAVES` (the
 Values the function read, parameters mostly, gathered before each call) or :data:`CONSTANTS` (the
@@ -23,6 +24,7 @@ import numpy as np
 
 from autograd import rules
 from autograd.backward import operand_order
+from autograd.compiler.fusion import find as find_chains
 from autograd.compiler.tracing import Trace, TracedValue
 from autograd.engine import Op, Value
 
@@ -126,6 +128,7 @@ class _Builder:
         self.constant_index: dict[bytes, int] = {}
         self.constants: list[float] = []
         self.steps: list[ArrayOp] = []
+        self.standing_for: dict[Value, Value] = {}  # a fused chain's last planned node -> the chain's last add
 
     def plan(self, input_widths: Sequence[int]) -> Plan:
         self.inputs = len(input_widths)  # the first steps: sources no gradient goes back to
@@ -133,6 +136,7 @@ class _Builder:
             self.steps.append(ArrayOp("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
         nodes = 0
+        fused = find_chains(self.trace.outputs, self.trace.positions)
         # Operand order keeps the nodes of one depth in the order the code made them (neuron 0 first), so a
         # layer's weights fill the leaves in the model's own order of parameters.
         for node in operand_order(self.trace.outputs):
@@ -143,9 +147,16 @@ class _Builder:
                 self.depth[node] = 0
             else:
                 nodes += 1
-                depth = 1 + max((self.depth[x] for x in node.inputs if isinstance(x, Value)), default=0)
-                self.depth[node] = depth
-                levels[depth].append(node)
+                planned = fused.replacements.get(node)
+                if planned is None and node in fused.absorbed:
+                    continue  # an add or product of a fused chain: its dot is planned in the chain's place
+                for made in planned or (node,):
+                    depth = 1 + max((self.depth[x] for x in made.inputs if isinstance(x, Value)), default=0)
+                    self.depth[made] = depth
+                    levels[depth].append(made)
+                if planned is not None:
+                    self.standing_for[planned[-1]] = node
+                    self.depth[node] = self.depth[planned[-1]]
         for depth in sorted(levels):
             groups: dict[object, list[Value]] = defaultdict(list)
             for node in levels[depth]:
@@ -198,6 +209,9 @@ class _Builder:
         self.steps.append(step or self._elementwise(op, members, depth))
         for column, node in enumerate(members):
             self.refs[node] = (number, column)
+            chain = self.standing_for.get(node)
+            if chain is not None:  # the chain's readers find its value in the fused node's column
+                self.refs[chain] = (number, column)
 
     def _elementwise(self, op: Op, members: list[Value], depth: int) -> ArrayOp:
         columns = [[self._ref(x) for x in node.inputs] for node in members]
