@@ -8,6 +8,7 @@ package are refused by name.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any, cast
@@ -233,3 +234,38 @@ def test_without_onnx_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[onnx\]'"):
         to_onnx(compiled)
+
+
+def test_micrograds_neuron_written_as_a_sum_of_products_exports():
+    ws, b = [Value(0.3), Value(-0.7), Value(1.1)], Value(0.2)
+    batch = np.random.default_rng(2).normal(size=(9, 3))
+    check(lambda x: sum((wi * xi for wi, xi in zip(ws, x, strict=True)), b).tanh(), batch)
+    check(lambda x: [sum((wi * xi for wi, xi in zip(ws, x, strict=True)), b) * k for k in (1.0, 2.0)], batch)
+
+
+@pytest.mark.parametrize("names", [["x", "x"], ["loss", "y"], ["step2.weight", "y"], ["/a", "y"], ["x"], "xy", [1, 2]])
+def test_names_that_would_clash_or_do_not_fit_are_refused(names: Any):
+    compiled = ag.compile(lambda x, y: x * y)
+    compiled(np.array([1.0]), np.array([2.0]))
+    with pytest.raises(ValueError, match=r"to_onnx: names must be 2 distinct strings, one per argument"):
+        to_onnx(compiled, names=names)
+
+
+def test_an_argument_named_like_an_output_is_renamed():
+    compiled = ag.compile(lambda loss, leaves: loss * leaves)
+    compiled(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    model = to_onnx(compiled)
+    assert [i.name for i in model.graph.input] == ["loss_input", "leaves_input"]
+    assert run(model, np.array([1.0, 2.0]), np.array([3.0, 4.0]))[0].tolist() == [3.0, 8.0]
+
+
+def test_a_kind_of_step_without_a_mapping_is_refused_by_name():
+    w = Value(0.5)
+    compiled = ag.compile(lambda a: (w * a).exp())
+    compiled(np.array([1.0, 2.0]))
+    assert compiled.plan is not None
+    steps = list(compiled.plan.steps)
+    steps[-1] = dataclasses.replace(steps[-1], kind="scan")
+    plan = dataclasses.replace(compiled.plan, steps=tuple(steps))
+    with pytest.raises(OnnxExportError, match=r"to_onnx: step 2 of the plan is of kind 'scan', which has no ONNX"):
+        to_onnx(plan)

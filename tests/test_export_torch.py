@@ -246,6 +246,6 @@ def test_the_guides_pytorch_examples_run(torch, tmp_path: Path, monkeypatch: pyt
     module, model = namespace["module"], namespace["model"]  # the torch gradient is of the weights before its step
     points, labels = nn.make_moons(100, noise=0.1, seed=1)
     model.zero_grad()
-    nn.hinge([model(x) for x in points.tolist()], labels).backward()  # type: ignore[misc]
+    nn.hinge([model(x) for x in points.tolist()], labels).backward()
     expected = [[w.grad for w in neuron.w] for neuron in model.layers[0].neurons]
     assert relative(module[0].weight.grad.numpy(), expected) <= TOLERANCE

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,8 +264,7 @@ def _matmul(g: _Graph, number: int, step: ArrayOp) -> Tensor:
 def _step(g: _Graph, number: int, step: ArrayOp) -> str:
     if step.kind == "matmul":
         out = _matmul(g, number, step)
-    else:
-        assert step.op is not None
+    elif step.kind == "elementwise" and step.op is not None:
         mapping = MAPPINGS.get(step.op)
         if mapping is None:
             raise OnnxExportError(
@@ -273,7 +273,17 @@ def _step(g: _Graph, number: int, step: ArrayOp) -> str:
             )
         operands = [g.gather(operand) for operand in step.operands]
         out = (mapping(g, operands, step.width), all(shared for _, shared in operands))
+    else:  # a kind of step this exporter was not written for: refused, never guessed at
+        raise OnnxExportError(f"to_onnx: step {number} of the plan is of kind {step.kind!r}, which has no ONNX mapping")
     return g.per_sample(out, step.width)
+
+
+def _internal(name: str) -> bool:
+    """Whether ``name`` is one the graph gives its own tensors."""
+    return name in _RESERVED or name.startswith("/") or re.fullmatch(r"step\d+\.weight", name) is not None
+
+
+_RESERVED = ("outputs", "loss", "leaves", "constants")
 
 
 def _argument_names(fn: Any, count: int) -> list[str]:
@@ -283,11 +293,11 @@ def _argument_names(fn: Any, count: int) -> list[str]:
     except (TypeError, ValueError):  # a builtin without a signature
         parameters = []
     names = [parameters[i] if i < len(parameters) else f"arg{i}" for i in range(count)]
-    return [f"{name}_input" if name in ("outputs", "loss", "leaves", "constants") else name for name in names]
+    return [f"{name}_input" if name in _RESERVED else name for name in names]
 
 
 def to_onnx(target: Compiled | Plan, *, leaves: np.ndarray | None = None, names: list[str] | None = None) -> Any:
-    """The plan of ``target`` (``ag.compile(fn)`` after a call, or a :class:`Plan`) as an ``onnx.ModelProto``.
+    """The plan of ``target`` (a compiled function's, of its latest call; or a :class:`Plan`) as an ``onnx.ModelProto``.
 
     outputs[b] = fn(*sample b), and loss = mean_b or sum_b outputs[b] for a function compiled with reduce
     "mean" or "sum". ``leaves``: the numbers for ``plan.leaves`` (default: the Values' data now); ``names``:
@@ -310,8 +320,12 @@ def to_onnx(target: Compiled | Plan, *, leaves: np.ndarray | None = None, names:
     inputs = [step for step in plan.steps if step.kind == "input"]
     if names is None:
         names = _argument_names(fn, len(inputs)) if fn is not None else [f"arg{i}" for i in range(len(inputs))]
-    if len(names) != len(inputs) or len(set(names)) != len(names) or not all(isinstance(n, str) for n in names):
-        raise ValueError(f"to_onnx: names must be {len(inputs)} distinct strings, one per argument, got {names!r}")
+    if (not isinstance(names, (list, tuple)) or len(names) != len(inputs) or not all(isinstance(n, str) for n in names)
+            or len(set(names)) != len(names) or any(_internal(n) for n in names)):  # fmt: skip
+        raise ValueError(
+            f"to_onnx: names must be {len(inputs)} distinct strings, one per argument, none of them "
+            f"outputs, loss, leaves, constants, step<i>.weight or starting with '/'; got {names!r}"[:300]
+        )
     onnx = _onnx()
     g = _Graph(onnx, plan, leaves, names[inputs[0].argument])
     for number, step in enumerate(plan.steps):
