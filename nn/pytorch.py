@@ -9,6 +9,7 @@ when a function here needs it (``pip install 'chainrule[torch]'``); :func:`torch
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -87,6 +88,8 @@ def to_torch(model: Module, dtype: Any = None) -> Any:
     layers = dense_layers(model)
     torch = _torch()
     dtype = torch.float64 if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"to_torch: dtype must be a floating-point torch dtype such as torch.float64, got {dtype!r}")
     modules: list[Any] = []
     for weights, biases, activation in layers:
         linear = torch.nn.Linear(len(weights[0]), len(weights), dtype=dtype)
@@ -186,10 +189,12 @@ def from_torch(module: Any, into: Module | None = None) -> Module:
     return into
 
 
-def torch_code(model: Module, path: str = "model.json") -> str:
+def torch_code(model: Module, path: str | os.PathLike[str] = "model.json") -> str:
     """The PyTorch code of ``model``: a class with one ``nn.Linear`` per layer and its ``forward``, and a
     function that loads the file ``nn.save_model(model, path)`` writes into it (neuron j's weights are row j).
     Needs no PyTorch to write; the code itself imports only torch and json."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"torch_code: path must be the model file's path, a str, got {type(path).__name__} {path!r}")
     layers = dense_layers(model)
     name = type(model).__name__
     prefix = {"MLP": "layers.{i}.neurons.{j}.", "Layer": "neurons.{j}.", "Neuron": ""}[name]
@@ -197,7 +202,7 @@ def torch_code(model: Module, path: str = "model.json") -> str:
               for i, (w, _, _) in enumerate(layers)]  # fmt: skip
     steps = [f"        x = {_FUNCTIONS[a].format(f'self.fc{i + 1}(x)')}" for i, (_, _, a) in enumerate(layers)]
     steps[-1] = steps[-1].replace("x = ", "return ", 1)
-    file = json.dumps(path)
+    file = json.dumps(os.fspath(path))
     linears = ", ".join(f"model.fc{i + 1}" for i in range(len(layers)))
     return "\n".join([
         "import json", "", "import torch", "from torch import nn", "", "",
@@ -221,6 +226,6 @@ def torch_code(model: Module, path: str = "model.json") -> str:
     ])  # fmt: skip
 
 
-def print_torch_code(model: Module, path: str = "model.json") -> None:
+def print_torch_code(model: Module, path: str | os.PathLike[str] = "model.json") -> None:
     """Print :func:`torch_code` of ``model``: the class to read and edit, and how its weights are loaded."""
     print(torch_code(model, path))

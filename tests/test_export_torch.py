@@ -249,3 +249,13 @@ def test_the_guides_pytorch_examples_run(torch, tmp_path: Path, monkeypatch: pyt
     nn.hinge([model(x) for x in points.tolist()], labels).backward()
     expected = [[w.grad for w in neuron.w] for neuron in model.layers[0].neurons]
     assert relative(module[0].weight.grad.numpy(), expected) <= TOLERANCE
+
+
+def test_a_dtype_or_path_that_is_not_one_is_refused(torch):
+    model = nn.MLP(2, [1], seed=0)
+    assert_refused(
+        lambda: nn.to_torch(model, dtype=torch.int64), TypeError, r"to_torch: dtype must be a floating-poi.*int64"
+    )
+    assert_refused(lambda: nn.to_torch(model, dtype="float64"), TypeError, r"to_torch: .*got 'float64'")
+    assert_refused(lambda: nn.torch_code(model, 3), TypeError, r"torch_code: path must be .* got int 3")  # type: ignore[arg-type]
+    assert 'load_chainrule(MLP(), "m.json")' in nn.torch_code(model, Path("m.json"))
