@@ -81,7 +81,8 @@ class Stepper:
     def __init__(self, model: Callable[[Any], Any], x: np.ndarray, labels: np.ndarray, lr: float = 0.01) -> None:
         def loss(image: Any, label: Any) -> Value:
             scores = model(image)
-            return ag.logsumexp(scores) - ag.pick(scores, label)
+            total: Value = ag.logsumexp(scores) - ag.pick(scores, label)
+            return total
 
         self.compiled: Compiled = ag.compile(loss, reduce=None)
         self.x, self.labels, self.lr = x, labels, lr
@@ -128,7 +129,8 @@ def threads(count: int) -> AbstractContextManager[Any]:
         return nullcontext()
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=count)
+    limits: AbstractContextManager[Any] = threadpool_limits(limits=count)
+    return limits
 
 
 def main() -> None:

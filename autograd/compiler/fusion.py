@@ -25,12 +25,10 @@ product of two inputs added last).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from autograd import rules
-from autograd.backward import operand_order
 from autograd.compiler.tracing import TracedValue
 from autograd.engine import Op, Value
 
@@ -50,12 +48,17 @@ class Fusion:
         self.absorbed: set[Value] = set()
 
 
-def find(outputs: Sequence[Value], inputs: Mapping[Value, object]) -> Fusion:
-    """The chains of ``outputs``' graph to fuse (see the module docstring); ``inputs``: the traced inputs."""
-    order = operand_order(outputs)
-    reads: Counter[Value] = Counter(outputs)
-    for node in order:
-        reads.update(x for x in node._inputs if not isinstance(x, float))
+def find(order: Sequence[Value], outputs: Sequence[Value], inputs: Mapping[Value, object]) -> Fusion:
+    """The chains to fuse (see the module docstring) among ``order``, every node of ``outputs``' graph once,
+    each after its operands (``operand_order``); ``inputs``: the traced inputs."""
+    reads: dict[Value, int] = {}
+    get = reads.get
+    for output in outputs:
+        reads[output] = get(output, 0) + 1
+    for node in order:  # one pass over every edge: a bound method and no generator, as graphs run to millions
+        for x in node._inputs:
+            if not isinstance(x, float):
+                reads[x] = get(x, 0) + 1
     fusion = Fusion()
     for node in reversed(order):  # each node before its operands, so a chain is met at its last add first
         if node in fusion.absorbed or not _is_sum(node):
@@ -63,10 +66,10 @@ def find(outputs: Sequence[Value], inputs: Mapping[Value, object]) -> Fusion:
         inner, terms = _chain(node, reads)
         made = _dot_of(node, terms, reads, inputs)
         if made is not None:
-            fusion.replacements[node] = made
+            planned, products = made
+            fusion.replacements[node] = planned
             fusion.absorbed.update(inner)
             fusion.absorbed.add(node)
-            products = (t for t in terms if not isinstance(t, float) and _product(t, reads, inputs) is not None)
             fusion.absorbed.update(products)
     return fusion
 
@@ -75,7 +78,7 @@ def _is_sum(node: Value) -> bool:
     return isinstance(node, TracedValue) and (node._op is rules.ADD or node._op is rules.SUM)
 
 
-def _chain(root: Value, reads: Counter[Value]) -> tuple[list[Value], list[Operand]]:
+def _chain(root: Value, reads: dict[Value, int]) -> tuple[list[Value], list[Operand]]:
     """The adds under ``root`` read by nothing else, and the terms they add, in the order the code wrote them."""
     inner: list[Value] = []
     terms: list[Operand] = []
@@ -95,7 +98,7 @@ def _fixed(x: Operand, inputs: Mapping[Value, object]) -> bool:
     return isinstance(x, float) or (x._op is None and x not in inputs)
 
 
-def _product(term: Operand, reads: Counter[Value], inputs: Mapping[Value, object]) -> tuple[Operand, Value] | None:
+def _product(term: Operand, reads: dict[Value, int], inputs: Mapping[Value, object]) -> tuple[Operand, Value] | None:
     """(weight, traced value) if ``term`` is a product of a fixed operand and a traced one, read only by its chain."""
     if isinstance(term, float) or not isinstance(term, TracedValue) or term._op is not rules.MUL or reads[term] != 1:
         return None
@@ -108,17 +111,20 @@ def _product(term: Operand, reads: Counter[Value], inputs: Mapping[Value, object
 
 
 def _dot_of(
-    root: Value, terms: list[Operand], reads: Counter[Value], inputs: Mapping[Value, object]
-) -> tuple[Value, ...] | None:
-    """The nodes that compute the chain as a dot (and an add), or None if it does not qualify."""
+    root: Value, terms: list[Operand], reads: dict[Value, int], inputs: Mapping[Value, object]
+) -> tuple[tuple[Value, ...], list[Value]] | None:
+    """The nodes that compute the chain as a dot (and an add), and the products they replace; None if the
+    chain does not qualify."""
     weights: list[Operand] = []
     shared: list[Operand] = []
     others: list[Operand] = []
+    products: list[Value] = []
     for term in terms:
         product = _product(term, reads, inputs)
         if product is not None:
             weights.append(product[0])
             shared.append(product[1])
+            products.append(term)  # type: ignore[arg-type]  # a product is a node
         elif not (isinstance(term, float) and term == 0.0):  # sum's start, 0.0, adds nothing
             others.append(term)
     if len(weights) < 2 or len(others) > 1:
@@ -133,8 +139,8 @@ def _dot_of(
         shared.append(1.0)
     dot = _node(rules.DOT, (*weights, *shared), root if not others else None)
     if not others:
-        return (dot,)
-    return dot, _node(rules.ADD, (dot, others[0]), root)
+        return (dot,), products
+    return (dot, _node(rules.ADD, (dot, others[0]), root)), products
 
 
 def _node(op: Op, operands: tuple[Operand, ...], standing_for: Value | None) -> Value:

@@ -136,10 +136,11 @@ class _Builder:
             self.steps.append(ArrayOp("input", None, width, 0, argument=argument))
         levels: dict[int, list[Value]] = defaultdict(list)
         nodes = 0
-        fused = find_chains(self.trace.outputs, self.trace.positions)
         # Operand order keeps the nodes of one depth in the order the code made them (neuron 0 first), so a
         # layer's weights fill the leaves in the model's own order of parameters.
-        for node in operand_order(self.trace.outputs):
+        order = operand_order(self.trace.outputs)
+        fused = find_chains(order, self.trace.outputs, self.trace.positions)
+        for node in order:
             position = self.trace.positions.get(node)
             if position is not None:
                 self.refs[node], self.depth[node] = position, 0
