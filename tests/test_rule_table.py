@@ -18,6 +18,7 @@ import sympy as sp
 
 import autograd as ag
 from autograd import ArrayRule, Op, Value, rules
+from autograd.testing.complex_step import op_partials
 
 BUILT_IN = {name: op for name, op in vars(rules).items() if isinstance(op, Op)}
 
@@ -61,6 +62,7 @@ def test_every_row_is_whole(name: str):
     op = BUILT_IN[name]
     assert isinstance(op.arrays, ArrayRule), f"{op.name} has no array rule: compile would run it element by element"
     assert callable(op.formula), f"{op.name} has no formula: autograd.formula would show it as an undefined function"
+    assert callable(op.complex_forward), f"{op.name} has no complex forward: the checks would use finite differences"
     assert op.noun and op.symbol
 
 
@@ -118,6 +120,50 @@ def test_the_formula_matches_the_forward_and_its_derivative_the_vjp(name: str):
         assert float(derivative.evalf(30, subs=at)) == pytest.approx(partial, rel=1e-12, abs=1e-15), f"d/da{i}"
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_complex_forward_gives_the_sympy_derivative_to_the_last_bits(name: str):
+    # Im f(x + ih) / h for each differentiable operand, against sympy's derivative of the row's formula at 30
+    # digits: the complex step shares nothing with the vjp, so this holds each row's two halves to each other.
+    build, samples = CASES[name]
+    op = BUILT_IN[name]
+    for point in samples:
+        leaves = [Value(v, label=f"a{i}") for i, v in enumerate(point)]
+        out = build(leaves)
+        expression = ag.to_sympy(out)
+        symbols = {s.name: s for s in expression.free_symbols}
+        at = {symbols[f"a{i}"]: sp.Float(v, 30) for i, v in enumerate(point) if f"a{i}" in symbols}
+        operands = [x.data if isinstance(x, Value) else x for x in out.inputs]
+        assert op.complex_forward is not None
+        assert complex(op.complex_forward(*operands)).real == pytest.approx(out.data, rel=1e-15)
+        for i, reference in enumerate(op_partials(op, operands)):
+            exact = float(sp.diff(expression, symbols[f"a{i}"]).evalf(30, subs=at))
+            assert reference.usable, reference.why_not
+            assert reference.value == pytest.approx(exact, rel=4e-16, abs=1e-300), f"d/da{i} at {point}"
+
+
+@pytest.mark.parametrize(
+    ("op", "point", "why"),
+    [
+        (rules.RELU, [0.0], "relu is not analytic at 0.0: its kink"),
+        (rules.ABS, [0.0], "abs is not analytic at 0.0: its kink"),
+        (rules.LEAKY_RELU, [0.0, 0.1], "leaky_relu is not analytic at 0.0: its kink"),
+        (rules.SQRT, [0.0], "sqrt is not analytic at 0.0"),
+        (rules.POW, [-2.0, 3.0], "pow is not analytic at -2.0: a base <= 0 raised to a varying exponent"),
+        (rules.POW_CONST, [0.0, 0.5], "pow is not analytic at 0.0"),
+    ],
+)
+def test_where_an_op_is_not_analytic_the_complex_step_says_so(op: Op, point: list[float], why: str):
+    refused = [reference for reference in op_partials(op, point) if not reference.usable]
+    assert refused and why in refused[-1].why_not
+
+
+def test_a_negative_base_to_a_whole_power_keeps_every_bit():
+    # The polar form would round the angle π and return noise in the small part: (-2)^3 has d/dx = 3·4 = 12.
+    (reference,) = op_partials(rules.POW_CONST, [-2.0, 3.0])
+    assert reference.value == 12.0
+    assert op_partials(rules.POW, [-2.0, 3.0])[0].value == 12.0  # the base's derivative; the exponent's has none
+
+
 def test_a_custom_op_brings_its_own_array_rule():
     calls = {"scalar": 0, "array": 0}
 
@@ -167,6 +213,7 @@ def test_a_forward_only_call_runs_no_derivative_rule():
         ({"constants": True}, "constants counts trailing operands"),
         ({"arrays": (np.exp,)}, "arrays must be an autograd.ArrayRule, got tuple"),
         ({"formula": "exp(x)"}, "formula must be callable"),
+        ({"complex_forward": "cmath.exp"}, "complex_forward must be callable, got str"),
         ({"noun": 3}, "noun must be a str, got int"),
     ],
 )
