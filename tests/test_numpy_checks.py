@@ -159,6 +159,26 @@ def test_units_the_graph_never_reaches_have_derivative_zero():
     assert {row.kind for row in report.failures} == {"hand"}
 
 
+@pytest.mark.skipif(np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps, reason="long double is float64 here")
+def test_float64_rounding_of_a_right_formula_is_no_slip_and_a_real_slip_still_is():
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def saturated(w, b):
+        return np.sum(sigmoid(3.0 * w + b))
+
+    def saturated_gradient(w, b, factor=3.0):  # σ(z)(1 - σ(z)) at z = 19 keeps eight digits: 1 - σ cancels
+        s = sigmoid(3.0 * w + b)
+        return factor * s * (1 - s), s * (1 - s)
+
+    w, b = np.array([6.0, 0.1, -6.5]), np.array([1.0, 0.2, -1.0])
+    report = check_numpy_gradients(saturated, saturated_gradient, w, b)
+    assert report.passed, report
+    assert "long double" in report.rows[0].verdict  # off the exact slope by 8e-9 of it, by rounding alone
+    slip = check_numpy_gradients(saturated, functools.partial(saturated_gradient, factor=1.0), w, b)
+    assert failing(slip) == {"w[0]", "w[1]", "w[2]"} and {row.kind for row in slip.failures} == {"hand"}
+
+
 def softplus(x):
     return np.sum(np.log1p(np.exp(x)))  # no log1p for Values: the engine cannot run this
 
