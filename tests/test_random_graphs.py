@@ -96,3 +96,25 @@ def test_hessian_matches_finite_differences(program, point):
             numeric = (corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h * h)
             assert math.isclose(hessian[i][j], numeric, rel_tol=1e-3, abs_tol=1e-4 * scale), (i, j, hessian, numeric)
         assert all(math.isclose(hessian[i][j], hessian[j][i], rel_tol=1e-9, abs_tol=1e-12) for j in range(N_INPUTS))
+
+
+# Zero, or away from the tiniest floats (below about 1e-197 the complex step is not small against x).
+wide = st.one_of(st.just(0.0), st.floats(1e-150, 3.0), st.floats(-3.0, -1e-150))
+
+
+@settings(max_examples=150, deadline=None)
+@given(programs(), st.lists(wide, min_size=N_INPUTS, max_size=N_INPUTS))
+def test_the_complex_step_never_blames_a_correct_engine(program, point):
+    # Every op here is analytic, so every row is judged by the complex step, at its rounding allowance: a
+    # false alarm would be a failing row. The allowance itself stays near machine precision relative to the
+    # sum of the paths' magnitudes, which is what lets a slip in the twelfth digit show.
+    report = ag.gradcheck(lambda *xs: run(program, list(xs), engine=True), *point)
+    assert report.passed, report
+    assert {row.referee for row in report.rows} == {"complex step"}, report
+
+
+@settings(max_examples=40, deadline=None)
+@given(programs(), st.lists(wide, min_size=N_INPUTS, max_size=N_INPUTS))
+def test_the_complex_step_never_blames_a_correct_hessian(program, point):
+    report = ag.gradcheck(lambda *xs: run(program, list(xs), engine=True), *point, order=2)
+    assert report.passed, report

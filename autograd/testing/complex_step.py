@@ -78,7 +78,7 @@ class ComplexStep:
         complex forward, the path is not analytic, or the two steps disagree."""
         graph = self.graph
         if not isinstance(graph.root, Value) or node not in graph.nodes:
-            return nothing("the node is not in the graph")
+            return Reference(0.0, 0.0)  # the root does not depend on it: exactly 0
         if not math.isfinite(node.data) or graph.not_finite() is not None:
             return nothing("the forward pass holds a value that is not finite")
         missing = next((later.rule for later in graph.downstream(node) if later.rule.complex_forward is None), None)  # type: ignore[union-attr]

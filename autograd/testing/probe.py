@@ -82,9 +82,13 @@ class Probe:
         noise = functools.partial(self.graph.value_noise, self.leaves[j]) if first else None
         measure = FiniteDifference(along(g, self.point, j), x, float(g_here), self.tolerances.step(x), noise)
         kink = functools.partial(self.graph.kink, self.leaves[j], self.tolerances)
-        # the rounding in the engine's first derivatives is estimated; in second ones it is not
-        rounding = functools.partial(self._rounding, j, float(engine)) if first else None
-        reference = (self.complex_step if first else ComplexStep(graph)).derivative(self.leaves[j])
+        # how far rounding moves the engine's value: through the graph's values (and, for first derivatives,
+        # through rules that compute with plain numbers, seen by moving x a spacing or two)
+        leaf = self.leaves[j]
+        rounding: Callable[[], float] = (
+            functools.partial(self._rounding, j, float(engine)) if first else functools.partial(graph.rounding, leaf)
+        )
+        reference = (self.complex_step if first else ComplexStep(graph)).derivative(leaf)
         if reference.usable and not self.tolerances.agree(float(engine), measure.quick.central, reference.bound):
             reference = self._faithful(graph, g, j, reference)
         return overflowed(name, float(engine), None, measure, self.graph) or judge(
