@@ -25,12 +25,15 @@ array attribute changed in place. :func:`forget_plans` drops a model's plans for
 from __future__ import annotations
 
 import math
+import os
 import weakref
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from operator import is_
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import autograd as ag
 from autograd.compiler import Compiled, Plan
@@ -40,7 +43,11 @@ from nn.module import Module
 from nn.optim import Optimizer, TrainingError
 from nn.run import Schedule, Step, guarded_step
 
-__all__ = ["CompiledRun", "Signature", "forget_plans", "kept_compiled", "traces"]
+__all__ = ["CompiledRun", "Signature", "blas_threads", "choose_threads", "forget_plans", "kept_compiled", "traces"]
+
+THREADED_WORK = 10_000_000
+"""Parameters x batch from which a compiled step may use more than one BLAS thread: below it the matrix
+products are too small for threads to pay (the moons network's step is as fast on one)."""
 
 LOSSES_KEPT = 4
 """How many losses' compiled steps are kept per model before the oldest goes."""
@@ -75,6 +82,36 @@ class Signature:
         """The same parameter Values in the same order, and equal settings."""
         mine, theirs = self.parameters, other.parameters
         return len(mine) == len(theirs) and all(map(is_, mine, theirs)) and self.settings == other.settings
+
+
+def choose_threads(parameters: int, batch: int) -> int:
+    """BLAS threads for a compiled run: 1 for small matrix products (parameters x batch below
+    :data:`THREADED_WORK`), else numpy's count capped at the cores no other process is using.
+
+    Free cores = cores - (1-minute load average - 1): the run's own process counts for one. Measured on a
+    2-core VM (``benchmarks/threads.py``): idle, two threads are up to 1.2x faster on 784-300-100-10; with
+    the other core busy, two are 1.1-3x slower (6x in an epoch of notebook 8), so where the load cannot be
+    read the choice is one.
+    """
+    if parameters * batch < THREADED_WORK:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows, or a system that does not say
+        return 1
+    affinity = getattr(os, "sched_getaffinity", None)
+    cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    default = max((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), default=1)
+    free = int(cores - max(0.0, load - 1.0))
+    return max(1, min(default, free))
+
+
+def blas_threads(count: int | None) -> AbstractContextManager[object]:
+    """numpy's BLAS limited to ``count`` threads inside the block and restored after it; None leaves it as it is."""
+    if count is None:
+        return nullcontext()
+    limits: AbstractContextManager[object] = threadpool_limits(limits=count, user_api="blas")
+    return limits
 
 
 class _Kept:

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd as ag
 from nn.checks import Seed, check_count, check_number, check_seed, excerpt, shorten
-from nn.compiled_run import CompiledRun, Forward, kept_compiled
+from nn.compiled_run import CompiledRun, Forward, blas_threads, choose_threads, kept_compiled
 from nn.data import batches
 from nn.layers import Output
 from nn.loss_table import LOSS_TABLE, LOSSES, LossEntry, LossFunction, find_loss
@@ -131,6 +131,7 @@ def fit(
     callback: Callback | None = None,
     seed: Seed = 0,
     compile: bool = False,  # noqa: A002  (as autograd.compile names it)
+    threads: int | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: per-epoch ``loss`` and, for classifiers, ``accuracy``.
 
@@ -172,7 +173,11 @@ def fit(
     steps and numbers (to rounding), many times faster on large models. With nn's SGD or Adam the
     parameters are held in one array during the run and written back to the model at the end (and
     on any error or Ctrl-C). The loss must be a mean over samples, as every loss of the table is;
-    a loss of one's own then sees one sample at a time, its label a Value it cannot branch on.
+    a loss of one's own then sees one sample at a time, its label a Value it cannot branch on. The
+    plan is kept with the model: another ``fit`` or ``predict`` with ``compile=True`` on the same
+    model and shapes does not trace again (``nn.compiled_run`` lists what does). ``threads`` sets
+    numpy's BLAS threads for the run, restored after it; by default a compiled run chooses them
+    (``nn.compiled_run.choose_threads``: one for small layers or a busy machine), a scalar one leaves them.
 
     Before the first step, points must be finite with shape (n, features), labels finite and fit for
     the loss (cross-entropy labels whole class indices below the model's number of outputs), and
@@ -198,12 +203,25 @@ def fit(
     if not isinstance(compile, bool):
         raise TypeError(f"fit: compile must be True or False, got {excerpt(compile)}")
     l2 = check_number(l2, "fit: l2", minimum=0.0)
+    if threads is not None:
+        threads = check_count(threads, "fit: threads", alternative="None (chosen for the run)")
     shuffle_seed = _shuffle_seeds(seed)
     per_sample = _probe(model, entry, xs, ys, timed=not compile)
-    run = _start_run(model, entry, optimizer, schedule, l2, compile)
-    monitor = Monitor(entry, ys, model, optimizer, epochs=epochs, batch_size=batch_size, compiled=compile,
-                      seconds_per_sample=per_sample, progress=progress)  # fmt: skip
-    history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if entry.classifier else {})}
+    if threads is None and compile:
+        threads = choose_threads(len(model.parameters()), min(batch_size or len(xs), len(xs)))
+    with blas_threads(threads):
+        run = _start_run(model, entry, optimizer, schedule, l2, compile)
+        monitor = Monitor(entry, ys, model, optimizer, epochs=epochs, batch_size=batch_size, compiled=compile,
+                          seconds_per_sample=per_sample, progress=progress)  # fmt: skip
+        return _train(run, monitor, xs, ys, epochs, batch_size, shuffle_seed, callback, entry.classifier)
+
+
+def _train(
+    run: TrainingRun, monitor: Monitor, xs: np.ndarray, ys: np.ndarray, epochs: int, batch_size: int | None,
+    shuffle_seed: Callable[[int], int], callback: Callback | None, classifier: bool,
+) -> dict[str, list[float]]:  # fmt: skip
+    """fit's epochs: each one's steps, its history and monitor, the model synced around the callback."""
+    history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if classifier else {})}
     try:
         for epoch in range(1, epochs + 1):
             logs = _epoch(run, xs, ys, batch_size, shuffle_seed(epoch), epoch, monitor.after_step)
