@@ -159,6 +159,23 @@ def test_units_the_graph_never_reaches_have_derivative_zero():
     assert {row.kind for row in report.failures} == {"hand"}
 
 
+def test_a_tie_in_np_maximum_is_a_kink_whichever_side_the_hand_takes():
+    x = np.array([1.0, -1.0])
+
+    def relu_layer(w, b):  # at w = (0.5, 0.5), b = 0 the first unit's input is exactly 0
+        return np.sum(np.maximum(w @ x + b, 0.0) * np.array([1.0, 2.0]))
+
+    def relu_gradient(w, b, scale=1.0):
+        mask = (w @ x + b > 0) * np.array([1.0, 2.0])  # 0 at the tie, where np.maximum on Values keeps the input
+        return np.outer(mask, x), mask * np.array([1.0, scale])
+
+    w, b = np.array([[0.5, 0.5], [1.0, -1.0]]), np.zeros(2)
+    report = check_numpy_gradients(relu_layer, relu_gradient, w, b)
+    assert report.passed and {row.name for row in report.rows if row.kind == "kink"} == {"w[0,0]", "w[0,1]", "b[0]"}
+    slip = check_numpy_gradients(relu_layer, functools.partial(relu_gradient, scale=3.0), w, b)
+    assert failing(slip) == {"b[1]"} and slip.failures[0].kind == "hand"
+
+
 @pytest.mark.skipif(np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps, reason="long double is float64 here")
 def test_float64_rounding_of_a_right_formula_is_no_slip_and_a_real_slip_still_is():
     def sigmoid(z):
