@@ -110,7 +110,7 @@ class GradientReport:
             outcome = f"FAILED ({wrong}{count} wrong" + (f", {undecided} undecided)" if undecided else ")")
         else:
             outcome = f"INCONCLUSIVE ({undecided}{count} undecided)" if undecided else "passed"
-        return f"{self.title}: {outcome}" + (f" [{self.tolerances}]" if self.tolerances else "")
+        return f"{self.title}: {outcome}" + (f" [finite differences: {self.tolerances}]" if self.tolerances else "")
 
     def _columns(self) -> list[tuple[str, Callable[[GradientRow], str]]]:
         exact = [("complex step", lambda r: "" if math.isnan(r.exact) else every_digit(r.exact))]
