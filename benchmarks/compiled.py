@@ -13,6 +13,8 @@ their rows are left out without them. Prints figures only; nothing here asserts 
 (c) one epoch of Fashion-MNIST (60,000 images, batches of 100) with the compiled step, torch and numpy.
     Skipped with a message when the data is not installed (apt-get install dataset-fashion-mnist).
 (d) tracing the network of (b): seconds, tracemalloc's peak, and the arrays the plan and one batch keep.
+(e) fit(compile=True) called twice on the network of (b), one epoch of 10 batches each: the second call
+    replays the plan the first traced (nn.compiled_run.traces counts the traces).
 
 Each time is measured --repeats times (steps faster than 50 ms are run in a loop and averaged) with
 the garbage collector on; the tables give min, median and max, and every ratio is of two medians of
@@ -47,7 +49,7 @@ from compare_micrograd import micrograd_moons_stepper, moons, ours_moons_stepper
 import autograd as ag
 import nn
 from autograd.compiler import Compiled, Plan
-from nn.compiled_run import CompiledRun
+from nn.compiled_run import CompiledRun, traces
 from nn.loss_table import find_loss
 
 try:
@@ -64,6 +66,7 @@ except ImportError:
     torch = None
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+THREADS: int | None = None  # fit's threads= for the runs of fit here: --threads, or None (fit chooses) for 0
 Step = Callable[[], float]  # one training step; returns its loss
 Array = np.ndarray[Any, Any]
 
@@ -239,7 +242,7 @@ def fit_epochs(model: nn.MLP, loss: str, x: Array, y: Array, lr: float, l2: floa
 
     optimizer = nn.SGD(model.parameters(), lr=lr)
     nn.fit(model, x, y, loss=loss, optimizer=optimizer, epochs=epochs + 1, l2=l2, progress=False, callback=stamp,
-           compile=True)  # fmt: skip
+           compile=True, threads=THREADS)  # fmt: skip
     return [later - earlier for earlier, later in itertools.pairwise(stamps)]
 
 
@@ -485,7 +488,7 @@ def epoch_section(sizes: Sizes, repeats: int) -> None:
         optimizer = nn.SGD(model.parameters(), lr=lr)
         start = time.perf_counter()
         nn.fit(model, train_x, train_y, loss="cross_entropy", optimizer=optimizer, epochs=1, batch_size=batch,
-               progress=False, compile=True)  # fmt: skip
+               progress=False, compile=True, threads=THREADS)  # fmt: skip  (the first call traces, later ones replay)
         return time.perf_counter() - start
 
     def numpy_epoch() -> float:
@@ -616,6 +619,32 @@ def trace_section(sizes: Sizes, repeats: int) -> None:
     target(f"trace under 5 s ({show(statistics.median(seconds))})", statistics.median(seconds) < 5)
 
 
+def second_fit_section(sizes: Sizes, repeats: int) -> None:
+    """Each of ``repeats`` times a new model: fit it for one epoch, then again; both calls timed."""
+    rng = np.random.default_rng(0)
+    x, labels = rng.random((10 * sizes.batch, 784)), rng.integers(0, 10, 10 * sizes.batch)
+    first, second, counts = [], [], []
+    for _ in range(repeats):
+        model = mnist_model(sizes)
+        for times in (first, second):
+            gc.collect()
+            start = time.perf_counter()
+            nn.fit(model, x, labels, loss="cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.01), epochs=1,
+                   batch_size=sizes.batch, progress=False, compile=True, threads=THREADS)  # fmt: skip
+            times.append(time.perf_counter() - start)
+        counts.append(traces(model))
+    shape = "-".join(str(n) for n in [784, *sizes.hidden, 10])
+    print(f"\n(e) fit(compile=True) twice on one {shape} model, one epoch of {len(x):,} images each\n")
+    print("| call | min | median | max |")
+    print("|---|---|---|---|")
+    for name, times in (("first call (traces)", first), ("second call (replays)", second)):
+        print(f"| {name} | {show(min(times))} | {show(statistics.median(times))} | {show(max(times))} |")
+    ratios = [a / b for a, b in zip(first, second, strict=True)]
+    spread = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+    print(f"first / second call, each model's: median {spread}; traces per model after both calls: {sorted(set(counts))}")
+    target(f"a second fit does not trace (traces: {max(counts)})", max(counts) == 1)
+
+
 def tracemalloc_mb(size: int) -> str:
     return f"{size / 1e6:.2f} MB" if size < 1e8 else f"{size / 1e6:,.0f} MB"
 
@@ -670,6 +699,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.smoke:
         sizes = Sizes(hidden=[24, 12], batch=10, synthetic_epoch=200)
         repeats = epoch_repeats = 1
+    global THREADS
+    THREADS = args.threads or None
     limits, threads = limit_threads(args.threads)
     with limits:
         print(f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
@@ -684,6 +715,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             epoch_section(sizes, epoch_repeats)
         trace_section(sizes, repeats if not args.quick else 1)
+        second_fit_section(sizes, 3 if not args.smoke else 1)
         if args.profile:
             profile_section(sizes, 5 if args.smoke else 100)
     sys.stdout.flush()
