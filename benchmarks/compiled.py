@@ -641,7 +641,7 @@ def second_fit_section(sizes: Sizes, repeats: int) -> None:
         print(f"| {name} | {show(min(times))} | {show(statistics.median(times))} | {show(max(times))} |")
     ratios = [a / b for a, b in zip(first, second, strict=True)]
     spread = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
-    print(f"first / second call, each model's: median {spread}; traces per model after both calls: {sorted(set(counts))}")
+    print(f"first / second call, each model's: median {spread}; traces per model after both: {sorted(set(counts))}")
     target(f"a second fit does not trace (traces: {max(counts)})", max(counts) == 1)
 
 
