@@ -623,7 +623,9 @@ def second_fit_section(sizes: Sizes, repeats: int) -> None:
     """Each of ``repeats`` times a new model: fit it for one epoch, then again; both calls timed."""
     rng = np.random.default_rng(0)
     x, labels = rng.random((10 * sizes.batch, 784)), rng.integers(0, 10, 10 * sizes.batch)
-    first, second, counts = [], [], []
+    first: list[float] = []
+    second: list[float] = []
+    counts: list[int] = []
     for _ in range(repeats):
         model = mnist_model(sizes)
         for times in (first, second):
