@@ -28,10 +28,11 @@ from autograd.backward import backward_order, gradients
 from autograd.engine import Value
 from autograd.modes import enable_grad
 from autograd.testing.checks import check_gradients
+from autograd.testing.complex_step import Reference
 from autograd.testing.differences import FiniteDifference
 from autograd.testing.inputs import parameter_names
 from autograd.testing.report import GradientReport, GradientRow
-from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances
+from autograd.testing.tolerances import ATOL, EPS, RTOL, HandPrecision, Tolerances
 from autograd.testing.verdicts import judge
 
 Argnums = Union[int, Sequence[int], None]
@@ -169,10 +170,8 @@ def _report(problem: _Problem, tolerances: Tolerances, title: str) -> GradientRe
     return GradientReport(title, tuple(rows), tuple(notes), used)
 
 
-def _second_look(
-    problem: _Problem, row: GradientRow, i: int, index: tuple[int, ...], wobble: dict[int, np.ndarray],
-    tolerances: Tolerances,
-) -> GradientRow:  # fmt: skip
+def _second_look(problem: _Problem, row: GradientRow, i: int, index: tuple[int, ...],
+                 wobble: dict[int, np.ndarray], tolerances: Tolerances) -> GradientRow:  # fmt: skip
     """A hand value blamed where float64 rounding alone moves it that far, or where f itself has a kink along
     this element (a tie in np.maximum, np.abs or np.where, which the graph records as one branch), is no slip."""
     hand, allowance = row.expected if row.expected is not None else math.nan, 4 * float(wobble[i][index])
@@ -190,9 +189,8 @@ def _second_look(
     return row
 
 
-def _by_engine(
-    problem: _Problem, hand: dict[int, np.ndarray], tolerances: Tolerances
-) -> tuple[list[GradientRow], list[str], Tolerances]:
+def _by_engine(problem: _Problem, hand: dict[int, np.ndarray],
+               tolerances: Tolerances) -> tuple[list[GradientRow], list[str], Tolerances]:  # fmt: skip
     """f on arrays of Values, judged by check_gradients; elements f's graph does not reach have derivative 0."""
     leaves: dict[tuple[int, tuple[int, ...]], Value] = {}
     values: list[Any] = []
@@ -244,16 +242,19 @@ def _float_rounding(problem: _Problem, hand: dict[int, np.ndarray]) -> dict[int,
     return {i: np.zeros(array.shape) for i, array in hand.items()}
 
 
-def _by_complex_step(
-    problem: _Problem, hand: dict[int, np.ndarray], tolerances: Tolerances
-) -> tuple[list[GradientRow], list[str], Tolerances]:
+def _by_complex_step(problem: _Problem, hand: dict[int, np.ndarray],
+                     tolerances: Tolerances) -> tuple[list[GradientRow], list[str], Tolerances]:  # fmt: skip
     """Im f(x + ih e_k) / h for every checked element, each row judged against finite differences."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.filterwarnings("error", message="Casting complex values to real")  # f dropped the imaginary part
         slopes = problem.each(functools.partial(_complex_slope, problem))
     _trusted(problem, slopes, tolerances, "its complex step")
-    return [_measured(problem, name, i, k, float(hand[i][k]), float(slopes[problem.checked.index(i)][k]), tolerances)
-            for name, i, k in problem.rows()], [], tolerances  # fmt: skip
+    # a numpy gradient's every digit is meant; what rounding inside f and the gradient may do is allowed for
+    floor = 1e-10 * max(float(np.max(np.abs(slope))) for slope in slopes) + tolerances.atol
+    exact = {(i, k): float(slopes[problem.checked.index(i)][k]) for _, i, k in problem.rows()}
+    rows = [_measured(problem, name, i, k, float(hand[i][k]), exact[i, k], tolerances,
+                      Reference(exact[i, k], 1e-8 * abs(exact[i, k]) + floor)) for name, i, k in problem.rows()]
+    return rows, [], tolerances
 
 
 def _complex_slope(problem: _Problem, i: int, index: tuple[int, ...]) -> float:
@@ -297,11 +298,10 @@ def _trusted(problem: _Problem, slopes: list[np.ndarray], tolerances: Tolerances
                        f"{problem.label} {careful.central:.10g}: {problem.label} leaves it somewhere")  # fmt: skip
 
 
-def _measured(
-    problem: _Problem, name: str, i: int, index: tuple[int, ...], hand: float, reference: float | None,
-    tolerances: Tolerances,
-) -> GradientRow:  # fmt: skip
-    """A row judged against finite differences of f; with no ``reference``, they are the referee too."""
+def _measured(problem: _Problem, name: str, i: int, index: tuple[int, ...], hand: float, reference: float | None,
+              tolerances: Tolerances, exact: Reference | None = None) -> GradientRow:  # fmt: skip
+    """A row judged by the complex step ``exact``, else against finite differences of f; with no ``reference``
+    (the engine's or the complex step's value), they are the referee too."""
     x = float(problem.arrays[i][index])
     measure = FiniteDifference(problem.along(i, index), x, problem.value, tolerances.step(x))
     if reference is None:  # the hand value stands in for the reference where the measurements cannot tell them apart
@@ -313,7 +313,7 @@ def _measured(
                 return GradientRow(name, math.nan, math.nan, hand, verdict, "undefined")
             if not tolerances.agree(hand, careful.central, 2 * careful.error):
                 reference = careful.central
-    return judge(name, reference, hand, measure, lambda: "", tolerances)
+    return judge(name, reference, hand, measure, lambda: "", tolerances, None, exact, HandPrecision.of(hand, 17))
 
 
 def _problem(caller: str, f: Any, gradient: Any, arrays: tuple[Any, ...], argnums: Argnums) -> _Problem:
