@@ -60,8 +60,8 @@ class Signature:
 
     __slots__ = ("parameters", "settings")
 
-    def __init__(self, model: Module) -> None:
-        self.parameters = model.parameters()
+    def __init__(self, model: Module, parameters: list[ag.Value] | None = None) -> None:
+        self.parameters = model.parameters() if parameters is None else parameters
         settings: list[object] = []
         stack: list[Any] = [model]
         seen: set[int] = set()
@@ -128,11 +128,14 @@ class _Kept:
 _KEPT: dict[int, _Kept] = {}  # by id(model); an entry goes when its model is collected (weakref.finalize)
 
 
-def kept_compiled(model: Module, key: object, make: Callable[[], Compiled]) -> Compiled:
+def kept_compiled(
+    model: Module, key: object, make: Callable[[], Compiled], parameters: list[ag.Value] | None = None
+) -> Compiled:
     """The compiled function kept for ``model`` under ``key``, made by ``make`` if there is none, or if the
     model changed in a way its plans cannot see (see the module docstring), in which case all of the
-    model's plans go. ``make``'s function must not hold the model strongly, or the model would never go."""
-    signature = Signature(model)
+    model's plans go. ``make``'s function must not hold the model strongly, or the model would never go.
+    ``parameters``: ``model.parameters()`` if the caller has them (a large model's walk takes a while)."""
+    signature = Signature(model, parameters)
     kept = _KEPT.get(id(model))
     if kept is None:
         kept = _KEPT[id(model)] = _Kept(signature)
@@ -238,7 +241,7 @@ class CompiledRun:
         self.parameters = model.parameters()
         self.count = 0  # steps taken, for error messages
         self.compiled: Compiled = kept_compiled(
-            model, ("fit", entry.function), lambda: ag.compile(PerSample(model, entry), reduce=None)
+            model, ("fit", entry.function), lambda: ag.compile(PerSample(model, entry), reduce=None), self.parameters
         )
         self.native = _native(optimizer)
         # The run's parameters: one array in the optimizer's order, and each model parameter's row in it
