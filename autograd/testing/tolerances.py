@@ -11,7 +11,7 @@ from autograd.engine import Value
 
 EPS = 1e-3
 ATOL = 1e-12
-RTOL = 1e-5
+RTOL = 1e-9
 
 
 @dataclass(frozen=True)
