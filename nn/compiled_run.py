@@ -15,11 +15,12 @@ traces again when the plan could be wrong, which :class:`Signature` decides:
 - another loss (a plan per loss function, the last :data:`LOSSES_KEPT` of them);
 - a parameter swapped, added or removed anywhere in the model (a layer replaced or appended): the
   plan reads the parameter Values it saw, so the model's ``parameters()`` must be the same objects;
-- a plain setting of any module changed (an attribute that is a str, int, float, bool or None, such
-  as a neuron's ``activation``), or a module replaced by one of another class.
+- a plain setting of any module changed (an attribute that is a str, int, float, bool or None, or a
+  list of them, such as a neuron's ``activation``), a module replaced by one of another class, or any
+  other attribute of a module replaced by another object (a function, an array).
 
 What it cannot see: code outside the model that the model's ``__call__`` reads (a global flag), or an
-array attribute changed in place. :func:`forget_plans` drops a model's plans for those cases.
+object attribute changed in place (an array's numbers). :func:`forget_plans` drops a model's plans then.
 """
 
 from __future__ import annotations
@@ -56,13 +57,15 @@ _SETTINGS = (str, int, float, bool, type(None))
 
 class Signature:
     """What of a model a plan depends on beyond the Values it read: the parameters, by identity and in
-    order, and each module's class and plain settings (str, int, float, bool or None attributes)."""
+    order; each module's class; its plain settings (str, int, float, bool or None attributes, and lists
+    of them) by value; and any other attribute (a function, an array, an object) by identity."""
 
-    __slots__ = ("parameters", "settings")
+    __slots__ = ("parameters", "settings", "objects")
 
     def __init__(self, model: Module, parameters: list[ag.Value] | None = None) -> None:
         self.parameters = model.parameters() if parameters is None else parameters
         settings: list[object] = []
+        objects: list[object] = []
         stack: list[Any] = [model]
         seen: set[int] = set()
         while stack:  # the module tree, iteratively: a deep or self-referring model is walked once
@@ -70,18 +73,28 @@ class Signature:
             if id(item) in seen:
                 continue
             seen.add(id(item))
-            if isinstance(item, Module):
-                fields = vars(item)
-                settings.append((type(item), tuple((k, v) for k, v in fields.items() if type(v) in _SETTINGS)))
-                stack.extend(v for v in fields.values() if isinstance(v, (Module, list, tuple)))
-            else:
+            if not isinstance(item, Module):  # a list or tuple of modules or Values
                 stack.extend(v for v in item if isinstance(v, (Module, list, tuple)))
-        self.settings = tuple(settings)
+                continue
+            settings.append(type(item))
+            for key, value in vars(item).items():
+                if type(value) in _SETTINGS:
+                    settings.append((key, value))
+                elif isinstance(value, (list, tuple)) and all(type(v) in _SETTINGS for v in value):
+                    settings.append((key, tuple(value)))  # sizes, names: by value, as they may change in place
+                elif isinstance(value, (Module, list, tuple)):
+                    stack.append(value)
+                elif not isinstance(value, ag.Value):  # parameters are compared above
+                    objects.append(value)
+        self.settings, self.objects = tuple(settings), tuple(objects)
 
     def matches(self, other: Signature) -> bool:
-        """The same parameter Values in the same order, and equal settings."""
+        """The same parameter Values in the same order, equal settings, the same other objects."""
         mine, theirs = self.parameters, other.parameters
-        return len(mine) == len(theirs) and all(map(is_, mine, theirs)) and self.settings == other.settings
+        return (
+            len(mine) == len(theirs) and all(map(is_, mine, theirs)) and self.settings == other.settings
+            and len(self.objects) == len(other.objects) and all(map(is_, self.objects, other.objects))
+        )  # fmt: skip
 
 
 def choose_threads(parameters: int, batch: int) -> int:
@@ -249,8 +262,8 @@ class CompiledRun:
         trained = optimizer.parameters if self.native else []
         self.values = np.array([p.data for p in trained], dtype=float)
         self.grads = np.zeros(len(self.values))
-        position = {id(p): i for i, p in enumerate(trained)}
-        self.model_rows = np.array([position.get(id(p), -1) for p in self.parameters], dtype=np.intp)
+        self.row_of = {id(p): i for i, p in enumerate(trained)}  # by id: a parameter's row in ``values``
+        self.model_rows = np.array([self.row_of.get(id(p), -1) for p in self.parameters], dtype=np.intp)
         # The plan being replayed and how its leaves map onto ``values``: set by _adopt for each new plan.
         self.plan: Plan | None = None
         self.leaf_rows = np.zeros(0, dtype=np.intp)  # each leaf's row in ``values``, -1 for a non-parameter
@@ -333,8 +346,7 @@ class CompiledRun:
         """Map the plan's leaves to the run's parameter array; the rest are read from their Values each step."""
         self.plan = plan
         if self.native:
-            position = {id(p): i for i, p in enumerate(self.optimizer.parameters)}
-            rows = np.array([position.get(id(leaf), -1) for leaf in plan.leaves], dtype=np.intp)
+            rows = np.array([self.row_of.get(id(leaf), -1) for leaf in plan.leaves], dtype=np.intp)
             self.leaf_rows, self.moved = rows, rows >= 0
             self.unmoved = [leaf for leaf, row in zip(plan.leaves, rows.tolist(), strict=True) if row < 0]
             self.identity = len(rows) == len(self.values) and bool((rows == np.arange(len(rows))).all())

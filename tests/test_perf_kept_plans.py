@@ -7,6 +7,7 @@ Every number is checked against the scalar engine (``compile=False``), which nev
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,19 @@ def test_a_changed_setting_is_traced_again():
     assert traces(model) == 2
 
 
+def test_an_attribute_replaced_by_another_object_is_traced_again():
+    model = Scaled()
+    points = np.arange(6.0).reshape(3, 2)
+    assert nn.predict(model, points, compile=True) == pytest.approx([0.5, 2.5, 4.5], rel=1e-15)
+    model.squash = ag.tanh  # a function the model's code calls: the plan cannot see which
+    assert nn.predict(model, points, compile=True) == pytest.approx(np.tanh([0.5, 2.5, 4.5]).tolist(), rel=1e-15)
+    model.sizes = [1, 2]
+    nn.predict(model, points, compile=True)
+    model.sizes.append(3)  # a list of settings changed in place
+    nn.predict(model, points, compile=True)
+    assert traces(model) == 4
+
+
 def test_moved_parameters_are_no_reason_to_trace():
     model = nn.MLP(2, [3, 1], seed=6)
     _same_predictions(model)
@@ -95,14 +109,15 @@ def test_a_new_loss_traces_and_an_old_one_replays():
 
 
 class Scaled(nn.Module):
-    """w * (x0 + x1 + ...): any number of inputs, so new sample shapes reach the same model."""
+    """squash(w * (x0 + x1 + ...)): any number of inputs, so new sample shapes reach the same model."""
 
     def __init__(self) -> None:
         self.w = ag.Value(0.5)
+        self.squash: Callable[[ag.Value], ag.Value] = lambda v: v
+        self.sizes: list[int] = []
 
     def __call__(self, x: list[Any]) -> ag.Value:
-        total: ag.Value = self.w * ag.sum(x)
-        return total
+        return self.squash(self.w * ag.sum(x))
 
 
 def test_new_shapes_trace_and_old_ones_replay():
