@@ -50,7 +50,7 @@ def judge(
         if reference.usable:
             return row
     row = _by_finite_differences(name, engine, hand, measure, kink, tolerances, rounding, precision)
-    if reference is not None and hand is not None:
+    if hand is not None:
         row = dataclasses.replace(row, precision=str(precision))
     return row
 
