@@ -207,7 +207,7 @@ def _by_engine(problem: _Problem, hand: dict[int, np.ndarray],
     out = out.item() if isinstance(out, np.ndarray) and out.ndim == 0 else out
     if not isinstance(out, Value):
         raise _RefereeError(f"{problem.label} on arrays of Values returns {type(out).__name__}, not a Value: "
-                       "it turns them into numbers (float(), np.asarray(x, float)?)")  # fmt: skip
+                            "it turns them into numbers (float(), np.asarray(x, float)?)")  # fmt: skip
     if not math.isclose(out.data, problem.value, rel_tol=1e-8, abs_tol=1e-13):
         raise _RefereeError(f"{problem.label} on arrays of Values gives {out.data!r}, on floats {problem.value!r}")
     checked = [leaves[i, index] for _, i, index in problem.rows()]
@@ -295,7 +295,7 @@ def _trusted(problem: _Problem, slopes: list[np.ndarray], tolerances: Tolerances
     if careful.settled and math.isfinite(careful.central) and not tolerances.agree(
             along, careful.central, rounding + 2 * careful.error):  # fmt: skip
         raise _RefereeError(f"along a random direction {what} gives the slope {along:.10g}, finite differences of "
-                       f"{problem.label} {careful.central:.10g}: {problem.label} leaves it somewhere")  # fmt: skip
+                            f"{problem.label} {careful.central:.10g}: {problem.label} leaves it somewhere")  # fmt: skip
 
 
 def _measured(problem: _Problem, name: str, i: int, index: tuple[int, ...], hand: float, reference: float | None,
