@@ -113,7 +113,7 @@ def test_tolerances_are_frozen_and_validated_once():
     with pytest.raises(TypeError, match="atol must be a real number, got str '1'"):
         Tolerances(atol="1")  # type: ignore[arg-type]
     assert type(Tolerances(atol=0).atol) is float
-    assert str(Tolerances()) == "eps=0.001, atol=1e-12, rtol=1e-09"
+    assert str(Tolerances()) == "eps=0.001, atol=1e-15, rtol=1e-09"
     checker = ag.GradientChecker(rtol=1e-3)
     assert checker.tolerances == Tolerances(rtol=1e-3)
     with pytest.raises(ValueError, match=r"GradientChecker: eps is a relative step and must be at most 0\.1, got 0\.5"):

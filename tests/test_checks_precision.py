@@ -176,3 +176,46 @@ def test_the_builtin_rules_pass_at_machine_precision_across_their_domains():
         for x in filter(domains.get(op, lambda x: True), points):
             report = ag.gradcheck(lambda v: op(v) * 1.5 + v, x)  # noqa: B023  # called at once
             assert report.passed and report.rows[0].referee == "complex step", report
+
+
+def softmax_cross_entropy(*logits: float, on: object = math) -> float:
+    """-log softmax(z)[2] = max z + log Σ e^(z - max z) - z[2], on floats (math) or complex numbers (cmath)."""
+    top = max(z.real for z in map(complex, logits)) if on is cmath else max(logits)
+    return top + on.log(sum(on.exp(z - top) for z in logits)) - logits[2]  # type: ignore[attr-defined, no-any-return]
+
+
+def softmax_cross_entropy_gradient(*logits: float) -> list[float]:
+    """softmax(z) - onehot(2), by hand; the third entry summed from the others, so nothing cancels."""
+    top = max(logits)
+    terms = [math.exp(z - top) for z in logits]
+    total = math.fsum(terms)
+    return [t / total if i != 2 else -math.fsum(terms[:2] + terms[3:]) / total for i, t in enumerate(terms)]
+
+
+def test_rounding_inside_a_custom_complex_forward_is_measured_not_blamed():
+    # The op's complex forward computes Im log Σ e^z - h for the largest logit: 2.6 digits cancel inside it,
+    # which the graph (one node) cannot show. The second complex step, with other digits, measures it.
+    op = Op("softmax_ce", softmax_cross_entropy,
+            lambda g, *args: tuple(g * d for d in softmax_cross_entropy_gradient(*args[:-1])),
+            complex_forward=lambda *zs: softmax_cross_entropy(*zs, on=cmath))  # fmt: skip
+    point = (-2.188873631729341, -4.266419795527469, 4.685787030534847, -1.9606259443301188)
+    report = ag.gradcheck(lambda *zs: op(*zs), *point)
+    assert report.passed and {row.referee for row in report.rows} == {"complex step"}, report
+    # mpmath at 40 digits: d/dz2 = -0.0024557261964952808...; the hand gradient above has it to the last bit
+    assert report.rows[2].engine == pytest.approx(-0.0024557261964952808, rel=2e-16)
+    bent = Op("softmax_ce", softmax_cross_entropy,
+              lambda g, *args: tuple(g * d * (1 + 1e-12) for d in softmax_cross_entropy_gradient(*args[:-1])),
+              complex_forward=lambda *zs: softmax_cross_entropy(*zs, on=cmath))  # fmt: skip
+    assert not ag.gradcheck(lambda *zs: bent(*zs), *point).passed  # and a slip in the twelfth digit still shows
+
+
+def test_a_hand_value_that_lost_digits_to_cancellation_is_told_how_to_say_so():
+    z = Value(19.0, label="z")
+    sigma = 1 / (1 + (-z).exp())  # exp and div: the engine's derivative loses nothing
+    s = 1 / (1 + math.exp(-19.0))
+    by_hand = s * (1 - s)  # 1 - s cancels 8 digits: the formula is right, the float is 7.7e-9 off
+    row = ag.check_gradients(sigma, {"z": by_hand}).rows[0]
+    assert row.kind == "hand" and "read it at the digits it keeps with digits=8" in row.verdict, row
+    assert ag.check_gradients(sigma, {"z": by_hand}, digits=8).passed
+    # With the sigmoid op, whose rule is σ(1 - σ) too, rounding moves the engine's value as much, and both pass.
+    assert ag.check_gradients(z.sigmoid(), {"z": by_hand}).passed

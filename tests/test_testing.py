@@ -509,7 +509,7 @@ def test_pytest_fixture_takes_tolerances_per_call_and_from_toml(pytester: pytest
             square = Op("square", lambda x: x * x, lambda g, x, out: (1.5 * g * x,))  # 4.5 for 6 at x = 3
 
             def test_tolerated_by_the_toml_setting(gradcheck):
-                assert repr(gradcheck) == "GradientChecker(eps=0.001, atol=1e-12, rtol=0.5)"
+                assert repr(gradcheck) == "GradientChecker(eps=0.001, atol=1e-15, rtol=0.5)"
                 gradcheck.op(square, 3.0)
 
             def test_tightened_for_one_call(gradcheck):

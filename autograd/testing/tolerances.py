@@ -10,7 +10,7 @@ from typing import Any
 from autograd.engine import Value
 
 EPS = 1e-3
-ATOL = 1e-12
+ATOL = 1e-15
 RTOL = 1e-9
 
 
