@@ -9,6 +9,7 @@ from viz.network import draw_network
 from viz.plan import draw_plan
 from viz.render import Diagram, RenderError, find_renderer, render, save_diagram
 from viz.steps import Step, Term, backward_steps, draw_step, save_gif, save_steps, step_slider
+from viz.tikz import TikzError, escape_latex, to_tikz
 
 __all__ = [
     "Diagram",
@@ -16,12 +17,14 @@ __all__ = [
     "RenderError",
     "Step",
     "Term",
+    "TikzError",
     "backward_steps",
     "draw_dot",
     "draw_graph",
     "draw_network",
     "draw_plan",
     "draw_step",
+    "escape_latex",
     "find_renderer",
     "nodes_on_paths",
     "render",
@@ -29,4 +32,5 @@ __all__ = [
     "save_gif",
     "save_steps",
     "step_slider",
+    "to_tikz",
 ]

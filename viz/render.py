@@ -19,7 +19,7 @@ import graphviz
 
 from autograd.files import write_atomically
 
-FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".tex": "tex"}
 _FALLBACK_FORMATS = {"svg", "png"}
 RENDER_TIMEOUT = 120.0
 """Seconds a renderer may run before it, and every process it started, is killed (a RenderError follows)."""
@@ -108,9 +108,13 @@ def _kill_group(process: subprocess.Popen[bytes], posix: bool) -> None:
     process.communicate()  # reap it and close the pipes
 
 
-def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str]) -> Path:
-    """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv).
+def save_diagram(
+    graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str], *, standalone: bool = False
+) -> Path:
+    """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv, .tex).
 
+    ``.tex`` writes a TikZ picture laid out by Graphviz (:func:`viz.tikz.to_tikz`): a ``tikzpicture`` to
+    ``\\input`` into a document, or with ``standalone=True`` a document that compiles on its own.
     The file is written by ``autograd.files.write_atomically``: it appears whole or not at all, an
     existing file keeps its permissions, and a symlink is written through to its target.
     """
@@ -119,12 +123,20 @@ def save_diagram(graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLi
         raise TypeError(f"save_diagram: expected a diagram (a graphviz.Digraph), got {type(graph).__name__}")
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save_diagram: path must be a str or a path, got {type(path).__name__}")
+    if not isinstance(standalone, bool):
+        raise TypeError(f"save_diagram: standalone must be True or False, got {type(standalone).__name__}")
     target = Path(path)
     fmt = FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise RenderError(
-            f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot or .gv"
+            f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot, .gv or .tex"
         )
+    if fmt == "tex":
+        from viz.tikz import to_tikz  # here, so that drawing without TikZ never loads it
+
+        return write_atomically(target, to_tikz(graph, standalone=standalone).encode("utf-8"))
+    if standalone:
+        raise ValueError(f"save_diagram: standalone=True is for .tex files (a LaTeX document), not {target.name!r}")
     return write_atomically(target, render(source, fmt))
 
 
