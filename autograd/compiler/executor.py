@@ -11,6 +11,7 @@ NaN out is no error).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,8 @@ class Evaluation:
     def gradients(self, seed: np.ndarray) -> np.ndarray:
         """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
         every node of ``plan.outer``."""
-        return _backward(self, np.broadcast_to(seed, self.outputs.shape))
+        shape = self.outputs.shape
+        return _backward(self, seed if np.shape(seed) == shape else np.broadcast_to(seed, shape))
 
 
 def rule_for(op: Op) -> ArrayRule:
@@ -108,13 +110,13 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
                 values.append(inputs[step.argument])
                 operands.append(())
                 continue
-            given = tuple(_assemble(g, values, leaves, plan.constants, batch) for g in step.operands)
+            given = tuple([_assemble(g, values, leaves, plan.constants, batch) for g in step.operands])
             if step.kind == "matmul":
                 out = given[0] @ _weights(step, leaves, plan.constants).T
             else:
                 assert step.op is not None
                 out = _forward(step, rule_for(step.op), given)
-            if np.shape(out) != (batch, step.width):
+            if getattr(out, "shape", None) != (batch, step.width):
                 out = np.broadcast_to(out, (batch, step.width))
             if anomaly:
                 _check_finite(step, out, given)
@@ -133,9 +135,15 @@ def _forward(step: ArrayOp, rule: ArrayRule, given: tuple[Any, ...]) -> Any:
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, given, scalar, "")
         return _elementwise_forward(step.op)(*given)  # the scalar rule raised nowhere
-    if not rule.ieee and not np.isfinite(out).all():
+    if not rule.ieee and not _all_finite(out):
         _locate(step, given, scalar, "")
     return out
+
+
+def _all_finite(array: Any) -> bool:
+    """Whether every number of ``array`` is finite, by its sum: a NaN or an infinity makes the sum one too. A
+    sum that overflows from finite numbers says no as well, and the caller's scalar check then finds nothing."""
+    return math.isfinite(np.add.reduce(array, axis=None))
 
 
 def _locate(step: ArrayOp, arrays: tuple[Any, ...], scalar: Callable[..., Any], what: str) -> None:
@@ -197,12 +205,12 @@ def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
     anomaly = current().anomaly
 
     def scatter(gather: Gather, contribution: Any) -> None:
-        if np.shape(contribution) != (batch, gather.width):
+        if getattr(contribution, "shape", None) != (batch, gather.width):  # a rule may give (width,) or a number
             contribution = np.broadcast_to(contribution, (batch, gather.width))
         for piece in gather.targets:
             part = contribution if gather.whole is not None else contribution[:, piece.into]
             if piece.source == LEAVES:
-                column_sums = part.sum(axis=0)
+                column_sums = np.add.reduce(part, axis=0)  # the ufunc itself: ndarray.sum's wrapper costs as much
                 if piece.repeats:
                     np.add.at(leaf_grads, piece.take, column_sums)  # type: ignore[arg-type]
                 else:
@@ -242,7 +250,8 @@ def _reverse(
                 scatter(step.operands[0], g @ weights)
             if step.weight_source == LEAVES:
                 # The shared side is (n,) when it is all parameters and constants: every sample has the same.
-                block = g.T @ np.broadcast_to(given[0], (batch, step.operands[0].width))
+                shared = given[0] if given[0].ndim == 2 else np.broadcast_to(given[0], (batch, step.operands[0].width))
+                block = g.T @ shared
                 if isinstance(step.weights, slice):
                     leaf_grads[step.weights] += block.ravel()
                 else:
@@ -268,7 +277,7 @@ def _vjp(step: ArrayOp, rule: ArrayRule, g: np.ndarray, given: tuple[Any, ...], 
     except (ArithmeticError, ValueError, IndexError):
         _locate(step, (g, *given, out), scalar, what)
         return _elementwise_vjp(step.op)(g, *given, out)
-    if not rule.ieee and not all(np.isfinite(p).all() for p in partials[: step.differentiable]):
+    if not rule.ieee and not all(_all_finite(p) for p in partials[: step.differentiable]):
         _locate(step, (g, *given, out), scalar, what)
     return partials
 
