@@ -20,7 +20,7 @@ For each function and checker: 200 seeded random points of the function's domain
 and "undefined" rows are inconclusive: neither a catch nor a false alarm). At δ = 0 the table gives
 the false-alarm rate and the inconclusive rate, and the median time of one check, as a ratio to
 chainrule's finite-difference row for the same function in the same run (not an absolute claim).
-The last column holds chainrule's rows to issue 22's targets (1e-12 for analytic functions with the
+The last column holds chainrule's rows to its targets (1e-12 for analytic functions with the
 complex step; 1e-8 for the kinked function and for finite differences) and gives the catch rate at the
 target δ; each false alarm or missed target is printed after the table with its point and report.
 
