@@ -152,3 +152,19 @@ def test_a_callable_that_is_not_a_module_is_compiled_afresh():
     wrapped = lambda x: model(x)  # a plain function as the model
     np.testing.assert_allclose(nn.predict(wrapped, POINTS, compile=True), nn.predict(model, POINTS), rtol=1e-12)
     assert traces(model) == 0
+
+
+def test_a_replayed_plan_serves_another_optimizer_and_a_subset_of_parameters():
+    model, reference = nn.MLP(2, [5, 1], seed=11), nn.MLP(2, [5, 1], seed=11)
+    runs = [
+        lambda m: nn.SGD(m.parameters(), lr=0.1),
+        lambda m: nn.Adam(m.parameters(), lr=0.01),
+        lambda m: nn.SGD(m.layers[1].parameters(), lr=0.1),  # the last layer only: the rest read from the Values
+    ]
+    for make in runs:
+        for m, compiled in ((model, True), (reference, False)):
+            nn.fit(m, POINTS, LABELS, loss="hinge", optimizer=make(m), epochs=2, batch_size=16, progress=False,
+                   compile=compiled)  # fmt: skip
+    np.testing.assert_allclose([p.data for p in model.parameters()], [p.data for p in reference.parameters()],
+                               rtol=1e-10, atol=1e-13)  # fmt: skip
+    assert traces(model) == 1
