@@ -41,8 +41,9 @@ _TINY = sys.float_info.min  # below this the imaginary parts lose digits
 @dataclass(frozen=True)
 class Reference:
     """A derivative by complex step and how far a correct engine value may lie from it; ``why_not`` says
-    why there is none (then ``value`` is NaN). ``confirm()`` takes it again with a step 2⁴⁰ times longer
-    and gives it back if the two agree, else no reference: asked before anyone is blamed."""
+    why there is none (then ``value`` is NaN). ``confirmed()`` takes it again with a step 2⁴⁰·π/4 times
+    longer, before anyone is blamed: the allowance widened by their difference, or no reference at all
+    where they differ by more than rounding."""
 
     value: float
     bound: float
