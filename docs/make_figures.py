@@ -66,6 +66,10 @@ print(steps[2].formula())
 viz.save_gif(f, "backward.gif", seconds_per_step=1.8)
 """
 
+ANIMATION = """\
+viz.save_animation(f, "backward.svg", rankdir="TB", seconds_per_step=1.5)
+"""
+
 PLAN = """\
 import numpy as np
 import autograd as ag
@@ -84,6 +88,7 @@ BLOCKS = [
     Block("sigmoid", SIGMOID, {"sigmoid.svg": "sigmoid_graph.svg"}),
     Block("clusters", CLUSTERS, {"clusters.svg": "neurons_clusters.svg", "collapsed.svg": "neurons_collapsed.svg"}),
     Block("steps", STEPS, {"backward.gif": "sigmoid_backward.gif"}, after="sigmoid"),
+    Block("animation", ANIMATION, {"backward.svg": "sigmoid_backward.svg"}, after="sigmoid"),
     Block("plan", PLAN, {"plan.svg": "compiled_plan.svg"}),
 ]
 

@@ -1,9 +1,11 @@
 """Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step, and
-the plan ``autograd.compile`` makes of a graph (``draw_plan``).
+the plan ``autograd.compile`` makes of a graph (``draw_plan``); any diagram as TikZ for LaTeX (``to_tikz``,
+or ``save_diagram`` to a .tex file) and the backward pass as an animated SVG (``backward_animation``).
 
 Plots (``viz.plots``) need matplotlib: ``pip install matplotlib`` (or this package's ``plots`` extra).
 """
 
+from viz.animation import backward_animation, save_animation
 from viz.graph import GraphTooLargeError, draw_dot, draw_graph, nodes_on_paths
 from viz.network import draw_network
 from viz.plan import draw_plan
@@ -18,6 +20,7 @@ __all__ = [
     "Step",
     "Term",
     "TikzError",
+    "backward_animation",
     "backward_steps",
     "draw_dot",
     "draw_graph",
@@ -28,6 +31,7 @@ __all__ = [
     "find_renderer",
     "nodes_on_paths",
     "render",
+    "save_animation",
     "save_diagram",
     "save_gif",
     "save_steps",
