@@ -34,7 +34,6 @@ from operator import is_
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import autograd as ag
 from autograd.compiler import Compiled, Plan
@@ -114,6 +113,10 @@ def choose_threads(parameters: int, batch: int) -> int:
         return 1
     affinity = getattr(os, "sched_getaffinity", None)
     cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+    try:
+        from threadpoolctl import threadpool_info  # a dependency; imported here so that nn imports without it
+    except ImportError:  # a platform it was left out on (Pyodide): numpy's BLAS, if any, as it is
+        return 1
     default = max((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), default=1)
     free = int(cores - max(0.0, load - 1.0))
     return max(1, min(default, free))
@@ -122,6 +125,10 @@ def choose_threads(parameters: int, batch: int) -> int:
 def blas_threads(count: int | None) -> AbstractContextManager[object]:
     """numpy's BLAS limited to ``count`` threads inside the block and restored after it; None leaves it as it is."""
     if count is None:
+        return nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # as in choose_threads: nothing to limit with
         return nullcontext()
     limits: AbstractContextManager[object] = threadpool_limits(limits=count, user_api="blas")
     return limits

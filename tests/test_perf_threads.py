@@ -4,13 +4,14 @@ and restored after it, however it ends. The numbers do not depend on them."""
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
+import threadpoolctl
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import nn
-from nn import compiled_run
 from nn.compiled_run import THREADED_WORK, choose_threads
 
 POINTS, LABELS = nn.make_moons(40, noise=0.1, seed=0)
@@ -71,7 +72,7 @@ def test_threads_must_be_a_positive_int(threads: object):
 def test_the_choice_follows_the_work_and_the_load(monkeypatch: pytest.MonkeyPatch):
     big = THREADED_WORK  # parameters x batch at the threshold
     assert choose_threads(337, 100) == 1  # the moons network: too small to share
-    monkeypatch.setattr(compiled_run, "threadpool_info", lambda: [{"user_api": "blas", "num_threads": 4}])
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: [{"user_api": "blas", "num_threads": 4}])
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     assert choose_threads(big, 1) == 4  # idle: numpy's count
@@ -87,3 +88,11 @@ def test_the_choice_follows_the_work_and_the_load(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(os, "getloadavg", unknown)
     assert choose_threads(big, 1) == 1
+
+
+def test_without_threadpoolctl_the_threads_are_left_as_they_are(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # as on a platform it is not installed on
+    assert choose_threads(THREADED_WORK, 1) == 1
+    with threadpool_limits(limits=2, user_api="blas"):
+        _, seen = _fit(nn.MLP(2, [4, 1], seed=0), threads=1)
+        assert seen == [2, 2, 2]
