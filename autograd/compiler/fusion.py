@@ -98,9 +98,9 @@ def _fixed(x: Operand, inputs: Mapping[Value, object]) -> bool:
     return isinstance(x, float) or (x._op is None and x not in inputs)
 
 
-def _product(term: Operand, reads: dict[Value, int], inputs: Mapping[Value, object]) -> tuple[Operand, Value] | None:
+def _product(term: Value, reads: dict[Value, int], inputs: Mapping[Value, object]) -> tuple[Operand, Value] | None:
     """(weight, traced value) if ``term`` is a product of a fixed operand and a traced one, read only by its chain."""
-    if isinstance(term, float) or not isinstance(term, TracedValue) or term._op is not rules.MUL or reads[term] != 1:
+    if not isinstance(term, TracedValue) or term._op is not rules.MUL or reads[term] != 1:
         return None
     a, b = term._inputs
     if _fixed(a, inputs) and isinstance(b, TracedValue):
@@ -120,13 +120,17 @@ def _dot_of(
     others: list[Operand] = []
     products: list[Value] = []
     for term in terms:
+        if isinstance(term, float):
+            if term != 0.0:  # sum's start, 0.0, adds nothing
+                others.append(term)
+            continue
         product = _product(term, reads, inputs)
-        if product is not None:
+        if product is None:
+            others.append(term)
+        else:
             weights.append(product[0])
             shared.append(product[1])
-            products.append(term)  # type: ignore[arg-type]  # a product is a node
-        elif not (isinstance(term, float) and term == 0.0):  # sum's start, 0.0, adds nothing
-            others.append(term)
+            products.append(term)
     if len(weights) < 2 or len(others) > 1:
         return None
     parameters = [w for w in weights if not isinstance(w, float)]
