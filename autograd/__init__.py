@@ -6,6 +6,11 @@ orders), ``forward_mode.py`` (jvp, vjp, jacfwd, hvp), ``transforms.py`` (grad, j
 ``ops.py`` (the ops as functions), ``symbolic.py`` (formulas), ``compiler/`` (trace, plan, execute:
 ``autograd.compile``) and ``testing/`` (the gradient checks).
 
+numpy is imported where arrays are used, not here: ``compile`` (and ``Compiled``, ``CompiledResult``)
+import the compiler on first access, so the scalar engine, the functional API on floats, the checks
+and ``formula`` run where numpy is not installed (Pyodide), and compile there raises an ImportError
+saying how to install it.
+
 >>> from autograd import Value
 >>> x = Value(2.0, label="x")
 >>> y = x * x + 3 * x
@@ -18,9 +23,10 @@ orders), ``forward_mode.py`` (jvp, vjp, jacfwd, hvp), ``transforms.py`` (grad, j
 from autograd.engine import Op, Value
 
 # isort: split
+from typing import TYPE_CHECKING, Any
+
 from autograd.arrays import ArrayRule
 from autograd.backward import backprop, backward_order, gradients, local_derivatives, operand_order
-from autograd.compiler import Compiled, CompiledResult, compile
 from autograd.forward_mode import hvp, jacfwd, jvp, vjp
 from autograd.modes import AnomalyError, TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
 from autograd.ops import (
@@ -51,6 +57,30 @@ from autograd.testing import (
     gradcheck,
 )
 from autograd.transforms import grad, hessian, jacobian, value_and_grad
+
+if TYPE_CHECKING:
+    from autograd.compiler import Compiled, CompiledResult, compile
+
+_COMPILER = ("Compiled", "CompiledResult", "compile")
+
+
+def __getattr__(name: str) -> Any:
+    """``compile``, ``Compiled`` and ``CompiledResult`` from the compiler, imported on first access (with
+    numpy; where numpy is missing, an ImportError naming compile and how to install numpy)."""
+    if name not in _COMPILER:
+        raise AttributeError(f"module 'autograd' has no attribute {name!r}")
+    from autograd.arrays import require_numpy
+
+    require_numpy(f"autograd.{name}")
+    from autograd import compiler
+
+    found = getattr(compiler, name)
+    globals().update({n: getattr(compiler, n) for n in _COMPILER})  # looked up once: plain attributes from now on
+    return found
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_COMPILER})
 
 __all__ = [
     "AnomalyError",

@@ -5,6 +5,8 @@ replaces the selected ones by fresh nodes (an array by an object array of nodes,
 derivatives are computed over all of them laid out flat, in order, and ``shapes`` records how to
 rebuild the arguments' structure: None for a scalar, the length for a list, the shape (a tuple)
 for an array, so a gradient comes back as a number, a list or an array of the argument's shape.
+Scalars and lists never import numpy: only where an array came in or went out (so numpy is loaded
+already) does the code here call it.
 
 The arguments that are not differentiated: a float (Python's or numpy's) or a list of floats
 arrives as constant Values, so method syntax (``y.sigmoid()``) works on it; an int arrives as it
@@ -20,13 +22,15 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-import numpy as np
-
+from autograd.arrays import is_array, is_numpy_float
 from autograd.engine import Value, apply, as_float
 from autograd.modes import changed, current
 from autograd.rules import IDENTITY
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Shape = Union[int, tuple[int, ...], None]  # a list's length, an array's shape, None for a scalar
 ArgNums = Union[int, Sequence[int]]
@@ -75,14 +79,14 @@ def flatten(structure: Any) -> list[Any]:
 def _items(item: Any) -> list[Any]:
     if isinstance(item, list):
         return item
-    if isinstance(item, np.ndarray):
+    if is_array(item):
         return list(item.ravel())
     return [item]
 
 
 def outputs_of(result: Any) -> list[Any]:
     """A function's result as the list of its outputs: a list's items, an array's in order, or itself."""
-    if isinstance(result, np.ndarray):
+    if is_array(result):
         return list(result.ravel())
     return list(result) if isinstance(result, (list, tuple)) else [result]
 
@@ -92,13 +96,13 @@ def arrange_jacobian(rows: list[list[Any]], result: Any, shapes: Sequence[Shape]
     an array of shape (output shape + input shape) when f returns an array or the one argument is
     one (``square``: the outputs are the gradient, shaped like the input, as for a Hessian)."""
     array_in = len(shapes) == 1 and isinstance(shapes[0], tuple)
-    if not (array_in or isinstance(result, np.ndarray)):
+    if not (array_in or is_array(result)):
         return rows
     sizes = [math.prod(s) if isinstance(s, tuple) else (1 if s is None else s) for s in shapes]
     in_shape: tuple[int, ...] = shapes[0] if array_in else (sum(sizes),)  # type: ignore[assignment]
     if square:
         out_shape = in_shape
-    elif isinstance(result, np.ndarray):
+    elif is_array(result):
         out_shape = tuple(result.shape)
     else:
         out_shape = (len(rows),) if isinstance(result, (list, tuple)) else ()
@@ -107,6 +111,8 @@ def arrange_jacobian(rows: list[list[Any]], result: Any, shapes: Sequence[Shape]
 
 def as_array(items: Sequence[Any], shape: tuple[int, ...]) -> np.ndarray:
     """``items`` as an array of ``shape``: floats if they all are, otherwise an object array (of Values)."""
+    import numpy as np  # imported already: an array came in or went out
+
     if not any(isinstance(x, Value) for x in items):
         return np.array(items, dtype=float).reshape(shape)
     array = np.empty(len(items), dtype=object)
@@ -124,7 +130,7 @@ def is_nested(args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
     for x in [*args, *kwargs.values()]:
         if isinstance(x, Value) or (isinstance(x, (list, tuple)) and any(isinstance(y, Value) for y in x)):
             return True
-        if isinstance(x, np.ndarray) and x.dtype == object and any(isinstance(y, Value) for y in x.flat):
+        if is_array(x) and x.dtype == object and any(isinstance(y, Value) for y in x.flat):
             return True
     return False
 
@@ -205,7 +211,7 @@ def selected_positions(args: Sequence[Any], argnums: ArgNums, caller: str) -> li
 
 def size_of(arg: Any) -> int:
     """How many numbers an argument holds: an array's size, a list's length, 1 for a scalar."""
-    if isinstance(arg, np.ndarray):
+    if is_array(arg):
         return int(arg.size)
     return len(arg) if isinstance(arg, (list, tuple)) else 1
 
@@ -257,16 +263,18 @@ def check_hessian_size(args: Sequence[Any], argnums: ArgNums, caller: str) -> No
 
 def shape_of(arg: Any) -> Shape:
     """How to rebuild an argument from its flat items: None, a list's length, or an array's shape."""
-    if isinstance(arg, np.ndarray):
+    if is_array(arg):
         return tuple(arg.shape)
     return len(arg) if isinstance(arg, (list, tuple)) else None
 
 
 def _wrapped(arg: Any, where: str) -> tuple[Any, list[Value]]:
     """The argument with each number replaced by a fresh node, and those nodes in order."""
-    if isinstance(arg, np.ndarray):
+    if is_array(arg):
         if arg.dtype.kind not in "biuf" and arg.dtype != object:
             raise TypeError(f"{where}: an array to differentiate must hold real numbers, got dtype {arg.dtype}")
+        import numpy as np  # imported already: arg is an array
+
         nodes = [_wrap(x, f"{where}{list(i)}") for i, x in np.ndenumerate(arg)]
         return as_array(nodes, arg.shape), nodes
     if isinstance(arg, (list, tuple)):
@@ -286,7 +294,7 @@ def _constant(arg: Any) -> Any:
 
 
 def _is_float(x: object) -> bool:
-    return isinstance(x, (float, np.floating))
+    return isinstance(x, float) or is_numpy_float(x)
 
 
 def call_inside(f: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
@@ -303,7 +311,7 @@ def scalar_output(y: Any, caller: str, position: int | None = None) -> Value | f
     """
     if isinstance(y, Value):
         return y
-    if isinstance(y, np.ndarray) and y.ndim == 0:  # numpy's scalar in an array: its one item
+    if is_array(y) and y.ndim == 0:  # numpy's scalar in an array: its one item
         y = y[()]
         if isinstance(y, Value):
             return y
@@ -315,7 +323,7 @@ def scalar_output(y: Any, caller: str, position: int | None = None) -> Value | f
             f"{caller}: the function must return a scalar (Value or number) or a flat list or array of them, "
             f"got {kind} as output {position}"
         )
-    several = isinstance(y, (list, tuple)) or (isinstance(y, np.ndarray) and y.ndim > 0)
+    several = isinstance(y, (list, tuple)) or (is_array(y) and y.ndim > 0)
     hint = "; use jacobian for a function with several outputs" if several else ""
     raise TypeError(f"{caller}: the function must return a scalar (Value or number), got {kind}{hint}")
 
@@ -323,6 +331,6 @@ def scalar_output(y: Any, caller: str, position: int | None = None) -> Value | f
 def scalar_outputs(result: Any, caller: str) -> list[Value | float]:
     """A function's result as the list of its outputs (a list's or an array's items in order, or itself),
     each checked by :func:`scalar_output`."""
-    if isinstance(result, (list, tuple)) or (isinstance(result, np.ndarray) and result.ndim > 0):
+    if isinstance(result, (list, tuple)) or (is_array(result) and result.ndim > 0):
         return [scalar_output(y, caller, k) for k, y in enumerate(outputs_of(result))]
     return [scalar_output(result, caller)]

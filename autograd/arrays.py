@@ -8,32 +8,162 @@ Each helper gives the same numbers as the float helper of the same name in ``rul
 NaN out included. Where a float helper raises (log of 0, division by 0), its array helper raises
 ``FloatingPointError`` instead, and the compiled executor reruns the scalar rule element by element
 to raise the scalar error naming the sample. Nothing here imports the rest of the package.
+
+numpy is imported on first use, not with the package: the scalar engine runs where numpy is not
+installed (Pyodide). ``np`` below is a stand-in until then (the first attribute read imports numpy and
+puts the module in its place, so the helpers pay nothing afterwards), a row names a numpy function as
+``numpy_function.add`` (looked up when compile first reads the row), and :func:`require_numpy` raises
+the ImportError that names the feature and how to install numpy. :func:`is_array` asks whether
+something is an array without importing numpy: an array exists only once numpy has been imported.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Array = Any  # an ndarray, or a float where a vjp gives a constant
 
+INSTALL = "pip install numpy (in Pyodide or JupyterLite: %pip install numpy, or await micropip.install('numpy'))"
 
-class ArrayRule(NamedTuple):
+
+def require_numpy(feature: str) -> ModuleType:
+    """numpy, imported now; a ModuleNotFoundError saying that ``feature`` needs it, and how to install
+    it, where numpy cannot be imported. The scalar engine itself never needs it."""
+    try:
+        import numpy
+    except ImportError as error:
+        raise ModuleNotFoundError(f"{feature} needs numpy, which is not installed: {INSTALL}", name="numpy") from error
+    return numpy
+
+
+def is_array(x: object) -> TypeGuard[np.ndarray]:
+    """Whether ``x`` is a numpy array; never imports numpy (no array exists before it is imported)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.ndarray)
+
+
+def is_numpy_float(x: object) -> bool:
+    """Whether ``x`` is one of numpy's float scalars (np.float64, np.float32...); never imports numpy."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.floating)
+
+
+class _NumpyOnFirstUse:
+    """Stands for numpy in this module until an array helper first reads an attribute of it: then numpy is
+    imported (or the ImportError naming compile raised) and replaces this object as the module's ``np``."""
+
+    def __getattr__(self, name: str) -> Any:
+        numpy = require_numpy("autograd.compile (the array rules of the ops)")
+        globals()["np"] = numpy
+        return getattr(numpy, name)
+
+
+if not TYPE_CHECKING:
+    np = _NumpyOnFirstUse()
+
+
+class NumpyFunction(NamedTuple):
+    """numpy's function ``name`` on a row of the rule table, looked up when the row's rule is first used."""
+
+    name: str
+
+    def resolve(self) -> Callable[..., Any]:
+        function: Callable[..., Any] = getattr(require_numpy(f"the array rule numpy.{self.name}"), self.name)
+        return function
+
+    def __repr__(self) -> str:
+        return f"numpy.{self.name}"
+
+
+class _NumpyFunctions:
+    """``numpy_function.add`` is ``NumpyFunction("add")``: a row reads as it would with numpy imported."""
+
+    def __getattr__(self, name: str) -> NumpyFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return NumpyFunction(name)
+
+
+numpy_function = _NumpyFunctions()
+
+Forward = Callable[..., Any]
+
+
+class ArrayRule:
     """An op over a batch, for ``autograd.compile``: ``forward(*arrays)`` and ``vjp(g, *arrays, out)``.
 
     Arrays are (batch, k) for k nodes side by side, or (k,) for what every sample shares. ``vjp`` left
     out means the op's scalar vjp, for rules written with operators that work on arrays as they are.
     ``ieee``: the op may give inf or NaN from finite numbers, as + - * do; for any other op a result
     that is not finite makes the executor rerun the scalar rule, which raises its error for the sample.
+
+    ``forward`` or ``vjp`` may be a :class:`NumpyFunction` (``numpy_function.exp``): it is looked up the
+    first time the attribute is read, and from then on the attribute is numpy's function itself.
     """
 
-    forward: Callable[..., Any]
-    vjp: Callable[..., Sequence[Any]] | None = None
-    ieee: bool = False
+    forward: Forward
+    vjp: Callable[..., Sequence[Any]] | None
+    ieee: bool
+
+    def __init__(
+        self,
+        forward: Forward | NumpyFunction,
+        vjp: Callable[..., Sequence[Any]] | NumpyFunction | None = None,
+        ieee: bool = False,
+    ) -> None:
+        self._named: dict[str, NumpyFunction] = {}
+        for field, given in (("forward", forward), ("vjp", vjp)):
+            if isinstance(given, NumpyFunction):
+                self._named[field] = given  # not set as an attribute: __getattr__ looks it up on first read
+            else:
+                setattr(self, field, given)
+        self.ieee = ieee
+
+    def __getattr__(self, field: str) -> Any:
+        """``forward`` or ``vjp`` named as a numpy function, read for the first time: looked up and kept."""
+        named = self.__dict__.get("_named", {})
+        if field not in named:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {field!r}")
+        function = named[field].resolve()
+        setattr(self, field, function)
+        return function
+
+    def _given(self, field: str) -> Any:
+        """The field as given: its numpy name while it has not been looked up, so nothing is imported."""
+        return self.__dict__[field] if field in self.__dict__ else self._named[field]
+
+    def _replace(self, **changes: Any) -> ArrayRule:
+        """A copy with some fields changed, as a NamedTuple's ``_replace``."""
+        fields = {field: self._given(field) for field in ("forward", "vjp", "ieee")}
+        return ArrayRule(**{**fields, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ArrayRule):
+            return NotImplemented
+        return all(self._given(f) == other._given(f) for f in ("forward", "vjp", "ieee"))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._given(f) for f in ("forward", "vjp", "ieee")))
+
+    def __repr__(self) -> str:
+        return "ArrayRule({})".format(", ".join(f"{f}={_named(self._given(f))}" for f in ("forward", "vjp", "ieee")))
+
+
+def _named(given: object) -> str:
+    """A field of an ArrayRule as its repr shows it: ``numpy.add``, ``autograd.arrays.divide``, ``True``."""
+    name = getattr(given, "__qualname__", getattr(given, "__name__", None))
+    if name is None or isinstance(given, NumpyFunction):
+        return repr(given)
+    module = getattr(given, "__module__", None)
+    return f"{module}.{name}" if module else str(name)
 
 
 def where_positive(x: Array, positive: Array, other: Array) -> Array:
@@ -173,16 +303,16 @@ def leaky_relu(x: Array, a: Array) -> Array:
     return np.where(x > 0.0, x, a * x)
 
 
-def _periodic(f: Callable[[Array], Array]) -> Callable[[Array], Array]:
-    def periodic(x: Array) -> Array:
-        if np.isinf(x).any():
-            raise FloatingPointError("sin or cos of infinity")  # the executor re-runs the scalar rule to name it
-        return f(x)
-
-    return periodic
+def sin(x: Array) -> Array:
+    if np.isinf(x).any():
+        raise FloatingPointError("sin of infinity")  # the executor re-runs the scalar rule to name it
+    return np.sin(x)
 
 
-sin, cos = _periodic(np.sin), _periodic(np.cos)
+def cos(x: Array) -> Array:
+    if np.isinf(x).any():
+        raise FloatingPointError("cos of infinity")  # the executor re-runs the scalar rule to name it
+    return np.cos(x)
 
 
 def sin_vjp(g: Array, x: Array, out: Array) -> tuple[Array]:
@@ -193,17 +323,23 @@ def cos_vjp(g: Array, x: Array, out: Array) -> tuple[Array]:
     return (-g * np.sin(x),)
 
 
-def _within(f: Callable[..., Array], domain: Callable[..., Array]) -> Callable[..., Array]:
-    """``f``, raising FloatingPointError where ``domain`` is False, as numpy's invalid-value error would."""
-
-    def checked(*xs: Array) -> Array:
-        if not np.all(domain(*xs) | np.isnan(xs[0])):
-            raise FloatingPointError("outside the domain")  # the executor re-runs the scalar rule to name it
-        return f(*xs)
-
-    return checked
+def _outside(inside: Array, x: Array) -> None:
+    """A FloatingPointError where ``inside`` is False and x is not NaN, as numpy's invalid-value error would
+    be; the executor re-runs the scalar rule to name the sample."""
+    if not np.all(inside | np.isnan(x)):
+        raise FloatingPointError("outside the domain")
 
 
-divide = _within(np.divide, lambda x, y: y != 0.0)
-log = _within(np.log, lambda x: x > 0.0)
-sqrt = _within(np.sqrt, lambda x: x >= 0.0)
+def divide(x: Array, y: Array) -> Array:
+    _outside(y != 0.0, x)
+    return np.divide(x, y)
+
+
+def log(x: Array) -> Array:
+    _outside(x > 0.0, x)
+    return np.log(x)
+
+
+def sqrt(x: Array) -> Array:
+    _outside(x >= 0.0, x)
+    return np.sqrt(x)

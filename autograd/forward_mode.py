@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
 
-import numpy as np
-
 from autograd.arguments import (
     ArgNums,
     arrange_jacobian,
@@ -37,6 +35,7 @@ from autograd.arguments import (
     scalar_outputs,
     unflatten,
 )
+from autograd.arrays import is_array
 from autograd.backward import gradients, operand_order, rule_error
 from autograd.engine import Value, as_float
 from autograd.modes import TracingError
@@ -87,15 +86,15 @@ def vjp(f: Function, *primals: Any) -> tuple[Any, Callable[[Any], Any]]:
     line = _Linearization(f, primals, {}, tuple(range(len(primals))), "vjp")
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        if isinstance(line.result, np.ndarray) and np.shape(cotangent) != line.result.shape:
+        if is_array(line.result) and _numpy_shape(cotangent) != line.result.shape:
             raise ValueError(f"vjp: the cotangent must have the output's shape {line.result.shape}")
         if line.several:
             weights = flatten(cotangent)
-        elif isinstance(cotangent, (list, tuple)) or (isinstance(cotangent, np.ndarray) and cotangent.ndim > 0):
+        elif isinstance(cotangent, (list, tuple)) or (is_array(cotangent) and cotangent.ndim > 0):
             kind = type(cotangent).__name__
             raise ValueError(f"vjp: the cotangent must have the output's structure (a number), got {kind}")
         else:
-            weights = [cotangent[()] if isinstance(cotangent, np.ndarray) else cotangent]  # a 0-d array's item
+            weights = [cotangent[()] if is_array(cotangent) else cotangent]  # a 0-d array's item
         if len(weights) != len(line.outputs):
             raise ValueError(f"vjp: the cotangent must have the output's structure ({len(line.outputs)} entries)")
         weights = [_tangent(w, "vjp", "cotangents", k) for k, w in enumerate(weights)]
@@ -158,7 +157,7 @@ class _Linearization:
         self.nested = is_nested(args, kwargs)
         call_args, self.inputs, self.shapes, _ = prepare(args, argnums, caller)
         self.result = result = call_inside(f, call_args, kwargs)
-        self.several = isinstance(result, (list, tuple)) or (isinstance(result, np.ndarray) and result.ndim > 0)
+        self.several = isinstance(result, (list, tuple)) or (is_array(result) and result.ndim > 0)
         self.outputs = scalar_outputs(result, caller)
         # Every node before the nodes that use it, with its Value operands by position: worked out
         # once, used by every sweep.
@@ -173,7 +172,7 @@ class _Linearization:
 
     def _shaped(self, items: list[Any]) -> Any:
         """Per-output items in the structure f returned: one item, a list or tuple, or an array."""
-        if isinstance(self.result, np.ndarray):
+        if is_array(self.result):
             return as_array(items, self.result.shape)
         return type(self.result)(items) if self.several else items[0]
 
@@ -229,8 +228,15 @@ def _checked_pair(primals: Any, tangents: Any, caller: str) -> tuple[tuple[Any, 
     return tuple(primals), tuple(tangents)
 
 
+def _numpy_shape(x: Any) -> tuple[int, ...]:
+    """``np.shape(x)``, called where an array came out of f, so numpy is imported already."""
+    import numpy as np
+
+    return np.shape(x)
+
+
 def _shape(x: Any) -> tuple[int, ...]:
-    if isinstance(x, np.ndarray):
+    if is_array(x):
         return tuple(x.shape)
     return (len(x),) if isinstance(x, (list, tuple)) else ()
 

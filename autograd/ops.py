@@ -7,9 +7,8 @@ import reprlib
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast, overload
 
-import numpy as np
-
 from autograd import rules
+from autograd.arrays import is_array
 from autograd.engine import Number, Op, Operand, Value
 from autograd.validation import leaky_slope
 
@@ -142,7 +141,7 @@ def _items(values: object, name: str) -> tuple[Any, ...]:
     kind = type(values)
     if kind is tuple or kind is list:  # what nn passes, once per neuron: spared the checks below
         return tuple(values)  # type: ignore[arg-type]  # a list or a tuple
-    if isinstance(values, np.ndarray) and values.ndim != 1:  # a matrix iterates by rows, a 0-d array not at all
+    if is_array(values) and values.ndim != 1:  # a matrix iterates by rows, a 0-d array not at all
         raise TypeError(
             f"{name}: expected a sequence or a 1-d array, got an array of shape {values.shape} "
             "(ravel() it to take all of its entries)"

@@ -7,8 +7,9 @@ each differentiable input. The vjps use only operators and ops, so they run on f
 ordinary backward pass and on Values for higher derivatives. The rest of the row is what the other
 parts of the package read: ``kinks`` (where the op is not differentiable, for the gradient checks),
 ``constants`` (trailing operands that get no gradient: an exponent, a slope, an index), ``arrays``
-(the rule over a batch, for ``autograd.compile``; its helpers are in ``arrays.py``), ``formula``
-(the sympy form, for ``autograd.formula``) and ``noun`` (how an error names the op's result).
+(the rule over a batch, for ``autograd.compile``; its helpers are in ``arrays.py``, and numpy is
+imported when compile first uses them), ``formula`` (the sympy form, for ``autograd.formula``) and
+``noun`` (how an error names the op's result).
 Nothing about an op is kept anywhere else, and tests/test_rule_table.py fails when a row lacks a part.
 Every op has its own name (``pow`` and ``pow_const`` are two ops, as PyTorch names its overloads
 apart), and whatever keeps track of ops keys them by the Op object itself, never by the name.
@@ -38,11 +39,13 @@ from collections.abc import Callable, Sequence
 from operator import add, mul, neg, sub
 from typing import TypeVar
 
-import numpy as np
-
 from autograd import arrays
 from autograd import complex_forwards as cx
 from autograd.arrays import ArrayRule
+
+# np.add on a row names numpy's add, looked up the first time compile reads the row: importing the table
+# (and autograd) does not import numpy, so the scalar engine runs where numpy is not installed.
+from autograd.arrays import numpy_function as np
 from autograd.engine import Op, Value
 
 Rule = functools.partial(Op, checked=False)

@@ -5,6 +5,12 @@
 >>> model([0.5, -1.0]).data  # doctest: +SKIP
 """
 
+try:
+    import numpy  # noqa: F401  # nn's data, models and training hold arrays
+except ImportError as error:  # not "No module named 'numpy'": what needs it, and how to install it
+    message = "nn needs numpy, which is not installed: pip install numpy (in Pyodide, JupyterLite: %pip install numpy)"
+    raise ModuleNotFoundError(message, name="numpy") from error
+
 from nn.data import (
     MNIST_CLASSES,
     IDXFormatError,

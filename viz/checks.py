@@ -6,7 +6,10 @@ be ..."), and returns the argument as the drawing uses it.
 
 from __future__ import annotations
 
-import numpy as np
+import numbers
+from types import ModuleType
+
+INSTALL_NUMPY = "pip install numpy (in Pyodide or JupyterLite: %pip install numpy, or await micropip.install('numpy'))"
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 FORMATS = ("svg", "png", "pdf")
@@ -42,7 +45,7 @@ def check_batch(caller: str, batch: object) -> int | None:
     """``batch`` as an int if it is None or a whole number of at least 1 (numpy ints too, bools not)."""
     if batch is None:
         return None
-    if isinstance(batch, (bool, np.bool_)) or not isinstance(batch, (int, np.integer)):
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral):  # numpy's ints are Integral, its bool not
         raise TypeError(f"{caller}: batch must be an int or None, got {type(batch).__name__}")
     if batch < 1:
         raise ValueError(f"{caller}: batch must be at least 1, got {batch}")
@@ -68,3 +71,14 @@ def check_format(caller: str, fmt: object) -> str:
     if not isinstance(fmt, str) or fmt not in FORMATS:
         raise ValueError(f"{caller}: format must be 'svg', 'png' or 'pdf', got {fmt!r}")
     return fmt
+
+
+def require_numpy(feature: str) -> ModuleType:
+    """numpy, imported now; a ModuleNotFoundError saying that ``feature`` needs it, and how to install it,
+    where numpy cannot be imported (the diagrams of scalar graphs never need it)."""
+    try:
+        import numpy
+    except ImportError as error:
+        message = f"{feature} needs numpy, which is not installed: {INSTALL_NUMPY}"
+        raise ModuleNotFoundError(message, name="numpy") from error
+    return numpy

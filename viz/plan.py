@@ -3,23 +3,30 @@
 ``autograd.compile`` regroups the scalar nodes of one sample's graph into a few array ops (see
 autograd/compiler/plan.py). :func:`draw_plan` draws those ops top to bottom, and with ``beside=`` puts the scalar
 graph of one neuron on the left, so the two pictures of the same computation can be compared.
+
+numpy and the compiler are imported when :func:`draw_plan` is called, not with ``viz``: the diagrams of
+scalar graphs need neither (where numpy is missing, draw_plan raises an ImportError saying so).
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from autograd import Value
-from autograd.compiler import CONSTANTS, LEAVES, ArrayOp, Compiled, Gather, Piece, Plan
-from viz.checks import check_batch, check_flag, check_max_nodes, check_title
+from viz.checks import check_batch, check_flag, check_max_nodes, check_title, require_numpy
 from viz.escape import escape_dot
 from viz.graph import GraphTooLargeError, Layout, Style, emit_edges, emit_nodes, layout_within
 from viz.render import FONT, Diagram
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from autograd.compiler import ArrayOp, Gather, Piece, Plan
 
 _INPUT, _MATMUL, _ELEMENTWISE = "#e9ecef", "#d0ebff", "#ffffff"
 _PARAMETERS, _LINK = "#fff3bf", "#e8590c"
@@ -96,7 +103,12 @@ def draw_plan(
 
 
 def _check_plan(plan: object, beside: object) -> None:
-    """Refuse what is not a plan (naming ``.plan`` when given the compiled function) and a ``beside`` not a Value."""
+    """Refuse what is not a plan (naming ``.plan`` when given the compiled function) and a ``beside`` not a Value.
+
+    The compiler is imported here, and numpy with it: a clear ImportError where numpy is missing."""
+    require_numpy("viz.draw_plan")
+    from autograd.compiler import Compiled, Plan
+
     if not isinstance(plan, Plan):
         hint = "; pass compiled.plan, after calling it once" if isinstance(plan, Compiled) else ""
         raise TypeError(f"draw_plan: expected an autograd Plan (compiled.plan), got {type(plan).__name__}{hint}")
@@ -204,6 +216,10 @@ def _with_sides(
     A matmul's weights that are constants get a box of their own, apart from the constants its columns
     read (the 1 of a bias column), as parameter weights would be apart from them in a parameters box.
     """
+    import numpy as np
+
+    from autograd.compiler import CONSTANTS, LEAVES
+
     columns: dict[int, int] = {}  # source (a step, LEAVES or CONSTANTS) -> columns read from it
     numbers: list[float] = []
     leaves: dict[int, None] = {}
@@ -237,7 +253,7 @@ def _distinct(numbers: list[float]) -> tuple[float, ...]:
     """The numbers once each, in order; told apart by their bits, so 0.0 and -0.0 (and NaNs) both stay."""
     found: dict[bytes, float] = {}
     for x in numbers:
-        found.setdefault(np.float64(x).tobytes(), x)
+        found.setdefault(struct.pack("d", x), x)
     return tuple(found.values())
 
 
@@ -249,6 +265,8 @@ def _count(piece: Piece) -> int:
 
 def _flat(step: ArrayOp) -> np.ndarray:
     """The positions of a matmul's weights in the leaves (or constants), one row per node: shape (k, n)."""
+    import numpy as np
+
     weights = step.weights
     k, n = step.width, step.operands[0].width
     if isinstance(weights, slice):
@@ -258,6 +276,8 @@ def _flat(step: ArrayOp) -> np.ndarray:
 
 
 def _source_name(source: int, reader: str) -> str:
+    from autograd.compiler import CONSTANTS, LEAVES
+
     if source == LEAVES:
         return f"{reader}_parameters"
     if source == CONSTANTS:
@@ -332,6 +352,8 @@ def _draw_links(diagram: Diagram, plan: Plan, layout: Layout, links: list[tuple[
 
 def _links(plan: Plan, values: Sequence[Value]) -> list[tuple[Value, int, int]]:
     """(dot node, matmul step, column) for each dot node of ``values`` whose weights are a row of a matmul's."""
+    from autograd.compiler import LEAVES
+
     rows: dict[tuple[int, ...], tuple[int, int]] = {}
     for number, step in enumerate(plan.steps):
         if step.kind == "matmul" and step.weight_source == LEAVES:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from viz.checks import require_numpy
+
+try:
+    import numpy as np
+except ImportError:  # the error that names viz.plots and how to install numpy
+    require_numpy("viz.plots")
 
 import autograd as ag
 from autograd import Value

@@ -11,7 +11,17 @@
   row of the rule table), and words errors as the scalar engine does, naming the sample.
 - ``compiled.py`` is the entry point: :func:`compile` and what it returns, which traces again when
   the shapes or the objects ``fn`` reads change.
+
+numpy is imported here, so ``import autograd.compiler`` where numpy is missing raises the ImportError
+that names compile and how to install numpy (``import autograd`` alone does not import this package).
 """
+
+try:
+    import numpy  # noqa: F401  # the compiler's arrays
+except ImportError:  # the error that names compile and how to install numpy, not "No module named 'numpy'"
+    from autograd.arrays import require_numpy
+
+    require_numpy("autograd.compile")
 
 from autograd.compiler.compiled import Compiled, CompiledResult, compile
 from autograd.compiler.executor import Evaluation

@@ -57,13 +57,15 @@ f at shifted points), ``report`` (rows and tables), ``tolerances`` (and how hand
 ``complex_step`` (the complex replay and its allowance), ``differences`` (finite differences, pure
 float code), ``verdicts`` (which number is off), ``replay`` (the recorded graph run again),
 ``audit`` (each op's rule against its forward), ``inputs`` (reading what callers pass) and
-``numpy_checks`` (derivations written in numpy).
+``numpy_checks`` (derivations written in numpy, imported with numpy on first use of its checks).
 
 Kinks. Where an op declares a kink (``Op(..., kinks=[0.0])``: relu, leaky_relu, abs) and the step
 moves its argument onto or across it, the derivative does not exist; the row then passes if the
 engine's value (and yours) lies between the one-sided slopes, and says so; outside them it is wrong
 only if the slopes hold steady as the step shrinks.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from autograd.testing.checks import (
     GradientChecker,
@@ -73,9 +75,29 @@ from autograd.testing.checks import (
     check_parameters,
     gradcheck,
 )
-from autograd.testing.numpy_checks import check_numpy_gradients, check_numpy_vjp
 from autograd.testing.report import GradientCheckError, GradientReport, GradientRow
 from autograd.testing.tolerances import ATOL, EPS, RTOL, Tolerances
+
+if TYPE_CHECKING:
+    from autograd.testing.numpy_checks import check_numpy_gradients, check_numpy_vjp
+
+_NUMPY_CHECKS = ("check_numpy_gradients", "check_numpy_vjp")
+
+
+def __getattr__(name: str) -> Any:
+    """The numpy checks, imported on first access: the other checks run where numpy is not installed."""
+    if name not in _NUMPY_CHECKS:
+        raise AttributeError(f"module 'autograd.testing' has no attribute {name!r}")
+    from autograd.arrays import require_numpy
+
+    require_numpy(f"autograd.testing.{name}")
+    from autograd.testing import numpy_checks
+
+    return getattr(numpy_checks, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_NUMPY_CHECKS})
 
 __all__ = [
     "ATOL",

@@ -6,9 +6,8 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from autograd.arguments import Shape, shape_of
+from autograd.arrays import is_array
 from autograd.engine import Value
 from autograd.testing.tolerances import finite_number
 
@@ -62,8 +61,8 @@ def flatten_arguments(f: Callable[..., Any], args: Sequence[Any]) -> tuple[list[
     point: list[float] = []
     shapes: list[Shape] = []
     for arg_name, arg in zip(parameter_names(f, len(args)), args, strict=True):
-        if isinstance(arg, np.ndarray):
-            items = [(f"{arg_name}[{','.join(map(str, index))}]", x) for index, x in np.ndenumerate(arg)]
+        if is_array(arg):
+            items = [(f"{arg_name}[{','.join(map(str, index))}]", x) for index, x in _entries(arg)]
         elif isinstance(arg, (list, tuple)):
             items = [(f"{arg_name}[{k}]", x) for k, x in enumerate(arg)]
         else:
@@ -75,3 +74,10 @@ def flatten_arguments(f: Callable[..., Any], args: Sequence[Any]) -> tuple[list[
     if not point:
         raise ValueError("gradcheck: give at least one number to differentiate")
     return names, point, shapes
+
+
+def _entries(array: Any) -> Iterable[tuple[tuple[int, ...], Any]]:
+    """``np.ndenumerate(array)``: numpy is imported already, since ``array`` is one of its arrays."""
+    import numpy as np
+
+    return np.ndenumerate(array)
