@@ -1,6 +1,7 @@
 """Pictures of computation graphs: diagrams with data and gradients, the backward pass step by step, and
 the plan ``autograd.compile`` makes of a graph (``draw_plan``); any diagram as TikZ for LaTeX (``to_tikz``,
-or ``save_diagram`` to a .tex file) and the backward pass as an animated SVG (``backward_animation``).
+or ``save_diagram`` to a .tex file) and the backward pass as an animated SVG (``backward_animation``);
+a training run as one self-contained HTML page (``TrainingRecorder``, ``training_page``).
 
 Plots (``viz.plots``) need matplotlib: ``pip install matplotlib`` (or this package's ``plots`` extra).
 """
@@ -12,6 +13,7 @@ from viz.plan import draw_plan
 from viz.render import Diagram, RenderError, find_renderer, render, save_diagram
 from viz.steps import Step, Term, backward_steps, draw_step, save_gif, save_steps, step_slider
 from viz.tikz import TikzError, escape_latex, to_tikz
+from viz.training import TrainingRecorder, save_training_page, training_page
 
 __all__ = [
     "Diagram",
@@ -20,6 +22,7 @@ __all__ = [
     "Step",
     "Term",
     "TikzError",
+    "TrainingRecorder",
     "backward_animation",
     "backward_steps",
     "draw_dot",
@@ -35,6 +38,8 @@ __all__ = [
     "save_diagram",
     "save_gif",
     "save_steps",
+    "save_training_page",
     "step_slider",
     "to_tikz",
+    "training_page",
 ]
