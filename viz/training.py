@@ -5,7 +5,7 @@ the loss (and accuracy), the decision regions for 2-D inputs (the model's class 
 as a small PNG), and the network diagram (``viz.draw_network``, rendered to SVG then and there, so the
 weights shown are those of that epoch). :func:`training_page` lays the frames out as one HTML file that
 needs no network and no server: the pictures are inline SVG and ``data:`` images, the player a few lines
-of script in the page itself.
+of script in the page itself. numpy is imported when a recorder is made, not with ``viz``.
 
 ``nn.fit(..., compile=True)`` writes its parameters back into the model before each callback, so a compiled
 run is recorded as it trains too.
@@ -24,16 +24,18 @@ import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import autograd as ag
 from autograd.files import write_atomically
+from viz.checks import require_numpy
 from viz.network import draw_network
 from viz.render import SVG_FONTS, render
 
-Predict = Callable[[np.ndarray], Sequence[Any]]
+if TYPE_CHECKING:
+    import numpy as np
+
+Predict: TypeAlias = "Callable[[np.ndarray], Sequence[Any]]"
 PALETTE = ((0xCF, 0xE2, 0xFF), (0xFF, 0xD6, 0xD6), (0xD3, 0xF9, 0xD8), (0xFF, 0xF3, 0xBF), (0xE5, 0xDB, 0xFF),
            (0xFF, 0xDE, 0xEB), (0xC5, 0xF6, 0xFA), (0xE9, 0xEC, 0xEF))  # fmt: skip
 """The regions' colours, class 0 first (light blue, light red, ...); the points are drawn in darker shades."""
@@ -76,6 +78,7 @@ class TrainingRecorder:
         predict: Predict | None = None,
         callback: Callable[[int, Mapping[str, float]], Any] | None = None,
     ) -> None:
+        require_numpy("viz.TrainingRecorder")
         if not callable(model):
             raise TypeError(f"TrainingRecorder: model must be a model that can be called, got {type(model).__name__}")
         for name, value, low in (("every", every, 1), ("grid", grid, 2)):
@@ -126,6 +129,8 @@ class TrainingRecorder:
 
     def grid_points(self) -> np.ndarray:
         """The centres of the grid's cells, shape (grid², 2), row by row from the bottom left."""
+        import numpy as np
+
         low, high = self.bounds()
         step = (high - low) / self.grid
         xs = low[0] + step[0] * (np.arange(self.grid) + 0.5)
@@ -135,6 +140,8 @@ class TrainingRecorder:
 
     def regions(self) -> np.ndarray:
         """The model's class at each grid cell now: one output above 0 is class 1, several outputs their argmax."""
+        import numpy as np
+
         centres = self.grid_points()
         if self.predict is not None:
             outputs = list(self.predict(centres))
@@ -153,6 +160,8 @@ class TrainingRecorder:
 
 
 def _data(points: Any, labels: Any) -> tuple[np.ndarray | None, np.ndarray | None, list[Any]]:
+    import numpy as np
+
     if points is None:
         return None, None, []
     xy = np.asarray(points, dtype=float)
@@ -169,9 +178,10 @@ def _data(points: Any, labels: Any) -> tuple[np.ndarray | None, np.ndarray | Non
 
 def _class_of(output: Any) -> int:
     """The class of one output: above 0 is class 1 for one score, the largest for several (a Value or a number each)."""
-    scores = list(output) if isinstance(output, (list, tuple, np.ndarray)) else [output]
+    listed = output.tolist() if hasattr(output, "tolist") else output  # a numpy row, or a numpy number
+    scores = list(listed) if isinstance(listed, (list, tuple)) else [listed]
     numbers = [_number(score) for score in scores]
-    return int(np.argmax(numbers)) if len(numbers) > 1 else int(numbers[0] > 0)
+    return max(range(len(numbers)), key=numbers.__getitem__) if len(numbers) > 1 else int(numbers[0] > 0)
 
 
 def _number(score: Any) -> float:
@@ -184,6 +194,8 @@ def _number(score: Any) -> float:
 
 def png(rgb: np.ndarray) -> bytes:
     """An 8-bit RGB PNG of ``rgb`` (shape (height, width, 3), row 0 at the top), made with zlib alone."""
+    import numpy as np
+
     height, width, _ = rgb.shape
     raw = b"".join(b"\x00" + rgb[row].astype(np.uint8).tobytes() for row in range(height))  # filter 0 per row
 
@@ -204,6 +216,8 @@ def _text(parent: ET.Element, x: float, y: float, words: str, **attributes: str)
 
 
 def _regions_svg(run: TrainingRecorder, frame: Frame, size: float = 320.0) -> str:
+    import numpy as np
+
     assert frame.regions is not None and run.points is not None
     colours = np.array([PALETTE[c % len(PALETTE)] for c in range(max(len(run.classes), 2))])
     image = colours[frame.regions[::-1]]  # PNG row 0 is the top: the grid's last row (highest y)
