@@ -98,6 +98,7 @@ class TrainingRecorder:
         self.points, self.labels, self.classes = _data(points, labels)
         self._losses: list[float] = []
         self._accuracies: list[float] = []
+        self._compiled: Any = None  # the compiled forward pass for the grid; False where the model does not compile
 
     def __call__(self, epoch: int, logs: Mapping[str, float]) -> Any:
         """Record epoch ``epoch`` (from 1, as ``nn.fit`` counts) if it is one to keep; run ``callback``."""
@@ -143,15 +144,36 @@ class TrainingRecorder:
         import numpy as np
 
         centres = self.grid_points()
-        if self.predict is not None:
-            outputs = list(self.predict(centres))
-        else:
+        outputs: list[Any] | None = list(self.predict(centres)) if self.predict is not None else None
+        if outputs is None:
+            outputs = self._compiled_outputs(centres)
+        if outputs is None:
             with ag.no_grad():
                 outputs = [self.model([float(a), float(b)]) for a, b in centres]
         classes = [_class_of(output) for output in outputs]
         if len(classes) != len(centres):
             raise ValueError(f"TrainingRecorder: predict gave {len(classes)} outputs for {len(centres)} points")
         return np.array(classes, dtype=int).reshape(self.grid, self.grid)
+
+    def _compiled_outputs(self, centres: np.ndarray) -> list[Any] | None:
+        """The model's outputs on the grid from its compiled forward pass (``autograd.compile``, one array op
+        per layer instead of a graph per point: the grid in milliseconds), or None where the model does not
+        compile, which is then called point by point.
+
+        The plan is made once and reads the parameters' current values on every call, so each frame shows its
+        epoch's model.
+        """
+        if self._compiled is False:
+            return None
+        try:
+            if self._compiled is None:
+                model = self.model
+                self._compiled = ag.compile(lambda x: model(x), reduce=None)
+            with ag.no_grad():
+                return list(self._compiled(centres).data)
+        except Exception:  # a model compile cannot trace (an op of one's own without array rules): go point by point
+            self._compiled = False
+            return None
 
     @property
     def losses(self) -> list[float]:
@@ -289,7 +311,7 @@ def _inline(svg: str) -> str:
 
 # -- the page ---------------------------------------------------------------------------------
 
-_STYLE = """
+STYLE = """
 body { font-family: %s; margin: 16px; color: #212529; }
 .controls { display: flex; gap: 12px; align-items: center; margin: 8px 0 12px; }
 .controls input[type=range] { width: 420px; }
@@ -328,6 +350,24 @@ _SCRIPT = r"""
 """
 
 
+def frame_html(run: TrainingRecorder, frame: Frame, *, shown: bool = True) -> str:
+    """One frame as an HTML block: the status line (epoch, loss, accuracy) and the panels, its epoch's own."""
+    status = f"epoch {frame.epoch} of {len(run.losses)}: loss {frame.loss:.4f}"
+    if frame.accuracy is not None:
+        status += f", accuracy {frame.accuracy:.1%}"
+    parts = [
+        f'<div class="frame{" shown" if shown else ""}" data-epoch="{frame.epoch}" data-loss="{frame.loss!r}">',
+        f'<p class="status">{html.escape(status)}</p><div class="panels">',
+        f'<div class="panel"><h2>loss</h2>{_curve_svg(run, frame)}</div>',
+    ]
+    if frame.regions is not None:
+        parts.append(f'<div class="panel"><h2>decision regions</h2>{_regions_svg(run, frame)}</div>')
+    if frame.network is not None:
+        parts.append(f'<div class="panel network"><h2>network</h2>{_inline(frame.network)}</div>')
+    parts.append("</div></div>")
+    return "\n".join(parts)
+
+
 def training_page(run: TrainingRecorder, *, title: str = "training run", frame_ms: int = 400) -> str:
     """The recorded run as one HTML page (a str): a slider over the frames, a play button, and per frame the
     loss curve, the decision regions (2-D points) and the network, each epoch's own. Nothing outside the
@@ -344,7 +384,7 @@ def training_page(run: TrainingRecorder, *, title: str = "training run", frame_m
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title>",
-        f"<style>{_STYLE % SVG_FONTS}</style></head><body>",
+        f"<style>{STYLE % SVG_FONTS}</style></head><body>",
         f"<h1 style=\"font-size:18px\">{html.escape(title)}</h1>",
         '<div class="controls"><button id="play" type="button">play</button>',
         f'<input id="epoch" type="range" min="0" max="{len(run.frames) - 1}" value="{len(run.frames) - 1}" '
@@ -352,18 +392,7 @@ def training_page(run: TrainingRecorder, *, title: str = "training run", frame_m
     ]
     last = len(run.frames) - 1
     for index, frame in enumerate(run.frames):
-        status = f"epoch {frame.epoch} of {len(run.losses)}: loss {frame.loss:.4f}"
-        if frame.accuracy is not None:
-            status += f", accuracy {frame.accuracy:.1%}"
-        parts.append(f'<div class="frame{" shown" if index == last else ""}" data-epoch="{frame.epoch}" '
-                     f'data-loss="{frame.loss!r}">')  # fmt: skip
-        parts.append(f'<p class="status">{html.escape(status)}</p><div class="panels">')
-        parts.append(f'<div class="panel"><h2>loss</h2>{_curve_svg(run, frame)}</div>')
-        if frame.regions is not None:
-            parts.append(f'<div class="panel"><h2>decision regions</h2>{_regions_svg(run, frame)}</div>')
-        if frame.network is not None:
-            parts.append(f'<div class="panel network"><h2>network</h2>{_inline(frame.network)}</div>')
-        parts.append("</div></div>")
+        parts.append(frame_html(run, frame, shown=index == last))
     parts.append(f"<script>{_SCRIPT % frame_ms}</script></body></html>")
     return "\n".join(parts) + "\n"
 

@@ -1,0 +1,92 @@
+"""The live view: outside Jupyter it says so once and draws nothing; inside, each drawing is its epoch's.
+
+A Jupyter output area is stood in for by a list that collects what would replace its content; the numbers
+in each drawing are compared with nn.fit's history and the network with the trained model's own diagram.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+import nn
+import viz
+
+POINTS, LABELS = nn.make_moons(30, noise=0.1, seed=0)
+
+
+def texts(svg: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+@pytest.fixture
+def output_area(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the view writes into its notebook output, one entry per update."""
+    written: list[str] = []
+    monkeypatch.setattr("viz.live._jupyter_display", lambda: written.append)
+    return written
+
+
+def test_outside_jupyter_it_says_so_once_and_draws_nothing():
+    model = nn.MLP(2, [4, 1], seed=0)
+    seen: list[int] = []
+    view = viz.LiveView(model, POINTS, LABELS, callback=lambda epoch, logs: seen.append(epoch))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # so that a second warning would be seen, not deduplicated
+        history = nn.fit(model, POINTS, LABELS, epochs=4, callback=view, progress=False)
+        view.show()
+    said = [str(w.message) for w in caught if "LiveView" in str(w.message)]
+    assert len(said) == 1 and said[0].startswith("LiveView: not in a Jupyter notebook, so nothing is drawn")
+    assert seen == [1, 2, 3, 4] and view.updates == 0 and view.frames == []
+    assert view.losses == history["loss"]
+
+
+def test_each_drawing_is_its_epochs_numbers_and_network(output_area: list[str]):
+    model = nn.MLP(2, [4, 1], seed=0)
+    view = viz.LiveView(model, POINTS, LABELS, seconds=0, grid=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in a notebook: no warning
+        history = nn.fit(model, POINTS, LABELS, epochs=4, callback=view, progress=False)
+    assert view.updates == len(output_area) == 4
+    for epoch, shown in enumerate(output_area, start=1):
+        loss, accuracy = history["loss"][epoch - 1], history["accuracy"][epoch - 1]
+        assert f"epoch {epoch} of {epoch}: loss {loss:.4f}, accuracy {accuracy:.1%}" in shown
+        assert shown.count('<div class="chainrule-live">') == 1 and "<script" not in shown
+    network = output_area[-1][output_area[-1].index('<div class="panel network">') :]
+    assert texts(network) == texts(viz.render(viz.draw_network(model).source, "svg").decode())
+    assert len(view.frames) == 1  # only the picture on show is kept
+    assert view.drawing_seconds > 0
+
+
+def test_the_clock_and_every_decide_which_epochs_are_drawn(output_area: list[str]):
+    model = nn.MLP(2, [4, 1], seed=0)
+    slow = viz.LiveView(model, POINTS, LABELS, seconds=3600, grid=4, network=False)
+    history = nn.fit(model, POINTS, LABELS, epochs=5, callback=slow, progress=False)
+    assert len(output_area) == 1 and "epoch 1 of 1:" in output_area[0]  # the clock held the rest back
+    slow.show()  # after fit: the last epoch is the one that stays
+    assert len(output_area) == 2 and f"epoch 5 of 5: loss {history['loss'][-1]:.4f}" in output_area[-1]
+    slow.show()
+    assert len(output_area) == 2  # already on show
+    output_area.clear()
+    kept = viz.LiveView(nn.MLP(2, [4, 1], seed=0), POINTS, LABELS, every=2, seconds=0, keep=True, grid=4)
+    nn.fit(kept.model, POINTS, LABELS, epochs=5, callback=kept, progress=False)
+    assert [f.epoch for f in kept.frames] == [1, 2, 4]
+    assert [re.search(r"epoch (\d+) of", shown).group(1) for shown in output_area] == ["1", "2", "4"]  # type: ignore[union-attr]
+
+
+def test_kept_frames_make_a_page_and_bad_arguments_are_named(tmp_path: Path):
+    model = nn.MLP(2, [4, 1], seed=0)
+    view = viz.LiveView(model, POINTS, LABELS, seconds=0, keep=True, grid=4, network=False)
+    with pytest.warns(UserWarning, match="LiveView"):
+        nn.fit(model, POINTS, LABELS, epochs=3, callback=view, progress=False)
+    assert [f.epoch for f in view.frames] == [1, 2, 3]  # outside Jupyter, kept frames are still recorded
+    page = viz.save_training_page(view, tmp_path / "run.html").read_text(encoding="utf-8")
+    assert page.count('class="frame') == 3
+    with pytest.raises(ValueError, match=r"LiveView: seconds must be a non-negative finite number, got -1"):
+        viz.LiveView(model, seconds=-1)
+    with pytest.raises(TypeError, match=r"LiveView: keep must be True or False, got str"):
+        viz.LiveView(model, keep="yes")  # type: ignore[arg-type]
