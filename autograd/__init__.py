@@ -25,7 +25,7 @@ from autograd.engine import Op, Value
 # isort: split
 from typing import TYPE_CHECKING, Any
 
-from autograd.arrays import ArrayRule
+from autograd.arrays import ArrayRule, numpy_installed
 from autograd.backward import backprop, backward_order, gradients, local_derivatives, operand_order
 from autograd.forward_mode import hvp, jacfwd, jvp, vjp
 from autograd.modes import AnomalyError, TracingError, detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope
@@ -135,3 +135,5 @@ __all__ = [
     "value_and_grad",
     "vjp",
 ]
+if not numpy_installed():  # so that `from autograd import *` takes what runs without numpy
+    __all__ = [name for name in __all__ if name not in _COMPILER]

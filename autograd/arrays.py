@@ -20,6 +20,7 @@ something is an array without importing numpy: an array exists only once numpy h
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -42,6 +43,14 @@ def require_numpy(feature: str) -> ModuleType:
     except ImportError as error:
         raise ModuleNotFoundError(f"{feature} needs numpy, which is not installed: {INSTALL}", name="numpy") from error
     return numpy
+
+
+def numpy_installed() -> bool:
+    """Whether numpy can be imported, found without importing it."""
+    try:
+        return importlib.util.find_spec("numpy") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def is_array(x: object) -> TypeGuard[np.ndarray]:
@@ -137,8 +146,9 @@ class ArrayRule:
         return function
 
     def _given(self, field: str) -> Any:
-        """The field as given: its numpy name while it has not been looked up, so nothing is imported."""
-        return self.__dict__[field] if field in self.__dict__ else self._named[field]
+        """The field as given (a numpy function by its name, looked up or not): nothing is imported, and a
+        rule compares, hashes and prints the same before and after compile has used it."""
+        return self._named[field] if field in self._named else self.__dict__[field]
 
     def _replace(self, **changes: Any) -> ArrayRule:
         """A copy with some fields changed, as a NamedTuple's ``_replace``."""
@@ -154,10 +164,10 @@ class ArrayRule:
         return hash(tuple(self._given(f) for f in ("forward", "vjp", "ieee")))
 
     def __repr__(self) -> str:
-        return "ArrayRule({})".format(", ".join(f"{f}={_named(self._given(f))}" for f in ("forward", "vjp", "ieee")))
+        return "ArrayRule({})".format(", ".join(f"{f}={_shown(self._given(f))}" for f in ("forward", "vjp", "ieee")))
 
 
-def _named(given: object) -> str:
+def _shown(given: object) -> str:
     """A field of an ArrayRule as its repr shows it: ``numpy.add``, ``autograd.arrays.divide``, ``True``."""
     name = getattr(given, "__qualname__", getattr(given, "__name__", None))
     if name is None or isinstance(given, NumpyFunction):
