@@ -85,7 +85,8 @@ class NumpyFunction(NamedTuple):
     name: str
 
     def resolve(self) -> Callable[..., Any]:
-        function: Callable[..., Any] = getattr(require_numpy(f"the array rule numpy.{self.name}"), self.name)
+        numpy = require_numpy(f"autograd.compile (numpy.{self.name}, an array rule)")
+        function: Callable[..., Any] = getattr(numpy, self.name)
         return function
 
     def __repr__(self) -> str:
@@ -115,9 +116,11 @@ class ArrayRule:
     that is not finite makes the executor rerun the scalar rule, which raises its error for the sample.
 
     ``forward`` or ``vjp`` may be a :class:`NumpyFunction` (``numpy_function.exp``): it is looked up the
-    first time the attribute is read, and from then on the attribute is numpy's function itself.
+    first time either is read, and from then on the attribute is numpy's function itself, read as fast
+    as any other (a slot, as a NamedTuple's field).
     """
 
+    __slots__ = ("_named", "forward", "ieee", "vjp")
     forward: Forward
     vjp: Callable[..., Sequence[Any]] | None
     ieee: bool
@@ -128,27 +131,23 @@ class ArrayRule:
         vjp: Callable[..., Sequence[Any]] | NumpyFunction | None = None,
         ieee: bool = False,
     ) -> None:
-        self._named: dict[str, NumpyFunction] = {}
-        for field, given in (("forward", forward), ("vjp", vjp)):
-            if isinstance(given, NumpyFunction):
-                self._named[field] = given  # not set as an attribute: __getattr__ looks it up on first read
-            else:
-                setattr(self, field, given)
+        given = {"forward": forward, "vjp": vjp}
+        self._named = {field: f for field, f in given.items() if isinstance(f, NumpyFunction)}
+        for field, f in given.items():
+            if field not in self._named:
+                setattr(self, field, f)
         self.ieee = ieee
-
-    def __getattr__(self, field: str) -> Any:
-        """``forward`` or ``vjp`` named as a numpy function, read for the first time: looked up and kept."""
-        named = self.__dict__.get("_named", {})
-        if field not in named:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {field!r}")
-        function = named[field].resolve()
-        setattr(self, field, function)
-        return function
+        if self._named:
+            self.__class__ = _NotLookedUp  # until the first read of forward or vjp
 
     def _given(self, field: str) -> Any:
         """The field as given (a numpy function by its name, looked up or not): nothing is imported, and a
         rule compares, hashes and prints the same before and after compile has used it."""
-        return self._named[field] if field in self._named else self.__dict__[field]
+        return self._named[field] if field in self._named else getattr(self, field)
+
+    def __reduce__(self) -> tuple[type[ArrayRule], tuple[Any, ...]]:
+        """Copied and pickled as given, so that copying a rule never imports numpy."""
+        return ArrayRule, tuple(self._given(f) for f in ("forward", "vjp", "ieee"))
 
     def _replace(self, **changes: Any) -> ArrayRule:
         """A copy with some fields changed, as a NamedTuple's ``_replace``."""
@@ -165,6 +164,22 @@ class ArrayRule:
 
     def __repr__(self) -> str:
         return "ArrayRule({})".format(", ".join(f"{f}={_shown(self._given(f))}" for f in ("forward", "vjp", "ieee")))
+
+
+class _NotLookedUp(ArrayRule):
+    """An ArrayRule whose numpy functions have not been looked up: the first read of ``forward`` or ``vjp``
+    (an empty slot) imports numpy, fills both slots, and makes the rule a plain ArrayRule, so that no read
+    after it pays for this ``__getattr__``."""
+
+    __slots__ = ()
+
+    def __getattr__(self, field: str) -> Any:
+        if field not in ("forward", "vjp"):
+            raise AttributeError(f"'ArrayRule' object has no attribute {field!r}")
+        for name, function in self._named.items():
+            setattr(self, name, function.resolve())
+        object.__setattr__(self, "__class__", ArrayRule)  # a plain ArrayRule from now on
+        return getattr(self, field)
 
 
 def _shown(given: object) -> str:
