@@ -1,4 +1,4 @@
-"""A compiled plan as an ONNX model, for every engine that reads ONNX (ONNX Runtime, onnx2torch, TensorRT).
+"""A compiled plan as an ONNX model, for every engine that reads ONNX (ONNX Runtime, onnx2torch, TensorRT)::
 
     compiled = ag.compile(fn)              # per-sample code, as for training
     compiled(*batch)                       # traced on a batch: compiled.plan
@@ -299,7 +299,7 @@ def _argument_names(fn: Any, count: int) -> list[str]:
 def to_onnx(target: Compiled | Plan, *, leaves: np.ndarray | None = None, names: list[str] | None = None) -> Any:
     """The plan of ``target`` (a compiled function's, of its latest call; or a :class:`Plan`) as an ``onnx.ModelProto``.
 
-    outputs[b] = fn(*sample b), and loss = mean_b or sum_b outputs[b] for a function compiled with reduce
+    ``outputs[b] = fn(*sample b)``, and ``loss`` = mean_b or sum_b outputs[b] for a function compiled with reduce
     "mean" or "sum". ``leaves``: the numbers for ``plan.leaves`` (default: the Values' data now); ``names``:
     the inputs' names (default: fn's argument names). Raises :class:`OnnxExportError` naming an op without
     a mapping (a custom ``Op``), and ImportError naming the ``onnx`` extra where onnx is not installed.
