@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -542,6 +543,11 @@ def _stacked_upwards() -> bool:
     later versions, graphviz-pure among them, often the other way up. A probe of one small cluster, once
     per renderer, tells which.
     """
+    if sys.platform == "emscripten":  # viz.js (viz/browser.py): a recent Graphviz, probed like the others
+        try:
+            return _probe("viz.js")
+        except (RenderError, KeyError, ValueError):
+            return True  # viz.js not loaded yet: recent Graphviz stacks upwards
     program = find_renderer("svg")
     try:
         return _probe(str(program)) if program is not None else False

@@ -2,7 +2,8 @@
 
 Rendering uses the Graphviz ``dot`` program when it is on the PATH, and otherwise the
 ``graphviz-pure`` program that pip installs with this package (a self-contained port of Graphviz,
-no system libraries needed). PDF needs the real Graphviz; the error says how to get it.
+no system libraries needed). PDF needs the real Graphviz; the error says how to get it. Under Pyodide
+(in a browser) SVG comes from viz.js, Graphviz compiled to WebAssembly: see :mod:`viz.browser`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
 import graphviz
 
 from autograd.files import write_atomically
+from viz.browser import VizJsError, render_svg
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".tex": "tex"}
 _FALLBACK_FORMATS = {"svg", "png"}
@@ -59,6 +62,13 @@ def render(source: str, fmt: str = "svg") -> bytes:
         return source.encode("utf-8")
     if fmt not in ("svg", "png", "pdf"):
         raise RenderError(f"render: unknown format {fmt!r}; use one of svg, png, pdf, dot")
+    if sys.platform == "emscripten":  # Pyodide: no programs to run; viz.js renders the same DOT (viz/browser.py)
+        if fmt != "svg":
+            raise RenderError(f"render: {fmt} needs the desktop renderers; in the browser, viz.js makes svg only")
+        try:
+            return _with_font_fallbacks(render_svg(source))
+        except VizJsError as error:
+            raise RenderError(str(error)) from None
     program = find_renderer(fmt)
     if program is None:
         if fmt in _FALLBACK_FORMATS:
@@ -68,9 +78,12 @@ def render(source: str, fmt: str = "svg") -> bytes:
     if returncode != 0 or not stdout:
         message = stderr.decode("utf-8", "replace").strip() or "no output"
         raise RenderError(f"render: {program.name} could not render the graph: {message[:2000]}")
-    if fmt == "svg":  # one family name in the layout, a list of fallbacks for the viewer
-        stdout = stdout.replace(f'font-family="{FONT}"'.encode(), f'font-family="{SVG_FONTS}"'.encode())
-    return stdout
+    return _with_font_fallbacks(stdout) if fmt == "svg" else stdout
+
+
+def _with_font_fallbacks(svg: bytes) -> bytes:
+    """One family name in the layout, a list of fallbacks (``SVG_FONTS``) for the viewer."""
+    return svg.replace(f'font-family="{FONT}"'.encode(), f'font-family="{SVG_FONTS}"'.encode())
 
 
 def _run(program: Path, fmt: str, source: bytes) -> tuple[bytes, bytes, int]:
