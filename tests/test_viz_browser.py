@@ -10,14 +10,22 @@ this checkout and renders its diagram; it skips where Node, npm or the packages 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import http.server
 import json
 import os
+import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import types
+import urllib.request
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -305,3 +313,136 @@ def test_sigmoid_under_pyodide_in_node_renders_through_viz_js(tmp_path):
     assert texts(browser["svg"]) == texts(desktop["svg"])  # the same labels as the desktop renderer draws
     assert texts(browser["display"]) == texts(desktop["svg"])
     assert f'font-family="{SVG_FONTS}"' in browser["svg"]
+
+
+# --- end to end: a page in headless Chromium runs Pyodide and viz.js, served on 127.0.0.1 -----------------
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>chainrule under Pyodide</title></head>
+<body><p id="status">loading Pyodide and viz.js</p><div id="diagram"></div>
+<script type="module">
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+import { instance } from "./viz/viz.js";
+const started = performance.now();
+const report = (result) => fetch("./result", { method: "POST", body: JSON.stringify(result) });
+try {
+  const [pyodide, viz] = await Promise.all([loadPyodide({ indexURL: "./pyodide/" }), instance()]);
+  globalThis.chainruleViz = viz;  // what viz/browser.py looks for
+  const packages = await (await fetch("./packages.zip")).arrayBuffer();
+  pyodide.unpackArchive(packages, "zip", { extractDir: "/home/pyodide/packages" });
+  const code = await (await fetch("./sigmoid.py")).text();
+  const result = JSON.parse(await pyodide.runPythonAsync(
+    "import sys\\nsys.path.insert(0, '/home/pyodide/packages')\\n" + code));
+  document.getElementById("diagram").innerHTML = result.display;
+  document.getElementById("status").textContent = "rendered by viz.js under Pyodide";
+  const drawn = document.querySelectorAll("#diagram svg g.node").length;
+  await report({ ...result, drawn, seconds: (performance.now() - started) / 1000 });
+} catch (error) {
+  await report({ error: String(error && error.stack || error) });
+}
+</script></body></html>
+"""
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("no Chromium installed (Debian: apt-get install chromium); it runs the page for this test")
+
+
+def serve(site: Path, results: queue.Queue[dict[str, Any]]) -> http.server.ThreadingHTTPServer:
+    """Serve ``site`` on 127.0.0.1 (a free port); a POST to /result puts its JSON on ``results``."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)
+
+        def do_POST(self) -> None:  # http.server calls it by this name
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            results.put(json.loads(body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (http.server's name)
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def screenshot(profile: Path, target: Path) -> Path | None:
+    """A PNG of the page, taken through Chromium's DevTools protocol (port in ``DevToolsActivePort``)."""
+    try:
+        from tornado.websocket import websocket_connect
+    except ImportError:
+        return None
+    try:
+        port = (profile / "DevToolsActivePort").read_text().split()[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+            pages = [t for t in json.loads(response.read()) if t["type"] == "page"]
+    except (OSError, IndexError, ValueError):
+        return None
+    if not pages:
+        return None
+
+    async def capture() -> bytes:
+        connection = await websocket_connect(pages[0]["webSocketDebuggerUrl"])
+        await connection.write_message(json.dumps({"id": 1, "method": "Page.captureScreenshot"}))
+        while True:
+            message = json.loads(await connection.read_message() or "{}")
+            if message.get("id") == 1:
+                connection.close()
+                return base64.b64decode(message["result"]["data"])
+
+    target.write_bytes(asyncio.run(asyncio.wait_for(capture(), 30)))
+    return target
+
+
+def test_sigmoid_in_headless_chromium_renders_through_viz_js(tmp_path):
+    browser = chromium()
+    modules = npm_packages()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "pyodide").symlink_to(modules / "pyodide")
+    (site / "viz").symlink_to(modules / "@viz-js" / "viz" / "dist")
+    (site / "index.html").write_text(PAGE)
+    (site / "sigmoid.py").write_text(SIGMOID_RUN)
+    with zipfile.ZipFile(site / "packages.zip", "w") as archive:
+        for folder, name in ((ROOT / "autograd", "autograd"), (ROOT / "viz", "viz"),
+                             (Path(graphviz.__file__).parent, "graphviz")):  # fmt: skip
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, f"{name}/{path.relative_to(folder).as_posix()}")
+    results: queue.Queue[dict[str, Any]] = queue.Queue()
+    server = serve(site, results)
+    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--remote-debugging-port=0", "--window-size=900,1000"]  # fmt: skip
+    process = subprocess.Popen([browser, *flags, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)  # fmt: skip
+    try:
+        result = results.get(timeout=120)
+        picture = screenshot(tmp_path / "profile", tmp_path / "live-page.png")
+    except queue.Empty:
+        pytest.fail("the page sent no result within 120 s")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # Chromium and the helpers it started
+        process.wait()
+        server.shutdown()
+        server.server_close()
+    assert "error" not in result, result.get("error")
+    print(f"cold start to the rendered sigmoid diagram in headless Chromium: {result['seconds']:.2f} s; "
+          f"the page: {picture or 'no screenshot (no tornado, or no DevTools port)'}")
+    exec_globals: dict[str, Any] = {}
+    exec(textwrap.dedent(SIGMOID_RUN).replace("json.dumps({", "result = ({"), exec_globals)
+    desktop = exec_globals["result"]
+    assert result["platform"] == "emscripten"
+    assert result["numbers"] == desktop["numbers"]
+    assert result["gradcheck"] is True
+    assert texts(result["display"]) == texts(desktop["svg"])
+    assert result["drawn"] == desktop["svg"].count('class="node"')  # every node is on the page
