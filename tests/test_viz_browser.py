@@ -2,9 +2,12 @@
 
 The unit tests run in CPython with Pyodide faked: ``sys.platform`` set to "emscripten" and a ``js``
 module whose ``globalThis.chainruleViz`` stands in for the viz.js instance (it lays the graph out with
-the desktop renderer, so the SVG is real). The end-to-end test runs the real thing: Pyodide under Node
-with @viz-js/viz, both from npm (pinned, installed once into a cache), runs the sigmoid example from
-this checkout and renders its diagram; it skips where Node, npm or the packages cannot be had.
+the desktop renderer, so the SVG is real). The end-to-end tests run the real thing, with Pyodide and
+@viz-js/viz from npm (pinned, installed once into a cache, ``CHAINRULE_NPM_CACHE`` or ~/.cache/chainrule/npm)
+and chainrule's wheel built from this checkout: the sigmoid example under Node (numbers to the last bit,
+gradcheck, the labels of the SVG viz.js draws), and a page served on 127.0.0.1 in headless Chromium that
+shows the diagram (its seconds from cold start printed, a screenshot taken). They skip where Node, npm,
+Chromium or the packages cannot be had.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import types
 import urllib.request
@@ -208,12 +210,13 @@ def test_desktop_rendering_is_untouched():
 # --- end to end: Pyodide under Node, with viz.js -------------------------------------------------------------
 
 NODE_SCRIPT = r"""
-// node run.mjs <node_modules> <folder of Python packages> <Python file>: run the file under Pyodide with
-// the packages importable and viz.js at globalThis.chainruleViz; print what the file's last expression is.
+// node run.mjs <node_modules> <folder of Python packages> <wheel> <Python file>: run the file under Pyodide
+// with the wheel installed, the packages importable and viz.js at globalThis.chainruleViz; print what the
+// file's last expression is.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-const [modules, packages, script] = process.argv.slice(2);
+const [modules, packages, wheel, script] = process.argv.slice(2);
 const { loadPyodide } = await import(pathToFileURL(join(modules, "pyodide", "pyodide.mjs")).href);
 const pyodide = await loadPyodide({ indexURL: join(modules, "pyodide") + "/" });
 function copy(from, to) {
@@ -225,6 +228,8 @@ function copy(from, to) {
   }
 }
 copy(packages, "/home/pyodide/packages");
+const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel", { extractDir: sitePackages });  // as pip would
 const viz = await import(pathToFileURL(join(modules, "@viz-js", "viz", "dist", "viz.js")).href);
 globalThis.chainruleViz = await viz.instance();
 const code = "import sys\nsys.path.insert(0, '/home/pyodide/packages')\n" + readFileSync(script, "utf8");
@@ -245,15 +250,42 @@ c = b + 1; c.label = "C"
 f = 1 / c; f.label = "F"
 f.backward()
 diagram = viz.draw_graph(f, edge_labels=True, rankdir="TB")
-json.dumps({
+result = {
     "platform": sys.platform,
     "numbers": [v.data.hex() for v in (x, a, b, c, f)] + [v.grad.hex() for v in (x, a, b, c, f)],
     "gradcheck": gradcheck(lambda v: 1 / (1 + (-v).exp()), 0.3).passed,
     "source": diagram.source,
     "svg": viz.render(diagram.source).decode(),
     "display": diagram._repr_mimebundle_()["image/svg+xml"],
-})
+}
+json.dumps(result)
 """
+
+
+INSTALLED = """
+import importlib.metadata
+import autograd
+
+result["installed"] = {  # where the wheel put the packages: site-packages, not a copy of the checkout
+    "version": importlib.metadata.version("chainrule"),
+    "viz": viz.__file__[:len("/lib/python")],
+    "autograd": autograd.__file__[:len("/lib/python")],
+}
+json.dumps(result)
+"""
+
+
+def build_wheel(folder: Path) -> Path:
+    """chainrule's wheel, built from a copy of the checkout (no build dependencies fetched: setuptools here)."""
+    source, dist = folder / "source", folder / "dist"
+    left_out = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "docs")
+    shutil.copytree(ROOT, source, ignore=left_out)
+    command = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(dist)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"the wheel did not build here (setuptools >= 77 is needed): {done.stderr[-300:]}")
+    (wheel,) = dist.glob("chainrule-*.whl")
+    return wheel
 
 
 def npm_packages() -> Path:
@@ -288,24 +320,23 @@ def test_sigmoid_under_pyodide_in_node_renders_through_viz_js(tmp_path):
     if node is None:
         pytest.skip("Node is not installed (Debian: apt-get install nodejs); it runs Pyodide for this test")
     modules = npm_packages()
-    packages = tmp_path / "packages"
-    ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("autograd", "viz"):
-        shutil.copytree(ROOT / name, packages / name, ignore=ignore)
-    shutil.copytree(Path(graphviz.__file__).parent, packages / "graphviz", ignore=ignore)  # pure Python
+    wheel = build_wheel(tmp_path)
+    packages = tmp_path / "packages"  # the one dependency imported: graphviz, pure Python, from this environment
+    shutil.copytree(Path(graphviz.__file__).parent, packages / "graphviz", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "run.mjs").write_text(NODE_SCRIPT)
-    (tmp_path / "sigmoid.py").write_text(SIGMOID_RUN)
+    (tmp_path / "sigmoid.py").write_text(SIGMOID_RUN + INSTALLED)
     done = subprocess.run(
-        [node, str(tmp_path / "run.mjs"), str(modules), str(packages), str(tmp_path / "sigmoid.py")],
+        [node, str(tmp_path / "run.mjs"), str(modules), str(packages), str(wheel), str(tmp_path / "sigmoid.py")],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, "\n".join(line for line in done.stderr.splitlines() if len(line) < 500)[-3000:]
     browser = json.loads(done.stdout.strip().splitlines()[-1])
 
     exec_globals: dict[str, Any] = {}
-    exec(textwrap.dedent(SIGMOID_RUN).replace("json.dumps({", "result = ({"), exec_globals)
+    exec(SIGMOID_RUN, exec_globals)
     desktop = exec_globals["result"]
     assert browser["platform"] == "emscripten"
+    assert browser["installed"] == {"version": "0.1.0", "viz": "/lib/python", "autograd": "/lib/python"}
     assert browser["numbers"] == desktop["numbers"]  # to the last bit
     assert browser["gradcheck"] is True
     assert sorted(browser["source"].splitlines()) == sorted(desktop["source"].splitlines())  # the same DOT
@@ -330,6 +361,9 @@ try {
   globalThis.chainruleViz = viz;  // what viz/browser.py looks for
   const packages = await (await fetch("./packages.zip")).arrayBuffer();
   pyodide.unpackArchive(packages, "zip", { extractDir: "/home/pyodide/packages" });
+  const wheel = await (await fetch("./chainrule-0.1.0-py3-none-any.whl")).arrayBuffer();
+  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  pyodide.unpackArchive(wheel, "wheel", { extractDir: sitePackages });
   const code = await (await fetch("./sigmoid.py")).text();
   const result = JSON.parse(await pyodide.runPythonAsync(
     "import sys\\nsys.path.insert(0, '/home/pyodide/packages')\\n" + code));
@@ -409,13 +443,13 @@ def test_sigmoid_in_headless_chromium_renders_through_viz_js(tmp_path):
     (site / "pyodide").symlink_to(modules / "pyodide")
     (site / "viz").symlink_to(modules / "@viz-js" / "viz" / "dist")
     (site / "index.html").write_text(PAGE)
-    (site / "sigmoid.py").write_text(SIGMOID_RUN)
-    with zipfile.ZipFile(site / "packages.zip", "w") as archive:
-        for folder, name in ((ROOT / "autograd", "autograd"), (ROOT / "viz", "viz"),
-                             (Path(graphviz.__file__).parent, "graphviz")):  # fmt: skip
-            for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, f"{name}/{path.relative_to(folder).as_posix()}")
+    (site / "sigmoid.py").write_text(SIGMOID_RUN + INSTALLED)
+    wheel = build_wheel(tmp_path)
+    shutil.copy(wheel, site / "chainrule-0.1.0-py3-none-any.whl")
+    with zipfile.ZipFile(site / "packages.zip", "w") as archive:  # graphviz, pure Python, from this environment
+        folder = Path(graphviz.__file__).parent
+        for path in sorted(folder.rglob("*.py")):
+            archive.write(path, f"graphviz/{path.relative_to(folder).as_posix()}")
     results: queue.Queue[dict[str, Any]] = queue.Queue()
     server = serve(site, results)
     url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
@@ -439,9 +473,10 @@ def test_sigmoid_in_headless_chromium_renders_through_viz_js(tmp_path):
     print(f"cold start to the rendered sigmoid diagram in headless Chromium: {result['seconds']:.2f} s; "
           f"the page: {picture or 'no screenshot (no tornado, or no DevTools port)'}")
     exec_globals: dict[str, Any] = {}
-    exec(textwrap.dedent(SIGMOID_RUN).replace("json.dumps({", "result = ({"), exec_globals)
+    exec(SIGMOID_RUN, exec_globals)
     desktop = exec_globals["result"]
     assert result["platform"] == "emscripten"
+    assert result["installed"]["viz"] == "/lib/python"
     assert result["numbers"] == desktop["numbers"]
     assert result["gradcheck"] is True
     assert texts(result["display"]) == texts(desktop["svg"])
