@@ -90,27 +90,35 @@ def _reverse_topological_order(roots: Sequence[Value], with_leaves: bool) -> lis
     # is limited only by memory, and one pass over the graph (Kahn's algorithm needs a counting pass
     # first). A node is expanded when first popped: it goes back on the stack under a None marker,
     # with its inputs on top; when the marker comes off, every input is finished, so the node is
-    # too. Leaves have no inputs: they finish when first seen.
+    # too. Leaves have no inputs: they finish when first seen. Without leaves, a leaf is pushed like
+    # any input and dropped when first popped (then it is expanded, so never pushed again): one test
+    # per operand instead of two, and most operands are a neuron's weights.
     finished: list[Value] = []
     expanded: set[Value] = set()
-    stack: list[Value | None] = list(reversed(roots))  # the first root is explored first
-    pop, push = stack.pop, stack.append  # bound once: this loop runs for every node
+    stack: list[Any] = list(reversed(roots))  # the first root is explored first
+    pop, push, finish, expand = stack.pop, stack.append, finished.append, expanded.add  # bound once
     while stack:
         node = pop()
         if node is None:
-            finished.append(pop())  # type: ignore[arg-type]  # below a marker is always its node
+            finish(pop())  # below a marker is always its node
         elif node not in expanded:
-            expanded.add(node)
+            expand(node)
+            if node._op is None and not with_leaves:  # a leaf pushed by the loop below: nothing to pass on
+                continue
             push(node)
             push(None)
-            for x in node._inputs:
-                if not isinstance(x, float):  # a Value
-                    if x._op is not None:
-                        if x not in expanded:
+            if with_leaves:
+                for x in node._inputs:
+                    if type(x) is not float and x not in expanded:  # a Value (apply's operands: floats or Values)
+                        if x._op is not None:
                             push(x)
-                    elif with_leaves and x not in expanded:
-                        expanded.add(x)
-                        finished.append(x)
+                        else:
+                            expand(x)
+                            finish(x)
+            else:
+                for x in node._inputs:
+                    if type(x) is not float and x not in expanded:
+                        push(x)
     finished.reverse()
     return finished
 
@@ -206,15 +214,23 @@ def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value,
             for node in nodes:
                 inputs: tuple[Any, ...] = node._inputs
                 vjp = node._op.vjp  # type: ignore[union-attr]  # the order holds no leaves
-                if len(inputs) == 1:  # the operand is a Value: nodes always have one
+                count = len(inputs)
+                # apply's operands are exact floats or Values, so a type test tells them apart (faster than isinstance)
+                if count > 2:  # first: a neuron's dot, where most of the operands are
+                    partials = vjp(grads[node], *[x if type(x) is float else x.data for x in inputs], node.data)
+                    for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
+                        if type(x) is not float:
+                            earlier = get(x)
+                            grads[x] = dx if earlier is None else earlier + dx
+                elif count == 1:  # the operand is a Value: nodes always have one
                     (x,) = inputs
                     (dx,) = vjp(grads[node], x.data, node.data)
                     earlier = get(x)
                     grads[x] = dx if earlier is None else earlier + dx
-                elif len(inputs) == 2:
+                else:
                     x, y = inputs
-                    if not isinstance(y, float):
-                        if not isinstance(x, float):
+                    if type(y) is not float:
+                        if type(x) is not float:
                             dx, dy = vjp(grads[node], x.data, y.data, node.data)
                             earlier = get(x)
                             grads[x] = dx if earlier is None else earlier + dx
@@ -226,12 +242,6 @@ def _backprop_floats(order: list[Value], grads: dict[Value, Any]) -> dict[Value,
                         dx = vjp(grads[node], x.data, y, node.data)[0]
                         earlier = get(x)
                         grads[x] = dx if earlier is None else earlier + dx
-                else:
-                    partials = vjp(grads[node], *[x if isinstance(x, float) else x.data for x in inputs], node.data)
-                    for x, dx in zip(inputs, partials, strict=False):  # as in the general loop
-                        if not isinstance(x, float):
-                            earlier = get(x)
-                            grads[x] = dx if earlier is None else earlier + dx
             return grads
         except KeyError:
             if node in grads:  # the rule's own KeyError, not a node without a gradient: not ours to hide

@@ -80,15 +80,11 @@ class Op:
         self.complex_forward = complex_forward
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
-        operands: tuple[Operand, ...] = inputs
-        for x in inputs:  # plain loops, not generators: a neuron's dot has dozens of operands
-            if type(x) is not float and not isinstance(x, Value):
-                operands = tuple(_as_operand(x, self.name) for x in inputs)
-                break
-        for x in operands:
-            if isinstance(x, Value):
-                return apply(self, operands)
-        return self.forward(*operands)
+        kinds = set(map(type, inputs))  # one pass in C: a neuron's dot has dozens of operands
+        if not kinds <= _PLAIN:  # not only Values and floats (an int, a traced node, a string)
+            inputs = tuple(_as_operand(x, self.name) for x in inputs)
+            kinds = {float, Value} if any(isinstance(x, Value) for x in inputs) else set()
+        return apply(self, inputs) if Value in kinds else self.forward(*inputs)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -279,6 +275,7 @@ class Value:
 # -- applying ops ---------------------------------------------------------------------------
 
 _new_value = object.__new__
+_PLAIN = frozenset((float, Value))  # the operand types that Op's call passes to apply as they are
 number: Callable[[Value], float] = Value.__dict__["data"].__get__
 """The engine's one way to read a node's number: the slot itself, which a traced node's ``data`` property
 (autograd.compiler) does not guard, so the engine can record and name traced nodes that their code cannot read."""
@@ -323,7 +320,7 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
     else:
-        out = op.forward(*[x.data if isinstance(x, Value) else x for x in inputs])
+        out = op.forward(*[x if type(x) is float else x.data for x in inputs])  # type: ignore[union-attr]
     node: Value = _new_value(node_class)
     node.data = out
     node.grad = 0.0

@@ -95,7 +95,8 @@ def dot(ws: Iterable[Number], xs: Iterable[Number]) -> float: ...
 def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float: ...
 def dot(ws: Iterable[Operand | Number], xs: Iterable[Operand | Number]) -> Value | float:
     """w_1 x_1 + ... + w_n x_n as one node; d/dw_i = x_i, d/dx_i = w_i. The lengths must match."""
-    ws, xs = _items(ws, "dot"), _items(xs, "dot")
+    if type(ws) is not list or type(xs) is not list:  # a neuron's two lists go as they are: they have a length
+        ws, xs = _items(ws, "dot"), _items(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError(f"dot: the two sequences differ in length ({len(ws)} weights, {len(xs)} inputs)")
     return rules.DOT(*ws, *xs) if ws else 0.0
