@@ -210,13 +210,13 @@ def test_desktop_rendering_is_untouched():
 # --- end to end: Pyodide under Node, with viz.js -------------------------------------------------------------
 
 NODE_SCRIPT = r"""
-// node run.mjs <node_modules> <folder of Python packages> <wheel> <Python file>: run the file under Pyodide
-// with the wheel installed, the packages importable and viz.js at globalThis.chainruleViz; print what the
-// file's last expression is.
+// node run.mjs <node_modules> <folder of Python packages> <wheel> <Python file> <page|python>: run the file
+// under Pyodide with the wheel installed and the packages importable; print what its last expression is.
+// "page": this script sets globalThis.chainruleViz first, as a page would; "python": the file loads viz.js.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-const [modules, packages, wheel, script] = process.argv.slice(2);
+const [modules, packages, wheel, script, loader] = process.argv.slice(2);
 const { loadPyodide } = await import(pathToFileURL(join(modules, "pyodide", "pyodide.mjs")).href);
 const pyodide = await loadPyodide({ indexURL: join(modules, "pyodide") + "/" });
 function copy(from, to) {
@@ -230,8 +230,10 @@ function copy(from, to) {
 copy(packages, "/home/pyodide/packages");
 const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_path('purelib')");
 pyodide.unpackArchive(new Uint8Array(readFileSync(wheel)), "wheel", { extractDir: sitePackages });  // as pip would
-const viz = await import(pathToFileURL(join(modules, "@viz-js", "viz", "dist", "viz.js")).href);
-globalThis.chainruleViz = await viz.instance();
+if (loader === "page") {
+  const viz = await import(pathToFileURL(join(modules, "@viz-js", "viz", "dist", "viz.js")).href);
+  globalThis.chainruleViz = await viz.instance();
+}
 const code = "import sys\nsys.path.insert(0, '/home/pyodide/packages')\n" + readFileSync(script, "utf8");
 process.stdout.write(String(await pyodide.runPythonAsync(code)) + "\n");
 """
@@ -315,22 +317,30 @@ def texts(svg: str) -> Counter[str]:
     return Counter(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
 
 
-def test_sigmoid_under_pyodide_in_node_renders_through_viz_js(tmp_path):
+def run_in_node(folder: Path, code: str, loader: str) -> dict[str, Any]:
+    """Run ``code`` under Pyodide in Node with chainrule's wheel installed; return the JSON of its last expression.
+
+    ``loader`` "page": viz.js is at globalThis.chainruleViz before the code runs; "python": the code loads it.
+    """
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node is not installed (Debian: apt-get install nodejs); it runs Pyodide for this test")
     modules = npm_packages()
-    wheel = build_wheel(tmp_path)
-    packages = tmp_path / "packages"  # the one dependency imported: graphviz, pure Python, from this environment
+    wheel = build_wheel(folder)
+    packages = folder / "packages"  # the one dependency imported: graphviz, pure Python, from this environment
     shutil.copytree(Path(graphviz.__file__).parent, packages / "graphviz", ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "run.mjs").write_text(NODE_SCRIPT)
-    (tmp_path / "sigmoid.py").write_text(SIGMOID_RUN + INSTALLED)
+    (folder / "run.mjs").write_text(NODE_SCRIPT)
+    (folder / "code.py").write_text(code.replace("VIZ_JS_URL", (modules / "@viz-js/viz/dist/viz.js").as_uri()))
     done = subprocess.run(
-        [node, str(tmp_path / "run.mjs"), str(modules), str(packages), str(wheel), str(tmp_path / "sigmoid.py")],
+        [node, str(folder / "run.mjs"), str(modules), str(packages), str(wheel), str(folder / "code.py"), loader],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, "\n".join(line for line in done.stderr.splitlines() if len(line) < 500)[-3000:]
-    browser = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_sigmoid_under_pyodide_in_node_renders_through_viz_js(tmp_path):
+    browser = run_in_node(tmp_path, SIGMOID_RUN + INSTALLED, "page")
 
     exec_globals: dict[str, Any] = {}
     exec(SIGMOID_RUN, exec_globals)
@@ -405,6 +415,43 @@ def serve(site: Path, results: queue.Queue[dict[str, Any]]) -> http.server.Threa
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+LOAD_RUN = """
+import json
+
+import viz
+import viz.browser
+
+before = None
+try:
+    viz.render("digraph { a -> b }")
+except viz.RenderError as error:
+    before = str(error)
+version = await viz.browser.load_viz("VIZ_JS_URL")
+svg = viz.render("digraph { a -> b }").decode()
+try:
+    await viz.browser.load_viz("file:///nowhere/viz.js")
+    missing = None
+except viz.browser.VizJsError as error:
+    missing = str(error)
+try:
+    viz.render("digraph { a -> }")
+    rejected = None
+except viz.RenderError as error:
+    rejected = str(error)
+json.dumps({"before": before, "version": version, "svg": svg, "missing": missing, "rejected": rejected})
+"""
+
+
+def test_load_viz_under_pyodide_in_node(tmp_path):
+    result = run_in_node(tmp_path, LOAD_RUN, "python")
+    assert "viz.js is not loaded" in result["before"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", result["version"])
+    assert "<title>a&#45;&gt;b</title>" in result["svg"]
+    assert result["missing"].startswith("load_viz: cannot load viz.js from 'file:///nowhere/viz.js'")
+    assert result["rejected"].startswith("render_svg: viz.js could not render the graph: ")
+    assert "syntax error" in result["rejected"]
 
 
 def screenshot(profile: Path, target: Path) -> Path | None:
