@@ -113,6 +113,22 @@ def test_notebook_display_under_pyodide_is_viz_js_svg(pyodide):
     assert diagram.source in [call[0] for call in pyodide.chainruleViz.calls]
 
 
+def test_backward_frames_under_pyodide_are_viz_js_svg(pyodide, tmp_path):
+    pyodide.chainruleViz = FakeVizJs()
+    f = sigmoid()
+    steps = viz.backward_steps(f)
+    frame = viz.draw_step(f, steps, 2)
+    assert "<svg" in frame._repr_mimebundle_()["image/svg+xml"]  # what step_slider displays
+    written = viz.save_steps(f, tmp_path)
+    assert len(written) == len(steps)
+    assert all(path.read_bytes().startswith(b"<?xml") for path in written)
+    drawn = [call[0] for call in pyodide.chainruleViz.calls]
+    assert frame.source in drawn
+    assert all(viz.draw_step(f, steps, i).source in drawn for i in range(len(steps)))
+    with pytest.raises(viz.RenderError, match="render: png needs the desktop renderers"):
+        viz.save_gif(f, tmp_path / "backward.gif")
+
+
 def test_not_loaded_says_how_to_load(pyodide):
     with pytest.raises(viz.RenderError, match=r"render_svg: viz\.js is not loaded .*chainruleViz.*load_viz"):
         viz.render("digraph { a -> b }")
