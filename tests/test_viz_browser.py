@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import http.server
 import json
 import os
@@ -57,15 +58,23 @@ class FakeVizJs:
         if self.fail is not None:
             error = types.SimpleNamespace(level="error", message=self.fail)
             return types.SimpleNamespace(status="failure", output=None, errors=[error])
-        program = find_renderer("svg")
-        assert program is not None
-        done = subprocess.run([str(program), "-Tsvg"], input=source.encode(), capture_output=True, check=True)
+        command = [str(desktop_renderer()), "-Tsvg"]
+        done = subprocess.run(command, input=source.encode(), capture_output=True, check=True)
         return types.SimpleNamespace(status="success", output=done.stdout.decode(), errors=[])
+
+
+@functools.cache
+def desktop_renderer() -> Path:
+    """The desktop renderer, found before the platform is faked (sysconfig cannot read an emscripten platform)."""
+    program = find_renderer("svg")
+    assert program is not None
+    return program
 
 
 @pytest.fixture
 def pyodide(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
     """Pyodide faked: the platform says emscripten and ``js`` is a module with an empty ``globalThis``."""
+    desktop_renderer()
     monkeypatch.setattr(sys, "platform", "emscripten")
     js = types.ModuleType("js")
     js.globalThis = types.SimpleNamespace()  # type: ignore[attr-defined]
@@ -169,7 +178,7 @@ def test_stacking_is_probed_through_viz_js(pyodide):
     try:
         upwards = viz.graph._stacked_upwards()
         assert any("cluster_0" in call[0] for call in pyodide.chainruleViz.calls)
-        assert upwards == viz.graph._probe(str(find_renderer("svg")))  # the fake lays out with that renderer
+        assert upwards == viz.graph._probe(str(desktop_renderer()))  # the fake lays out with that renderer
     finally:
         viz.graph._probe.cache_clear()
 
