@@ -119,6 +119,7 @@ class GradientReport:
             return [
                 ("", lambda r: r.name),
                 ("hand", lambda r: "" if r.expected is None else every_digit(r.expected)),
+                ("read as", lambda r: r.precision.replace("typed to ", "")),
                 ("engine", lambda r: every_digit(r.engine)),
                 *exact,
                 ("finite diff.", lambda r: number(r.numeric)),
