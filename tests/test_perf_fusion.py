@@ -7,8 +7,10 @@ plan is read only to see what was fused, never for the numbers.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,47 +25,19 @@ from tests.test_compile import assert_same_as_scalar
 rng = np.random.default_rng(7)
 
 
-# -- micrograd's nn.py, as micrograd writes it (on chainrule's Values) -----------------------------------
+def _micrograd_code() -> Any:
+    """benchmarks/micrograd_code.py, which holds micrograd's nn.py as micrograd writes it (on chainrule's
+    Values): the tests compile the very code the benchmark times. Loaded by path: benchmarks/ is a folder of
+    scripts, not a package."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "micrograd_code.py"
+    spec = importlib.util.spec_from_file_location("micrograd_code", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Neuron:
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0)
-        self.nonlin = nonlin
-
-    def __call__(self, x: list[Any]) -> Any:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)  # noqa: B905  (micrograd's line)
-        return act.relu() if self.nonlin else act
-
-    def parameters(self) -> list[Value]:
-        return self.w + [self.b]  # noqa: RUF005  (micrograd's line)
-
-
-class Layer:
-    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
-
-    def __call__(self, x: list[Any]) -> Any:
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in n.parameters()]
-
-
-class MLP:
-    def __init__(self, nin: int, nouts: list[int]) -> None:
-        sz = [nin] + nouts  # noqa: RUF005  (micrograd's line)
-        self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
-
-    def __call__(self, x: list[Any]) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for p in layer.parameters()]
+MLP = _micrograd_code().MLP
 
 
 def plan_of(fn: Callable[..., Any], *args: np.ndarray) -> Plan:
