@@ -40,6 +40,7 @@ import viz
 import viz.browser
 import viz.graph
 from autograd import Value
+from tests.test_viz import sigmoid_graph
 from viz.render import FONT, SVG_FONTS, find_renderer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,15 +85,8 @@ def pyodide(monkeypatch: pytest.MonkeyPatch) -> types.SimpleNamespace:
 
 
 def sigmoid() -> Value:
-    x = Value(0.0, label="x")
-    a = -x
-    a.label = "A"
-    b = a.exp()
-    b.label = "B"
-    c = b + 1
-    c.label = "C"
-    f = 1 / c
-    f.label = "F"
+    """The tutorial's sigmoid graph (tests/test_viz.py), backpropagated."""
+    _, f = sigmoid_graph()
     f.backward()
     return f
 
