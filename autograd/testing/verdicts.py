@@ -12,6 +12,7 @@ kink, the value passes if it lies between the one-sided slopes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ def judge(
     ``precision`` says how precisely ``hand`` is meant (as typed, when not given).
     """
     precision = precision or HandPrecision.of(hand if hand is not None else 0.0, None)
+    if rounding is not None:  # a backward pass and more: a row that is judged twice asks it once
+        rounding = functools.cache(rounding)
     if reference is not None and reference.usable:
         row = _by_complex_step(name, engine, hand, measure, reference, precision, rounding)
         if row.passed:
@@ -68,22 +71,22 @@ def _by_complex_step(
 ) -> GradientRow:
     """The row judged by the complex step: the engine within its allowance, the hand value within one unit
     in its last typed digit (or the allowance, at full precision)."""
-    exact, base = reference.value, reference.bound - reference.noise
-    slack = reference.bound
+    exact, base, slack = reference.value, reference.bound - reference.noise, reference.bound
+    unit = precision.unit(hand) if hand is not None else 0.0  # one unit in the hand value's last typed digit
     engine_ok = abs(engine - exact) <= slack
-    hand_ok = hand is None or abs(hand - exact) <= slack + precision.unit(hand)
+    hand_ok = hand is None or abs(hand - exact) <= slack + unit
     if not (engine_ok and hand_ok) and rounding is not None:
         # Rounding of the graph's values moves a derivative computed from them, the engine's or one worked in
         # floats by hand: σ(1 - σ) at 19 has lost 8 of its digits to the rounding of σ, whoever computes it.
         slack += 2 * rounding()
         engine_ok = abs(engine - exact) <= slack
-        hand_ok = hand is None or abs(hand - exact) <= slack + precision.unit(hand)
-    needed = max(abs(engine - exact), abs(hand - exact) - precision.unit(hand) if hand is not None else 0.0)
+        hand_ok = hand is None or abs(hand - exact) <= slack + unit
+    needed = max(abs(engine - exact), abs(hand - exact) - unit if hand is not None else 0.0)
     rounded = ""
     if engine_ok and needed > base:
         rounded = (f", within the ±{slack - base:.1e} by which rounding moves values computed here (the engine's, "
                    "the complex step's own, or one worked in floats)")  # fmt: skip
-    hand_slack = slack + (precision.unit(hand) if hand is not None else 0.0)
+    hand_slack = slack + unit
     typed = f"; hand agrees to the {precision.digits} digits typed" if hand is not None and precision.digits else ""
     verdict: str
     kind: Kind = "engine"
