@@ -108,10 +108,8 @@ class ComplexStep:
         second = self._tangent(node, h * CONFIRM)
         if isinstance(second, str):
             return nothing(second)
-        if abs(first - second) > NOISE * abs(first) + 2 * bound:
-            return nothing(f"the complex step does not hold steady ({first!r} at h, {second!r} at a longer one): "
-                           "a value along the way is too close to a singularity")  # fmt: skip
-        return Reference(first, bound + 2 * abs(first - second), noise=2 * abs(first - second))
+        return _held(first, second, bound, f"the complex step does not hold steady ({first!r} at h, {second!r} at "
+                     "a longer one): a value along the way is too close to a singularity")  # fmt: skip
 
     def _tangent(self, node: Value, h: float) -> float | str:
         """Im root / h with ``node`` given the imaginary part h, or why it cannot be taken."""
@@ -180,23 +178,29 @@ def op_partials(op: Op, point: Sequence[float]) -> list[Reference]:
         return [nothing(f"op {op.name!r} has no complex_forward")] * len(point)
     references = []
     for i in range(len(point) - op.constants):
-        values = []
-        for h in (step(point[i]), step(point[i]) * CONFIRM):
-            args: list[complex | float] = list(point)
-            args[i] = complex(point[i], h)
-            try:
-                values.append(complex(forward(*args)).imag / h)
-            except (ArithmeticError, ValueError, TypeError) as error:
-                values.append(math.nan)
-                why = f"the complex forward of {op.name!r} fails: {error}"
-                break
-        else:
-            why = ""
-        first = values[0]
-        bound = ULPS * sys.float_info.epsilon * 2 * abs(first) + 2 * _TINY / step(point[i])
-        if not why and (not math.isfinite(first) or abs(first - values[1]) > NOISE * abs(first) + 2 * bound):
-            why = f"the complex step of {op.name!r} does not hold steady here"
-        noise = 2 * abs(first - values[1]) if not why else 0.0
-        references.append(nothing(why) if why else Reference(first, bound + noise, noise=noise))
+        h = step(point[i])
+        try:
+            first, second = (_imaginary(forward, point, i, t) / t for t in (h, h * CONFIRM))
+        except (ArithmeticError, ValueError, TypeError) as error:
+            references.append(nothing(f"the complex forward of {op.name!r} fails: {error}"))
+            continue
+        bound = ULPS * sys.float_info.epsilon * 2 * abs(first) + 2 * _TINY / h
+        references.append(_held(first, second, bound, f"the complex step of {op.name!r} does not hold steady here"))
     return references
 
+
+def _imaginary(forward: Callable[..., complex], point: Sequence[float], i: int, h: float) -> float:
+    """Im forward(point with input i given the imaginary part h)."""
+    args: list[complex | float] = list(point)
+    args[i] = complex(point[i], h)
+    return complex(forward(*args)).imag
+
+
+def _held(first: float, second: float, bound: float, unsteady: str) -> Reference:
+    """``first``, allowed ``bound`` plus twice its difference from ``second`` (the same derivative by a longer
+    step: what rounding inside the complex forwards leaves); no reference, saying ``unsteady``, where they
+    differ by more than rounding does."""
+    if not (math.isfinite(first) and abs(first - second) <= NOISE * abs(first) + 2 * bound):
+        return nothing(unsteady)
+    noise = 2 * abs(first - second)
+    return Reference(first, bound + noise, noise=noise)
