@@ -365,12 +365,22 @@ class _OutOfTime(BaseException):
     """Time is up; a BaseException, so that no ``except Exception`` inside sympy swallows it."""
 
 
+def _in_finalizer(frame: FrameType | None) -> bool:
+    """Whether ``frame`` runs inside a ``__del__`` or a weakref callback, where Python reports an exception
+    as unraisable and goes on, instead of passing it up to the task (the next ordinary call stops it)."""
+    while frame is not None:
+        if frame.f_code.co_name == "__del__" or frame.f_code.co_filename.endswith("weakref.py"):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _before(deadline: float, task: Callable[[], T]) -> T | None:
     """``task()``, or None if it is still running at ``deadline`` (``time.perf_counter``) or recurses too deep.
     The clock is read at each Python call it makes: sympy is pure Python, and a thread could not be stopped."""
 
     def check(frame: FrameType, event: str, arg: Any) -> None:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline and not _in_finalizer(frame):
             raise _OutOfTime
 
     previous = sys.gettrace()  # a debugger's or coverage's tracer, given back afterwards

@@ -361,3 +361,31 @@ def test_the_readme_sigmoid_keeps_its_lines_and_defines_its_steps():
         "      B = exp(A)",
         "      C = B + 1",
     ]
+
+
+def test_running_out_of_time_inside_a_finalizer_is_not_an_unraisable_error(monkeypatch: pytest.MonkeyPatch):
+    # An object freed while the task runs past its deadline: its __del__ must run to the end, and the task
+    # is stopped at its next ordinary call, instead of Python printing an unraisable _OutOfTime.
+    from autograd.symbolic import _before
+
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    finished: list[str] = []
+
+    def note(word: str) -> None:
+        finished.append(word)
+
+    class Held:
+        def __del__(self) -> None:
+            note("finalizer")
+
+    def task() -> str:
+        held = Held()
+        time.sleep(0.02)  # past the deadline from here on
+        del held  # the finalizer runs now, past the deadline
+        note("task")  # an ordinary call: stopped here
+        return "done"
+
+    assert _before(time.perf_counter() + 0.01, task) is None
+    assert finished == ["finalizer"]
+    assert unraisable == []
