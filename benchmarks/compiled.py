@@ -16,6 +16,14 @@ their rows are left out without them. Prints figures only; nothing here asserts 
 (e) fit(compile=True) called twice on the network of (b), one epoch of 10 batches each: the second call
     replays the plan the first traced (nn.compiled_run.traces counts the traces).
 
+--tree name=directory (given twice or more; a ``git worktree add /tmp/before <commit>`` for an earlier
+commit): instead of the sections above, the steps of (a) and (b) as ``fit(compile=True)`` takes them,
+in each checkout, against numpy by hand and torch timed in the same process. Each of --runs runs starts
+one process per tree, in a rotating order; a process gives the median of 5 timings of each step, the
+peers' timings interleaved with the compiled step's. The table shows medians over the runs with their
+range, and ratios of two figures of one process (compiled / numpy, compiled / torch) or of one run
+(tree / first tree). Every process prints its first loss to 15 digits, so the trees must agree.
+
 Each time is measured --repeats times (steps faster than 50 ms are run in a loop and averaged) with
 the garbage collector on; the tables give min, median and max, and every ratio is of two medians of
 this run. BLAS runs on --threads threads (1 by default, for numpy and torch alike): on a shared
@@ -686,6 +694,84 @@ def limit_threads(threads: int) -> tuple[AbstractContextManager[Any], str]:
     return threadpool_limits(limits=threads), f"BLAS {threads}{torch_threads}"
 
 
+# -- --tree ----------------------------------------------------------------------------------------
+
+
+def tree_child() -> dict[str, float | str]:
+    """In a process whose ``autograd`` and ``nn`` come from one checkout: each step's median seconds, the peers'
+    timed between the compiled step's runs, and the first losses."""
+    points, signs = moons()
+    x, y = np.array(points), np.array(signs)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+    numpy_moons = NumpyMLP(layers_of(model), 1.0, 1e-4)
+    head = hinge_head(y)
+    steps: dict[str, Step] = {
+        "moons": fit_step(model, "hinge", x, y, 1.0, 1e-4),
+        "moons numpy": lambda: numpy_moons.step(x, head),
+    }
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((100, 784)), rng.integers(0, 10, 100)
+    network = mnist_model(Sizes())
+    layers = layers_of(network)
+    numpy_net = NumpyMLP(layers, 0.01)
+    ce_head = cross_entropy_head(labels)
+    steps["784"] = fit_step(network, "cross_entropy", images, labels, 0.01)
+    steps["784 numpy"] = lambda: numpy_net.step(images, ce_head)
+    if torch is not None:
+        steps["784 torch"] = torch_step(layers, images, labels, 0.01)
+    result: dict[str, float | str] = {f"{name} loss": f"{step():.15f}" for name, step in steps.items()}
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(5):
+        for name, step in steps.items():
+            times[name] += seconds_per_step(step, 1)
+    result.update({name: statistics.median(values) for name, values in times.items()})
+    return result
+
+
+def trees_section(trees: list[tuple[str, str]], runs: int, threads: int) -> None:
+    """Run :func:`tree_child` for every tree, ``runs`` times in rotation, and print the table."""
+    import json
+    import subprocess
+
+    here = str(Path(__file__).resolve().parent)
+    figures: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in trees}
+    for run in range(runs):
+        for name, path in trees[run % len(trees) :] + trees[: run % len(trees)]:
+            child = (f"import sys; sys.path[:0] = [{os.path.abspath(path)!r}, {here!r}]; import compiled, json, nn; "
+                     f"assert nn.__file__.startswith({os.path.abspath(path)!r}), nn.__file__; "
+                     f"limits, _ = compiled.limit_threads({threads}); limits.__enter__(); "
+                     f"print(json.dumps(compiled.tree_child()))")  # fmt: skip
+            out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True, cwd="/")
+            figures[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = trees[0][0]
+
+    def spread(values: list[float], unit: float = 1.0, digits: int = 2, suffix: str = "") -> str:
+        v = [x * unit for x in values]
+        return f"{statistics.median(v):.{digits}f}{suffix} ({min(v):.{digits}f}-{max(v):.{digits}f})"
+
+    print(f"{runs} runs, one process per tree each, BLAS threads {threads or 'default'}; medians (range) over the runs")
+    print("\n| tree | moons step µs | / numpy by hand | 784 step ms | / numpy by hand | / torch | "
+          f"{base} / tree, moons | {base} / tree, 784 | first losses |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, _ in trees:
+        rows, first = figures[name], figures[base]
+        torch_ratio = (spread([r["784"] / r["784 torch"] for r in rows], suffix="x")
+                       if "784 torch" in rows[0] else "-")  # fmt: skip
+        print(
+            f"| {name} | {spread([r['moons'] for r in rows], 1e6, 0)} "
+            f"| {spread([r['moons'] / r['moons numpy'] for r in rows], suffix='x')} "
+            f"| {spread([r['784'] for r in rows], 1e3)} "
+            f"| {spread([r['784'] / r['784 numpy'] for r in rows], suffix='x')} | {torch_ratio} "
+            f"| {spread([b['moons'] / r['moons'] for b, r in zip(first, rows, strict=True)], suffix='x')} "
+            f"| {spread([b['784'] / r['784'] for b, r in zip(first, rows, strict=True)], suffix='x')} "
+            f"| {sorted({r['moons loss'] for r in rows})[0]}, {sorted({r['784 loss'] for r in rows})[0]} |"
+        )
+    for peer in ("moons numpy", "784 numpy", "784 torch"):
+        if peer in figures[base][0]:
+            every = [r[peer] for rows in figures.values() for r in rows]
+            print(f"{peer} step, every process: {spread(every, 1e6, 0)} µs")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7, help="timings per figure (the epoch: a third as many)")
@@ -694,7 +780,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--skip-epoch", action="store_true", help="leave out (c)")
     parser.add_argument("--profile", action="store_true", help="then profile the step of (b) with cProfile")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads; 0: the libraries' defaults")
+    parser.add_argument("--tree", action="append", help="name=directory: compare checkouts (see above)")
+    parser.add_argument("--runs", type=int, default=5, help="with --tree: processes per tree")
     args = parser.parse_args(argv)
+    if args.tree:
+        trees_section([(item.split("=", 1)[0], item.split("=", 1)[1]) for item in args.tree], args.runs, args.threads)
+        return
     sizes, repeats, epoch_repeats = Sizes(), args.repeats, max(1, args.repeats // 3)
     if args.quick:
         sizes.epoch_images, repeats, epoch_repeats = 10_000, 3, 1

@@ -37,6 +37,7 @@ import numpy as np
 
 import autograd as ag
 from autograd.compiler import Compiled, Plan
+from nn import loss_table
 from nn.checks import shorten
 from nn.loss_table import LOSS_TABLE, LossEntry
 from nn.module import Module
@@ -239,6 +240,33 @@ def _native(optimizer: Optimizer) -> bool:
     )
 
 
+# The table's label rules over a whole array of numbers at once: the same floats as the rule applied to each
+# label (a NaN is not > 0 either way), without a Python call per label.
+_VECTORISED: dict[Callable[[Any], Any], Callable[[np.ndarray], np.ndarray]] = {
+    loss_table._sign: lambda y: np.where(y > 0, 1.0, -1.0),
+    loss_table._zero_one: lambda y: np.where(y > 0, 1.0, 0.0),
+    loss_table._listed: lambda y: y.astype(float),
+    loss_table._unchanged: lambda y: y.astype(float),
+}
+
+
+def _labels(entry: LossEntry, batch_y: np.ndarray) -> np.ndarray:
+    """``np.array([entry.label(y) for y in batch_y], dtype=float)``, in one numpy pass where the rule is one of
+    the table's and the labels are numbers. A class index must be a finite whole number (_class_index refuses
+    1.7 with its own error, which the loop below raises)."""
+    rule = entry.label
+    # A classifier's rules take one number per label: a row of a 2-D array goes to the loop, which refuses it.
+    per_number = rule not in (loss_table._listed, loss_table._unchanged)
+    if isinstance(batch_y, np.ndarray) and batch_y.dtype.kind in "biuf" and (batch_y.ndim == 1 or not per_number):
+        vectorised = _VECTORISED.get(rule)
+        if vectorised is not None:
+            return vectorised(batch_y)
+        if rule is loss_table._class_index and (batch_y.dtype.kind != "f" or bool(np.isfinite(batch_y).all() and
+                                                (batch_y == np.floor(batch_y)).all())):  # fmt: skip
+            return batch_y.astype(float)
+    return np.array([rule(y) for y in batch_y], dtype=float)
+
+
 def _mean(losses: np.ndarray) -> float:
     """The mean of the per-sample losses, summed exactly; ±inf or NaN (for the caller to refuse) where the sum
     leaves the floats, as the scalar run's sum then does, never an OverflowError or ValueError of ``fsum``."""
@@ -284,7 +312,7 @@ class CompiledRun:
         """One minibatch: (its mean loss, its scores or None), with the parameters then moved."""
         self.count += 1
         step = self.count
-        labels = np.array([self.entry.label(y) for y in batch_y], dtype=float)  # as the loss takes them: bce's 0/1
+        labels = _labels(self.entry, batch_y)  # as the loss takes them: bce's 0/1
         if step == 1 and self.entry not in LOSS_TABLE:
             self._check_mean(batch_x, batch_y)
         try:  # tracing runs the per-sample code on the first sample, so it may overflow as a replay may

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from autograd.arrays import ArrayRule
+from autograd.compiler.codegen import generated
 from autograd.compiler.plan import CONSTANTS, LEAVES, ArrayOp, Gather, Plan
 from autograd.engine import Op
 from autograd.modes import AnomalyError, current
@@ -99,9 +100,26 @@ def _weights(step: ArrayOp, leaves: np.ndarray, constants: np.ndarray) -> np.nda
 
 
 def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evaluation:
-    """Run ``plan`` forward on the batched ``inputs`` (one (batch, n) array per argument) and ``leaves``."""
+    """Run ``plan`` forward on the batched ``inputs`` (one (batch, n) array per argument) and ``leaves``:
+    with its generated code (``codegen.py``) where it has some, else (or where that code meets an error or
+    a number that is not finite) step by step here."""
     batch = len(inputs[0])
     anomaly = current().anomaly
+    forward = None if anomaly else generated(plan).forward
+    if forward is not None:
+        try:
+            with np.errstate(all="ignore"):
+                made, kept, finite = forward(inputs, leaves, plan.constants, batch)
+        except (ArithmeticError, ValueError, IndexError):
+            finite = False  # the steps below meet it again, and word it
+        if finite:
+            return Evaluation(plan, batch, leaves, made, kept)
+    return interpret(plan, inputs, leaves, anomaly)
+
+
+def interpret(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray, anomaly: bool = False) -> Evaluation:
+    """:func:`evaluate` step by step, reading each step's record; ``anomaly``: check every step's numbers."""
+    batch = len(inputs[0])
     values: list[Any] = []
     operands: list[Any] = []
     with np.errstate(all="ignore"):  # what numpy would warn about is checked below, against the scalar rules
@@ -199,6 +217,22 @@ def _place(step: ArrayOp, sample: int, node: int) -> str:
 
 
 def _backward(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
+    plan, batch = evaluation.plan, evaluation.batch
+    backward = None if current().anomaly else generated(plan).backward
+    if backward is not None:
+        try:
+            with np.errstate(all="ignore"):
+                leaf_grads, finite = backward(evaluation.values, evaluation.operands, evaluation.leaves,
+                                              plan.constants, seed, batch)  # fmt: skip
+        except (ArithmeticError, ValueError, IndexError):
+            finite = False  # the steps below meet it again, and word it
+        if finite:
+            return leaf_grads
+    return interpreted_gradients(evaluation, seed)
+
+
+def interpreted_gradients(evaluation: Evaluation, seed: np.ndarray) -> np.ndarray:
+    """:meth:`Evaluation.gradients` step by step, reading each step's record (``seed`` shaped as the outputs)."""
     plan, batch = evaluation.plan, evaluation.batch
     grads: list[Any] = [None] * len(plan.steps)
     leaf_grads = np.zeros(len(plan.leaves))

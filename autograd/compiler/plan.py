@@ -17,8 +17,8 @@ from __future__ import annotations
 import struct
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 import numpy as np
 
@@ -96,6 +96,9 @@ class Plan:
     # Nodes computed outside fn from the Values it read (a ``w * 2`` made before the call): their steps
     # recompute them, and as with the scalar engine their ``.grad`` gets a gradient too. (node, step, column).
     outer: tuple[tuple[Value, int, int], ...] = ()
+    # What the executor makes from the plan once and keeps (codegen's functions); not part of the plan's
+    # data: a copy made by dataclasses.replace starts empty.
+    code: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def array_ops(self) -> int:
