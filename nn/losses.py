@@ -80,7 +80,7 @@ def binary_cross_entropy_with_logits(logits: Score | Sequence[Score], targets: T
     for _, t in pairs:
         if not isinstance(t, Value) and not 0.0 <= t <= 1.0:  # a Value target is checked by whoever made it
             raise ValueError(f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got {t!r}")
-    return _as_value(ag.sum([ag.softplus(_as_value(z)) - t * z for z, t in pairs]) / len(pairs))
+    return _mean([ag.softplus(_as_value(z)) - t * z for z, t in pairs])
 
 
 def _check_logits(logits: object, who: str) -> None:
@@ -131,7 +131,7 @@ def cross_entropy(logits: Any, labels: int | Sequence[int] | np.ndarray[Any, Any
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(scores):
             raise ValueError(f"cross_entropy: label {label!r} is not a class index for {len(scores)} classes")
         losses.append(-log_softmax(scores)[label])
-    return _as_value(ag.sum(losses) / len(losses))
+    return _mean(losses)
 
 
 def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
@@ -144,7 +144,7 @@ def hinge(scores: Score | Sequence[Score], labels: Targets) -> Value:
     for _, y in pairs:
         if not isinstance(y, Value) and y not in (-1.0, 0.0, 1.0):
             raise ValueError(f"hinge: labels must be -1 or +1 (or 0 and 1), got {y!r}")
-    return _as_value(ag.sum([ag.relu(1 - _sign(y) * _as_value(s)) for s, y in pairs]) / len(pairs))
+    return _mean([ag.relu(1 - _sign(y) * _as_value(s)) for s, y in pairs])
 
 
 def _sign(y: Score) -> Score:
@@ -161,6 +161,15 @@ def l2(parameters: Sequence[Value], alpha: float) -> Value:
     if alpha < 0:
         raise ValueError(f"l2: alpha must be >= 0, got {alpha!r}")
     return _as_value(alpha * ag.dot(parameters, parameters))
+
+
+def _mean(terms: list[Value]) -> Value:
+    """sum(terms) / len(terms). One term is its own mean: sum([x]) / 1 is x, to the bit, and so is the
+    gradient through it (g * 1 / 1), so no sum and division nodes are made for a batch of one, which is
+    what a compiled step's per-sample loss is (two array ops fewer each step)."""
+    if len(terms) == 1:
+        return _as_value(terms[0])
+    return _as_value(ag.sum(terms) / len(terms))
 
 
 def _as_value(x: Score) -> Value:

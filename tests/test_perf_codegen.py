@@ -179,3 +179,18 @@ def test_labels_in_one_pass_are_the_rules_one_by_one(entry, labels):
     assert got.dtype == float and got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
     assert entry.label in (loss_table._sign, loss_table._zero_one, loss_table._class_index, loss_table._listed)
+
+
+@pytest.mark.parametrize("loss", [nn.hinge, nn.binary_cross_entropy_with_logits, nn.cross_entropy])
+def test_the_loss_of_one_sample_is_its_term_to_the_bit(loss):
+    # One sample's mean is its own loss term, with no sum or division node (two array ops fewer in a compiled
+    # step); the numbers are those of sum([x]) / 1, worked by hand here with the scalar engine's own ops.
+    s = Value(0.3)
+    outputs, label = ([s, Value(-1.2), Value(0.7)], 2) if loss is nn.cross_entropy else (s, 1.0)
+    result = loss([outputs], [label])
+    result.backward()
+    by_hand = ag.sum([loss([outputs], [label])]) / 1
+    s_grad, s.grad = s.grad, 0.0
+    by_hand.backward()
+    assert result.data == by_hand.data and s_grad == s.grad
+    assert result.rule is not None and result.rule.name not in ("div", "sum")
