@@ -299,6 +299,10 @@ class CompiledRun:
         self.grads = np.zeros(len(self.values))
         self.row_of = {id(p): i for i, p in enumerate(trained)}  # by id: a parameter's row in ``values``
         self.model_rows = np.array([self.row_of.get(id(p), -1) for p in self.parameters], dtype=np.intp)
+        self.trained_rows = self.model_rows[self.model_rows >= 0]  # the rows l2 pulls towards 0
+        # Whether the model's parameters are ``values`` row for row (nn's optimizers made from model.parameters()):
+        # then l2 reads and adds to ``values`` whole, without gathering the rows.
+        self.model_is_values = bool(np.array_equal(self.model_rows, np.arange(len(self.values))))
         # The plan being replayed and how its leaves map onto ``values``: set by _adopt for each new plan.
         self.plan: Plan | None = None
         self.leaf_rows = np.zeros(0, dtype=np.intp)  # each leaf's row in ``values``, -1 for a non-parameter
@@ -370,6 +374,8 @@ class CompiledRun:
         """The model's parameters as they stand in this run (an optimizer may train only some of them)."""
         if not self.native:
             return np.array([p.data for p in self.parameters])
+        if self.model_is_values:
+            return self.values
         moved = self.model_rows >= 0
         if moved.all():
             return np.asarray(self.values[self.model_rows])
@@ -406,9 +412,12 @@ class CompiledRun:
             grads = np.zeros(len(self.values))
             np.add.at(grads, self.leaf_rows[self.moved], leaf_grads[self.moved])
         if self.l2:  # d(l2 * sum p**2)/dp = 2 l2 p, for the model's parameters
-            rows = self.model_rows[self.model_rows >= 0]
-            grads = grads.copy()
-            grads[rows] += 2.0 * self.l2 * self.values[rows]
+            if self.model_is_values:  # the same sums as below, element for element
+                grads = grads + 2.0 * self.l2 * self.values
+            else:
+                rows = self.trained_rows
+                grads = grads.copy()
+                grads[rows] += 2.0 * self.l2 * self.values[rows]
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused just below
             new, state = self.optimizer.update(self.values, grads)
         finite = np.isfinite(new)
