@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from numbers import Integral
 from time import perf_counter
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from nn.monitor import Monitor
 from nn.optim import SGD, Optimizer
 from nn.run import Schedule, TrainingRun
 from nn.scalar_run import Numbers, ScalarRun, as_numbers
+
+if TYPE_CHECKING:
+    from viz.live import LiveView
 
 __all__ = ["LOSSES", "Callback", "LossFunction", "Model", "Schedule", "accuracy", "fit", "predict"]
 
@@ -132,6 +135,7 @@ def fit(
     seed: Seed = 0,
     compile: bool = False,  # noqa: A002  (as autograd.compile names it)
     threads: int | None = None,
+    live: bool | LiveView = False,
 ) -> dict[str, list[float]]:
     """Train ``model`` and return its history: per-epoch ``loss`` and, for classifiers, ``accuracy``.
 
@@ -193,6 +197,13 @@ def fit(
     the best output that ignores the input scores, such as ln 10 for ten balanced classes), with the
     likely causes (initialisation, learning rate) and the setting to change; and a run expected to take
     more than a minute, with ``batch_size=`` and ``compile=True`` named if they are not in use.
+
+    ``live=True`` draws the run as it trains in a Jupyter notebook (``viz.LiveView``: the loss, the decision
+    regions of 2-D points, the network, one neuron's graph with its data and gradients), in one output area
+    updated in place; ``live=viz.LiveView(model, every=..., seconds=...)`` chooses how. After every step the
+    view counts it and says whether a frame is due; only then are a compiled run's parameters written back
+    to the model and the frame drawn, so a step without a frame costs the view a counter and a clock
+    reading. Outside Jupyter the view says so once and draws nothing.
     """
     _check_model(model)
     xs, ys = _checked_data(model, points, labels, "fit")
@@ -205,6 +216,7 @@ def fit(
     l2 = check_number(l2, "fit: l2", minimum=0.0)
     if threads is not None:
         threads = check_count(threads, "fit: threads", alternative="None (chosen for the run)")
+    view = _live_view(live, model, callback)
     shuffle_seed = _shuffle_seeds(seed)
     per_sample = _probe(model, entry, xs, ys, timed=not compile)
     if threads is None and compile:
@@ -213,21 +225,49 @@ def fit(
         run = _start_run(model, entry, optimizer, schedule, l2, compile)
         monitor = Monitor(entry, ys, model, optimizer, epochs=epochs, batch_size=batch_size, compiled=compile,
                           seconds_per_sample=per_sample, progress=progress)  # fmt: skip
-        return _train(run, monitor, xs, ys, epochs, batch_size, shuffle_seed, callback, entry.classifier)
+        if view is not None:
+            view.start(xs, ys, loss=entry)
+        return _train(run, monitor, xs, ys, epochs, batch_size, shuffle_seed, callback, entry.classifier, view)
+
+
+def _live_view(live: object, model: Module, callback: object) -> LiveView | None:
+    """The view ``live`` asks for: None for False, a default ``viz.LiveView`` for True, else the view given."""
+    if live is False or live is None:
+        return None
+    from viz.live import LiveView  # only a live run needs viz; viz never imports nn
+
+    if live is True:
+        return LiveView(model)
+    if not isinstance(live, LiveView):
+        raise TypeError(f"fit: live must be True, False or a viz.LiveView, got {excerpt(live)}")
+    if live is callback:
+        raise ValueError("fit: the same LiveView is both live and callback; pass it once, as live=")
+    return live
 
 
 def _train(
     run: TrainingRun, monitor: Monitor, xs: np.ndarray, ys: np.ndarray, epochs: int, batch_size: int | None,
-    shuffle_seed: Callable[[int], int], callback: Callback | None, classifier: bool,
+    shuffle_seed: Callable[[int], int], callback: Callback | None, classifier: bool, view: LiveView | None = None,
 ) -> dict[str, list[float]]:  # fmt: skip
     """fit's epochs: each one's steps, its history and monitor, the model synced around the callback."""
     history: dict[str, list[float]] = {"loss": [], **({"accuracy": []} if classifier else {})}
+    after_step: AfterStep = monitor.after_step
+    if view is not None:
+
+        def after_step(loss: float, scores: np.ndarray | None, samples: int, epoch: int) -> None:
+            monitor.after_step(loss, scores, samples, epoch)
+            if view.due(loss):
+                run.sync_model()  # the view draws the parameters as they stand after this step
+                view.step(epoch)
+
     try:
         for epoch in range(1, epochs + 1):
-            logs = _epoch(run, xs, ys, batch_size, shuffle_seed(epoch), epoch, monitor.after_step)
+            logs = _epoch(run, xs, ys, batch_size, shuffle_seed(epoch), epoch, after_step)
             for key, value in logs.items():
                 history[key].append(value)
             monitor.after_epoch(epoch, logs)
+            if view is not None:
+                view.end_epoch(epoch, logs)
             run.sync_model()  # the callback sees, and may change, the parameters as they stand
             if callback is not None and callback(epoch, logs):
                 break
@@ -238,6 +278,8 @@ def _train(
     finally:
         monitor.close()
         run.sync_model()
+    if view is not None:
+        view.finish()  # the last step stays on show
     return history
 
 

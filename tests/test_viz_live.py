@@ -56,7 +56,8 @@ def test_each_drawing_is_its_epochs_numbers_and_network(output_area: list[str]):
         loss, accuracy = history["loss"][epoch - 1], history["accuracy"][epoch - 1]
         assert f"epoch {epoch} of {epoch}: loss {loss:.4f}, accuracy {accuracy:.1%}" in shown
         assert shown.count('<div class="chainrule-live">') == 1 and "<script" not in shown
-    network = output_area[-1][output_area[-1].index('<div class="panel network">') :]
+    last = output_area[-1]
+    network = last[last.index('<div class="panel network">') : last.index('<div class="panel neuron">')]
     assert texts(network) == texts(viz.render(viz.draw_network(model).source, "svg").decode())
     assert len(view.frames) == 1  # only the picture on show is kept
     assert view.drawing_seconds > 0

@@ -30,7 +30,8 @@ import autograd as ag
 from autograd.files import write_atomically
 from viz.checks import require_numpy
 from viz.network import draw_network
-from viz.render import SVG_FONTS, render
+from viz.redraw import FixedLayout
+from viz.render import SVG_FONTS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,13 +45,17 @@ POINT_COLOURS = ("#1c7ed6", "#e03131", "#2f9e44", "#f08c00", "#7048e8", "#d6336c
 
 @dataclass(frozen=True)
 class Frame:
-    """One recorded epoch: its number (from 1), the history so far, the regions grid and the network's SVG."""
+    """One recorded epoch (or step, drawn live): its number (from 1), its loss, the regions grid and the network's
+    SVG; a live view's frame also has its step (counted over the run, from 1) and the chosen neuron's graph."""
 
     epoch: int
     loss: float
     accuracy: float | None
     regions: np.ndarray | None  # (grid, grid) class indices, row 0 at the bottom (low y)
     network: str | None  # the network diagram, SVG text
+    step: int | None = None
+    neuron: str | None = None  # the chosen neuron's graph with its data and gradients, SVG text
+    neuron_title: str = ""
 
 
 class TrainingRecorder:
@@ -95,10 +100,11 @@ class TrainingRecorder:
         self.predict = predict
         self.callback = callback
         self.frames: list[Frame] = []
-        self.points, self.labels, self.classes = _data(points, labels)
+        self.points, self.labels, self.classes = training_data(points, labels)
         self._losses: list[float] = []
         self._accuracies: list[float] = []
         self._compiled: Any = None  # the compiled forward pass for the grid; False where the model does not compile
+        self._network_layout = FixedLayout()  # the network is laid out once; later frames only recolour it
 
     def __call__(self, epoch: int, logs: Mapping[str, float]) -> Any:
         """Record epoch ``epoch`` (from 1, as ``nn.fit`` counts) if it is one to keep; run ``callback``."""
@@ -114,7 +120,7 @@ class TrainingRecorder:
     def record(self, epoch: int, loss: float, accuracy: float | None = None) -> Frame:
         """Keep a frame of the model as it is now, labelled ``epoch`` (counted from 1) with its loss."""
         regions = self.regions() if self.points is not None and self.points.shape[1] == 2 else None
-        network = render(draw_network(self.model).source, "svg").decode("utf-8") if self.network else None
+        network = self._network_layout.svg(draw_network(self.model)) if self.network else None
         frame = Frame(epoch, loss, accuracy, regions, network)
         if self.frames and self.frames[-1].epoch == epoch:
             self.frames[-1] = frame
@@ -180,8 +186,13 @@ class TrainingRecorder:
         """Every epoch's loss, recorded or not."""
         return list(self._losses)
 
+    def curve(self) -> tuple[list[float], str]:
+        """The loss curve the frames draw, and what its points are: every epoch's loss, "epoch"."""
+        return self.losses, "epoch"
 
-def _data(points: Any, labels: Any) -> tuple[np.ndarray | None, np.ndarray | None, list[Any]]:
+
+def training_data(points: Any, labels: Any) -> tuple[np.ndarray | None, np.ndarray | None, list[Any]]:
+    """Points as an (n, d) float array and labels as n values (each None if not given), and the classes."""
     import numpy as np
 
     if points is None:
@@ -260,8 +271,9 @@ def _regions_svg(run: TrainingRecorder, frame: Frame, size: float = 320.0) -> st
 
 
 def _curve_svg(run: TrainingRecorder, frame: Frame, width: float = 360.0, height: float = 220.0) -> str:
-    """The loss by epoch: the whole run faint, the run up to this frame dark, this epoch marked."""
-    losses = run.losses
+    """The loss by epoch (or by step): the whole run faint, the run up to this frame dark, this frame marked."""
+    losses, unit = run.curve()
+    position = frame.step if unit == "step" and frame.step is not None else frame.epoch
     finite = [v for v in losses if math.isfinite(v)]
     svg = _svg(width, height)
     left, right, top, bottom = 48.0, width - 12, 14.0, height - 30
@@ -276,15 +288,15 @@ def _curve_svg(run: TrainingRecorder, frame: Frame, width: float = 360.0, height
     ET.SubElement(svg, "path", {"d": f"M{left},{top} V{bottom} H{right}", "stroke": "#868e96", "fill": "none"})
     for value in (low, high):
         _text(svg, left - 4, at(1, value)[1] + 4, f"{value:.3g}", **{"text-anchor": "end", "fill": "#495057"})
-    _text(svg, (left + right) / 2, height - 8, f"epoch (1 to {len(losses)})", **{"text-anchor": "middle",
-                                                                                   "fill": "#495057"})  # fmt: skip
-    for upto, colour, stroke in ((len(losses), "#dee2e6", "1.5"), (frame.epoch, "#1c7ed6", "2")):
+    _text(svg, (left + right) / 2, height - 8, f"{unit} (1 to {len(losses)})", **{"text-anchor": "middle",
+                                                                                    "fill": "#495057"})  # fmt: skip
+    for upto, colour, stroke in ((len(losses), "#dee2e6", "1.5"), (position, "#1c7ed6", "2")):
         runs = _segments([(e, v) for e, v in enumerate(losses[:upto], start=1) if math.isfinite(v)])
         for part in runs:
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (at(e, v) for e, v in part))
             ET.SubElement(svg, "polyline", {"points": points, "fill": "none", "stroke": colour, "stroke-width": stroke})
-    if math.isfinite(frame.loss):
-        x, y = at(frame.epoch, frame.loss)
+    if math.isfinite(frame.loss) and 1 <= position <= len(losses):
+        x, y = at(position, frame.loss)
         ET.SubElement(svg, "circle", {"cx": f"{x:.1f}", "cy": f"{y:.1f}", "r": "4", "fill": "#1c7ed6"})
     return ET.tostring(svg, encoding="unicode")
 
@@ -300,13 +312,16 @@ def _segments(points: list[tuple[int, float]]) -> list[list[tuple[int, float]]]:
     return parts
 
 
-def _inline(svg: str) -> str:
+def _inline(svg: str, *, sized: bool = False) -> str:
     """Graphviz's SVG made ready to sit inside HTML: no XML prolog, DOCTYPE or comments, no namespace URLs (HTML
-    knows SVG's), and no font on every text (the page sets it once): a third smaller."""
-    svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S)
-    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    knows SVG's), and no font on every text (the page sets it once): a third smaller. Unless ``sized``, without
+    its width and height, for the page to size it."""
+    if "<?xml" in svg or "<!" in svg:  # a render's own (a kept layout has none: a live frame skips the search)
+        svg = re.sub(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", "", svg, flags=re.S)
+    head, _, body = svg.partition(">")  # namespaces are declared on the svg element alone
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", head) + ">" + body
     svg = svg.replace(f' font-family="{SVG_FONTS}"', "")
-    return re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg).strip()  # the page sizes it
+    return (svg if sized else re.sub(r'<svg width="[^"]*" height="[^"]*"', "<svg", svg)).strip()
 
 
 # -- the page ---------------------------------------------------------------------------------
@@ -319,6 +334,7 @@ body { font-family: %s; margin: 16px; color: #212529; }
 .panels { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .panel h2 { font-size: 13px; font-weight: normal; color: #495057; margin: 0 0 4px; }
 .network svg { width: 440px; height: 440px; }
+.neuron { max-height: 460px; max-width: 920px; overflow: auto; }
 .status { font-variant-numeric: tabular-nums; }
 """
 _SCRIPT = r"""
@@ -353,6 +369,8 @@ _SCRIPT = r"""
 def frame_html(run: TrainingRecorder, frame: Frame, *, shown: bool = True) -> str:
     """One frame as an HTML block: the status line (epoch, loss, accuracy) and the panels, its epoch's own."""
     status = f"epoch {frame.epoch} of {len(run.losses)}: loss {frame.loss:.4f}"
+    if frame.step is not None:  # drawn live after a step: the step's own (minibatch) loss
+        status = f"step {frame.step} (epoch {frame.epoch}): loss {frame.loss:.4f}"
     if frame.accuracy is not None:
         status += f", accuracy {frame.accuracy:.1%}"
     parts = [
@@ -364,6 +382,9 @@ def frame_html(run: TrainingRecorder, frame: Frame, *, shown: bool = True) -> st
         parts.append(f'<div class="panel"><h2>decision regions</h2>{_regions_svg(run, frame)}</div>')
     if frame.network is not None:
         parts.append(f'<div class="panel network"><h2>network</h2>{_inline(frame.network)}</div>')
+    if frame.neuron is not None:
+        title = html.escape(frame.neuron_title)
+        parts.append(f'<div class="panel neuron"><h2>{title}</h2>{_inline(frame.neuron, sized=True)}</div>')
     parts.append("</div></div>")
     return "\n".join(parts)
 
