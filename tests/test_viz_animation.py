@@ -213,6 +213,25 @@ def test_save_animation_and_bad_arguments(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["backward.svg"]
 
 
+
+def test_save_diagram_with_animate_writes_the_same_animation(tmp_path: Path):
+    _, f = sigmoid_graph()
+    path = viz.save_diagram(f, tmp_path / "f.svg", animate=True, rankdir="TB", seconds_per_step=1.5)
+    assert path.read_text(encoding="utf-8") == viz.backward_animation(f, rankdir="TB", seconds_per_step=1.5)
+    with pytest.raises(TypeError, match=r"save_diagram: animate=True animates a Value's .* not a Diagram"):
+        viz.save_diagram(viz.draw_graph(f), tmp_path / "g.svg", animate=True)
+    with pytest.raises(ValueError, match=r"save_diagram: an animation is an SVG; name the file \.svg, not 'f\.png'"):
+        viz.save_diagram(f, tmp_path / "f.png", animate=True)
+    with pytest.raises(TypeError, match=r"save_diagram: animate must be True or False, got str"):
+        viz.save_diagram(f, tmp_path / "f.svg", animate="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"save_diagram: unexpected options seconds_per_step: .* for animate=True"):
+        viz.save_diagram(viz.draw_graph(f), tmp_path / "g.svg", seconds_per_step=2)
+    with pytest.raises(ValueError, match=r"save_diagram: standalone=True is for \.tex files"):
+        viz.save_diagram(f, tmp_path / "f.svg", animate=True, standalone=True)
+    with pytest.raises(ValueError, match=r"backward_animation: seconds_per_step must be a positive"):
+        viz.save_diagram(f, tmp_path / "f.svg", animate=True, seconds_per_step=-1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.svg"]
+
 # -- it plays in a browser, from an <img> tag ------------------------------------------------
 
 

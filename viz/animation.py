@@ -30,11 +30,11 @@ from pathlib import Path
 
 from autograd import Value
 from autograd.files import write_atomically
+from viz.backward import Step, backward_steps
 from viz.checks import check_max_nodes, check_precision, check_rankdir
 from viz.escape import escape_dot
 from viz.graph import draw_graph
 from viz.render import SVG_FONTS, render
-from viz.steps import Step, backward_steps
 
 SVG = "http://www.w3.org/2000/svg"
 _NS = {"svg": SVG}
@@ -97,13 +97,18 @@ def save_animation(root: Value, path: str | os.PathLike[str], **options: object)
     """Write :func:`backward_animation` of ``root`` to ``path`` (an ``.svg``), atomically; return the path.
 
     ``options`` are those of :func:`backward_animation`. The file appears whole or not at all
-    (``autograd.files.write_atomically``).
+    (``autograd.files.write_atomically``). ``viz.save_diagram(root, path, animate=True)`` is the same.
     """
+    return write_animation(root, path, options, who="save_animation")
+
+
+def write_animation(root: Value, path: str | os.PathLike[str], options: Mapping[str, object], *, who: str) -> Path:
+    """What ``save_animation`` and ``save_diagram(..., animate=True)`` do; ``who`` names the caller in errors."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save_animation: path must be a str or a path, got {type(path).__name__}")
+        raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
     target = Path(path)
     if target.suffix.lower() != ".svg":
-        raise ValueError(f"save_animation: an animation is an SVG; name the file .svg, not {target.name!r}")
+        raise ValueError(f"{who}: an animation is an SVG; name the file .svg, not {target.name!r}")
     svg = backward_animation(root, **options)  # type: ignore[arg-type]
     return write_atomically(target, svg.encode("utf-8"))
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import graphviz
 
-from autograd.files import write_atomically
 from viz.browser import VizJsError, render_svg
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".tex": "tex"}
@@ -119,38 +118,6 @@ def _kill_group(process: subprocess.Popen[bytes], posix: bool) -> None:
             os.killpg(process.pid, signal.SIGKILL)  # the group's id is the child's pid (start_new_session)
     process.kill()
     process.communicate()  # reap it and close the pipes
-
-
-def save_diagram(
-    graph: graphviz.Digraph | graphviz.Graph, path: str | os.PathLike[str], *, standalone: bool = False
-) -> Path:
-    """Render ``graph`` to ``path`` in the format its suffix names (.svg, .png, .pdf, .dot, .gv, .tex).
-
-    ``.tex`` writes a TikZ picture laid out by Graphviz (:func:`viz.tikz.to_tikz`): a ``tikzpicture`` to
-    ``\\input`` into a document, or with ``standalone=True`` a document that compiles on its own.
-    The file is written by ``autograd.files.write_atomically``: it appears whole or not at all, an
-    existing file keeps its permissions, and a symlink is written through to its target.
-    """
-    source = getattr(graph, "source", None)
-    if not isinstance(source, str):
-        raise TypeError(f"save_diagram: expected a diagram (a graphviz.Digraph), got {type(graph).__name__}")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save_diagram: path must be a str or a path, got {type(path).__name__}")
-    if not isinstance(standalone, bool):
-        raise TypeError(f"save_diagram: standalone must be True or False, got {type(standalone).__name__}")
-    target = Path(path)
-    fmt = FORMATS.get(target.suffix.lower())
-    if fmt is None:
-        raise RenderError(
-            f"save_diagram: cannot tell the format from {target.name!r}; use .svg, .png, .pdf, .dot, .gv or .tex"
-        )
-    if fmt == "tex":
-        from viz.tikz import to_tikz  # here, so that drawing without TikZ never loads it
-
-        return write_atomically(target, to_tikz(graph, standalone=standalone).encode("utf-8"))
-    if standalone:
-        raise ValueError(f"save_diagram: standalone=True is for .tex files (a LaTeX document), not {target.name!r}")
-    return write_atomically(target, render(source, fmt))
 
 
 class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type hints
