@@ -91,3 +91,48 @@ def test_kept_frames_make_a_page_and_bad_arguments_are_named(tmp_path: Path):
         viz.LiveView(model, seconds=-1)
     with pytest.raises(TypeError, match=r"LiveView: keep must be True or False, got str"):
         viz.LiveView(model, keep="yes")  # type: ignore[arg-type]
+
+
+Look = tuple[list[str], list[tuple[str | None, ...]], list[str | None]]
+
+
+def looks(svg: str) -> dict[str, list[Look]]:
+    """Per node and edge (by title): its texts, each shape's colours and widths, and its tooltips."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    found: dict[str, list[Look]] = {}
+    for group in ET.fromstring(svg).iter(f"{ns}g"):
+        if group.get("class") not in ("node", "edge"):
+            continue
+        title = "".join(group.find(f"{ns}title").itertext())  # type: ignore[union-attr]
+        shapes: list[tuple[str | None, ...]] = [
+            tuple(e.get(name) for name in ("fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity"))
+            for e in group.iter() if e.tag in (f"{ns}path", f"{ns}polygon", f"{ns}ellipse")
+        ]  # fmt: skip
+        tips = [e.get("{http://www.w3.org/1999/xlink}title") for e in group.iter(f"{ns}a")]
+        found.setdefault(title, []).append(([t.text or "" for t in group.iter(f"{ns}text")], shapes, tips))
+    return found
+
+
+def test_a_kept_layout_redraws_what_a_fresh_render_draws():
+    # Frame after frame, the network and a neuron's graph written into the first layout show the texts,
+    # colours, widths and tooltips Graphviz draws for that frame from scratch; one render until a weight
+    # turns NaN, which changes the structure (a dashed edge, another legend) and is laid out afresh.
+    import autograd as ag
+    from viz.redraw import FixedLayout
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    network, neuron = FixedLayout(), FixedLayout()
+    for _ in range(3):
+        drawn = viz.draw_network(model)
+        assert looks(network.svg(drawn)) == looks(viz.render(drawn.source, "svg").decode())
+        out = model.layers[1].neurons[2]([0.3, -1.2, 0.7, 2.0])
+        graph = viz.draw_graph(out, grads={v: float(g) for v, g in ag.backprop(out).items()}, edge_labels=True)
+        assert looks(neuron.svg(graph)) == looks(viz.render(graph.source, "svg").decode())
+        nn.fit(model, POINTS, LABELS, epochs=5, progress=False)
+    assert network.renders == neuron.renders == 1
+    model.layers[0].neurons[1].w[0].data = float("nan")
+    drawn = viz.draw_network(model)
+    assert looks(network.svg(drawn)) == looks(viz.render(drawn.source, "svg").decode())
+    assert network.renders == 2
