@@ -420,9 +420,11 @@ class CompiledRun:
                 grads[rows] += 2.0 * self.l2 * self.values[rows]
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused just below
             new, state = self.optimizer.update(self.values, grads)
-        finite = np.isfinite(new)
-        if not finite.all():
-            bad = int(np.flatnonzero(~finite)[0])
+            # The sum is finite where every value is (one pass, no array of flags); only a sum that is not, which
+            # finite values that overflow it can also make, has the values looked at one by one.
+            finite = math.isfinite(np.add.reduce(new)) or bool(np.isfinite(new).all())
+        if not finite:
+            bad = int(np.flatnonzero(~np.isfinite(new))[0])
             raise TrainingError(
                 f"fit: epoch {epoch}, step {step}: {type(self.optimizer).__name__}: the step would make parameter "
                 f"#{bad} {float(new[bad])!r} (value {float(self.values[bad])!r}, gradient {float(grads[bad])!r}); "

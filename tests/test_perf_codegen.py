@@ -29,7 +29,7 @@ from tests.test_random_graphs import programs, run
 W = Value(0.35)
 
 
-def both_ways(fn: Any, arguments: list[np.ndarray], outputs: int = 1) -> tuple[Any, Any]:
+def both_ways(fn: Any, arguments: list[np.ndarray]) -> tuple[Any, Any]:
     """(values, leaf gradients) of ``fn`` over the batch, from the generated code and from the interpreter."""
     compiled = ag.compile(fn, reduce=None)
     evaluation = compiled.evaluate(*arguments)
@@ -40,11 +40,13 @@ def both_ways(fn: Any, arguments: list[np.ndarray], outputs: int = 1) -> tuple[A
     inputs = [np.asarray(a, dtype=float).reshape(batch, -1) for a in arguments]
     seed = np.random.default_rng(5).uniform(-1, 1, size=evaluation.outputs.shape)
     with np.errstate(all="ignore"):
-        made, kept, finite = code.forward(inputs, evaluation.leaves, plan.constants, batch)
+        made, kept, outputs, finite = code.forward(inputs, evaluation.leaves, plan.constants, batch)
         grads, finite_grads = code.backward(made, kept, evaluation.leaves, plan.constants, seed, batch)
     interpreted = executor.interpret(plan, inputs, evaluation.leaves)
     expected = executor.interpreted_gradients(interpreted, seed)
     assert finite and finite_grads
+    np.testing.assert_array_equal(outputs, interpreted.outputs)
+    assert outputs.flags.writeable and not any(np.shares_memory(outputs, v) for v in made)
     assert len(made) == len(interpreted.values)
     for ours, theirs in zip(made, interpreted.values, strict=True):
         assert np.shape(ours) == np.shape(theirs)

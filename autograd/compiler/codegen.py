@@ -33,9 +33,9 @@ import numpy as np
 
 from autograd.compiler.plan import CONSTANTS, LEAVES, ArrayOp, Gather, Index, Piece, Plan
 
-Forward = Callable[[list[np.ndarray], np.ndarray, np.ndarray, int], tuple[list[Any], list[Any], bool]]
+Forward = Callable[[list[np.ndarray], np.ndarray, np.ndarray, int], tuple[list[Any], list[Any], np.ndarray, bool]]
 """``forward(inputs, leaves, constants, batch)``: each step's output and operands, as the interpreter keeps
-them, and whether every check of finiteness passed."""
+them, the outputs (batch, width), and whether every check of finiteness passed."""
 Backward = Callable[[list[Any], list[Any], np.ndarray, np.ndarray, np.ndarray, int], tuple[np.ndarray, bool]]
 """``backward(values, operands, leaves, constants, seed, batch)``: the leaves' gradients, and whether every
 check of finiteness passed."""
@@ -155,8 +155,13 @@ class _Writer:
                 if not rule.ieee:  # a NaN or an infinity makes the sum one too (see executor._all_finite)
                     self.lines.append(f"    checks += add_reduce({out}, None)")
             self._shaped(out, step.width)
+        # The outputs, always a new array (batch, width): the caller may keep or change it, and backward reads
+        # the steps' own arrays.
+        self.lines.append(f"    outputs = empty((batch, {self.plan.outputs.width}))")
+        for piece in self.plan.outputs.pieces:
+            self.lines.append(f"    outputs[:, {self._index(piece.into)}] = {self._columns(piece)}")
         values = ", ".join(f"v{n}" for n in range(len(self.plan.steps)))
-        self.lines.append(f"    return [{values}], [{', '.join(operands)}], bool(isfinite(checks))")
+        self.lines.append(f"    return [{values}], [{', '.join(operands)}], outputs, bool(isfinite(checks))")
         return "\n".join(self.lines) + "\n"
 
     def backward(self) -> str:

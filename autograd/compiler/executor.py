@@ -27,12 +27,18 @@ from autograd.modes import AnomalyError, current
 class Evaluation:
     """One forward run of a plan over a batch: the per-sample outputs, and what backward needs."""
 
-    def __init__(self, plan: Plan, batch: int, leaves: np.ndarray, values: list[Any], operands: list[Any]) -> None:
+    def __init__(
+        self, plan: Plan, batch: int, leaves: np.ndarray, values: list[Any], operands: list[Any],
+        outputs: np.ndarray | None = None,
+    ) -> None:
         self.plan, self.batch, self.leaves, self.values, self.operands = plan, batch, leaves, values, operands
-        # A copy, shaped (batch, width) even where an output is a parameter or a constant (a (width,) gather),
-        # so that the caller's array is never a view of the step values that backward reads.
-        outputs = _assemble(plan.outputs, values, leaves, plan.constants, batch)
-        self.outputs: np.ndarray = np.array(np.broadcast_to(outputs, (batch, plan.outputs.width)), dtype=float)
+        # A new array, shaped (batch, width) even where an output is a parameter or a constant (a (width,) gather),
+        # so that the caller's array is never a view of the step values that backward reads. The generated
+        # code makes it as it runs (``outputs``).
+        if outputs is None:
+            assembled = _assemble(plan.outputs, values, leaves, plan.constants, batch)
+            outputs = np.array(np.broadcast_to(assembled, (batch, plan.outputs.width)), dtype=float)
+        self.outputs: np.ndarray = outputs
 
     def gradients(self, seed: np.ndarray) -> np.ndarray:
         """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
@@ -109,11 +115,11 @@ def evaluate(plan: Plan, inputs: list[np.ndarray], leaves: np.ndarray) -> Evalua
     if forward is not None:
         try:
             with np.errstate(all="ignore"):
-                made, kept, finite = forward(inputs, leaves, plan.constants, batch)
+                made, kept, outputs, finite = forward(inputs, leaves, plan.constants, batch)
         except (ArithmeticError, ValueError, IndexError):
             finite = False  # the steps below meet it again, and word it
         if finite:
-            return Evaluation(plan, batch, leaves, made, kept)
+            return Evaluation(plan, batch, leaves, made, kept, outputs)
     return interpret(plan, inputs, leaves, anomaly)
 
 
