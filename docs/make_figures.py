@@ -67,7 +67,7 @@ viz.save_gif(f, "backward.gif", seconds_per_step=1.8)
 """
 
 ANIMATION = """\
-viz.save_animation(f, "backward.svg", rankdir="TB", seconds_per_step=1.5)
+viz.save_diagram(f, "backward.svg", animate=True, rankdir="TB", seconds_per_step=1.5)
 """
 
 PLAN = """\
