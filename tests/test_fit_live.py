@@ -59,8 +59,11 @@ def test_every_frame_shows_the_engines_numbers(compiled: bool):
     shown: list[str] = []
     view = viz.LiveView(model, seconds=0, grid=6, display=shown.append)
     history = nn.fit(model, POINTS, LABELS, epochs=4, progress=False, live=view, compile=compiled)
-    assert view.updates == len(shown) == view.steps == 4
-    for step, frame in enumerate(shown, start=1):
+    # a step is drawn before its epoch's accuracy is known; after fit, the last step is drawn once more with it
+    assert view.updates == len(shown) == view.steps + 1 == 5
+    assert f"step 4 (epoch 4): loss {history['loss'][-1]:.4f}, accuracy {history['accuracy'][-1]:.1%}" in shown[-1]
+    assert f"accuracy {history['accuracy'][2]:.1%}" in shown[-2]  # the epoch before's
+    for step, frame in enumerate(shown[:4], start=1):
         assert f"step {step} (epoch {step}): loss {history['loss'][step - 1]:.4f}" in frame
         engine, _ = engine_after(step)
         output = engine.layers[-1].neurons[0]  # the default: the output neuron, on sample 0
@@ -80,7 +83,7 @@ def test_a_chosen_neuron_and_sample_and_minibatch_steps():
                         network=False)  # fmt: skip
     nn.fit(model, POINTS, LABELS, epochs=2, batch_size=10, progress=False, live=view)
     drawn = [int(re.search(r"step (\d+) \(epoch (\d+)\)", frame).group(1)) for frame in shown]  # type: ignore[union-attr]
-    assert view.steps == 6 and drawn == [1, 2, 4, 6]  # the first step, then every second; three steps an epoch
+    assert view.steps == 6 and drawn == [1, 2, 4, 6, 6]  # the first step, then every second; three steps an epoch
     assert "neuron 3 of layer 0 on sample 5" in shown[-1]
     # the last frame against the engine: the trained model's neuron, sample 5's loss differentiated
     model.zero_grad()

@@ -186,9 +186,11 @@ class LiveView(TrainingRecorder):
             self._accuracies.append(self._accuracy)
 
     def finish(self) -> None:
-        """Called by ``nn.fit`` after the last step: draw it, if it is not the one on show."""
-        fresh = self._driven and self.steps and self._drawn != (self._epoch, self.steps)
-        if fresh and (self._target() is not None or self.keep):
+        """Called by ``nn.fit`` after the last step: draw it, if it is not the one on show (or shows the accuracy
+        of the epoch before: a step is drawn before its epoch's accuracy is known)."""
+        shown = self._latest[2] if self._latest is not None else None
+        stale = self._drawn != (self._epoch, self.steps) or shown != self._accuracy  # the last epoch's accuracy
+        if self._driven and self.steps and stale and (self._target() is not None or self.keep):
             self._latest = (self._epoch, self._step_losses[-1], self._accuracy)
             self._draw()
 
