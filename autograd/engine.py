@@ -80,7 +80,12 @@ class Op:
         self.complex_forward = complex_forward
 
     def __call__(self, *inputs: Operand | Number) -> Value | float:
-        kinds = set(map(type, inputs))  # one pass in C: a neuron's dot has dozens of operands
+        if len(inputs) > 2 and Value in map(type, inputs):  # a dot or a sum: a Value (a weight) comes first
+            try:
+                return apply(self, inputs)  # which tells each operand's type as it reads its number
+            except _OddOperandError:
+                pass  # an int, a numpy number, a string: converted or refused below
+        kinds = set(map(type, inputs))  # one pass in C
         if not kinds <= _PLAIN:  # not only Values and floats (an int, a traced node, a string)
             inputs = tuple(_as_operand(x, self.name) for x in inputs)
             kinds = {float, Value} if any(isinstance(x, Value) for x in inputs) else set()
@@ -292,11 +297,15 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
 
     Value's operators pass the other operand as given: for two operands, other real numbers become
     floats, and anything else gives NotImplemented, so that Python tries the other operand's method.
+    Op's call passes many operands unchecked, and any of another type raises ``_OddOperandError`` for
+    the call to convert them.
     """
     state, node_class = current(), Value
     if state.watched:  # detect_anomaly or a trace: the checks, and numbers read through the engine's accessor
-        if len(inputs) == 2 and not all(type(x) is float or isinstance(x, Value) for x in inputs):
-            return _apply_converted(op, *inputs)
+        if not all(type(x) is float or isinstance(x, Value) for x in inputs):
+            if len(inputs) == 2:
+                return _apply_converted(op, *inputs)
+            raise _OddOperandError  # from Op's call, which converts the operands
         numbers = [number(x) if isinstance(x, Value) else x for x in inputs]
         out = op.forward(*numbers) if state.tracing is None else state.tracing.forward(op, numbers)
         if state.anomaly:
@@ -319,8 +328,8 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
         out = op.forward(x_data, y_data)
     elif len(inputs) == 1:
         out = op.forward(inputs[0].data)  # type: ignore[union-attr]  # a lone operand is a Value
-    else:
-        out = op.forward(*[x if type(x) is float else x.data for x in inputs])  # type: ignore[union-attr]
+    else:  # Op's call with many operands (a dot, a sum), unchecked: the types are told here, Values first
+        out = op.forward(*[x.data if type(x) is Value else x if type(x) is float else _odd(x) for x in inputs])
     node: Value = _new_value(node_class)
     node.data = out
     node.grad = 0.0
@@ -333,6 +342,17 @@ def apply(op: Op, inputs: tuple[Operand | Number, ...]) -> Value:
         node._inputs = ()
         node._op = None
     return node
+
+
+class _OddOperandError(Exception):
+    """An operand of Op's call that is neither a float nor a Value: the call converts it (or refuses it)."""
+
+
+def _odd(x: object) -> float:
+    """The number of a Value whose type is a subclass of Value; :class:`_OddOperandError` for anything else."""
+    if isinstance(x, Value):
+        return number(x)
+    raise _OddOperandError
 
 
 def _check_anomaly(op: Op, inputs: tuple[Operand | Number, ...], out: float) -> None:
