@@ -136,3 +136,22 @@ def test_a_kept_layout_redraws_what_a_fresh_render_draws():
     drawn = viz.draw_network(model)
     assert looks(network.svg(drawn)) == looks(viz.render(drawn.source, "svg").decode())
     assert network.renders == 2
+
+
+def test_a_kept_layout_writes_hostile_labels_as_graphviz_does():
+    # markup shown, never run; doubled backslashes and runs of spaces as Graphviz writes them, in texts and tooltips
+    import autograd as ag
+    from viz.redraw import FixedLayout
+
+    hostile = "</text><script>alert(1)</script>&amp;<b>\x07\u202e{x}  two   spaces \\N \\"
+    model = nn.MLP(2, [3, 1], seed=0)
+    model.layers[1].neurons[0].w[0].label = hostile
+    out = model([0.5, -1.0])
+    drawings = [viz.draw_network(model, input_names=[hostile, "y"]),
+                viz.draw_graph(out, grads={v: float(g) for v, g in ag.backprop(out).items()}, edge_labels=True)]
+    for drawn in drawings:
+        layout = FixedLayout()
+        layout.svg(drawn)
+        again = layout.svg(drawn)  # written into the kept layout
+        assert "<script" not in again
+        assert looks(again) == looks(viz.render(drawn.source, "svg").decode())

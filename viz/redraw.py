@@ -183,7 +183,7 @@ def _fill(kept: _Kept, statements: list[_Statement]) -> list[str]:
                 values[slot] = _paint("fill", colour) + _paint("stroke", colour)
         if "tooltip" in statement.attributes:
             for slot in place.tips:
-                values[slot] = _attribute(statement.attributes["tooltip"])
+                values[slot] = _attribute(_spaced(html.unescape(statement.attributes["tooltip"])))
     return values
 
 
@@ -326,9 +326,15 @@ def _unescaped(text: str) -> str:
 
 
 def _label_texts(inner: str) -> list[str]:
-    """The texts of an HTML label in order, as Graphviz writes one SVG text for each run between tags."""
+    """The texts of an HTML label in order, as Graphviz writes one SVG text for each run between tags: a
+    doubled backslash as one (``viz.escape`` doubles them), the second and later of several spaces as
+    no-break spaces (so that SVG keeps them)."""
     runs = re.findall(r"(?:^|>)([^<>]*)(?=<|$)", inner)
-    return [html.unescape(run) for run in runs if run.strip()]
+    return [_spaced(html.unescape(run).replace("\\\\", "\\")) for run in runs if run.strip()]
+
+
+def _spaced(text: str) -> str:
+    return re.sub(r" {2,}", lambda spaces: " " + "\xa0" * (len(spaces.group(0)) - 1), text)
 
 
 def _widened(source: str) -> str:
