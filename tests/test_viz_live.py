@@ -147,6 +147,7 @@ def test_a_kept_layout_writes_hostile_labels_as_graphviz_does():
     model = nn.MLP(2, [3, 1], seed=0)
     model.layers[1].neurons[0].w[0].label = hostile
     out = model([0.5, -1.0])
+    assert isinstance(out, ag.Value)
     drawings = [viz.draw_network(model, input_names=[hostile, "y"]),
                 viz.draw_graph(out, grads={v: float(g) for v, g in ag.backprop(out).items()}, edge_labels=True)]
     for drawn in drawings:
