@@ -156,7 +156,7 @@ class TrainingRecorder:
         if outputs is None:
             with ag.no_grad():
                 outputs = [self.model([float(a), float(b)]) for a, b in centres]
-        classes = [_class_of(output) for output in outputs]
+        classes = _classes_of(outputs)
         if len(classes) != len(centres):
             raise ValueError(f"TrainingRecorder: predict gave {len(classes)} outputs for {len(centres)} points")
         return np.array(classes, dtype=int).reshape(self.grid, self.grid)
@@ -207,6 +207,18 @@ def training_data(points: Any, labels: Any) -> tuple[np.ndarray | None, np.ndarr
         raise ValueError(f"TrainingRecorder: labels must hold one label per point ({len(xy)}), got {np.size(labels)}")
     classes = sorted(set(ys.tolist()))
     return xy, ys, classes
+
+
+def _classes_of(outputs: Sequence[Any]) -> Sequence[int]:
+    """The class of each output: at once for the rows of finite numbers the compiled forward pass gives (a live
+    view's grid every frame), one by one otherwise (Values, lists, and NaN, which ``max`` orders its own way)."""
+    import numpy as np
+
+    if outputs and isinstance(outputs[0], np.ndarray | np.floating):
+        scores = np.asarray(outputs, dtype=float).reshape(len(outputs), -1)
+        if np.isfinite(scores).all():
+            return (scores.argmax(axis=1) if scores.shape[1] > 1 else scores[:, 0] > 0).astype(int).tolist()  # type: ignore[no-any-return]
+    return [_class_of(output) for output in outputs]
 
 
 def _class_of(output: Any) -> int:
