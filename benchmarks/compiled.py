@@ -24,6 +24,11 @@ peers' timings interleaved with the compiled step's. The table shows medians ove
 range, and ratios of two figures of one process (compiled / numpy, compiled / torch) or of one run
 (tree / first tree). Every process prints its first loss to 15 digits, so the trees must agree.
 
+--bare TREE WORKLOAD N: in this process, with TREE's ``autograd`` and ``nn``, N + 1 steps of the compiled
+step of (a) (WORKLOAD moons) or (b) (784) and nothing else, for an instruction count that a shared
+machine's load does not change: ``valgrind --tool=callgrind python benchmarks/compiled.py --bare TREE moons N``
+with N = 1 and N = 11, the difference is ten steps.
+
 Each time is measured --repeats times (steps faster than 50 ms are run in a loop and averaged) with
 the garbage collector on; the tables give min, median and max, and every ratio is of two medians of
 this run. BLAS runs on --threads threads (1 by default, for numpy and torch alike): on a shared
@@ -728,6 +733,33 @@ def tree_child() -> dict[str, float | str]:
     return result
 
 
+def bare_steps(tree: str, workload: str, count: str) -> None:
+    """``count`` + 1 compiled steps of (a) or (b) with ``tree``'s packages, one BLAS thread, nothing timed."""
+    path = os.path.abspath(tree)
+    for name in [m for m in sys.modules if m.split(".")[0] in ("autograd", "nn")]:
+        del sys.modules[name]  # imported from this checkout by this script: taken again from the tree's
+    sys.path.insert(0, path)
+    import nn as tree_nn
+    from nn.compiled_run import CompiledRun as TreeRun
+    from nn.loss_table import find_loss as tree_loss
+
+    assert tree_nn.__file__.startswith(path), tree_nn.__file__
+    if workload == "moons":
+        points, signs = moons()
+        x, y = np.array(points), np.array(signs)
+        model = tree_nn.MLP(2, [16, 16, 1], activation="relu", seed=1337)
+        run = TreeRun(model, tree_loss("hinge"), tree_nn.SGD(model.parameters(), lr=1.0), None, 1e-4)
+    else:
+        rng = np.random.default_rng(0)
+        x, y = rng.random((100, 784)), rng.integers(0, 10, 100)
+        model = tree_nn.MLP(784, [300, 100, 10], activation="relu", init="he", seed=0)
+        run = TreeRun(model, tree_loss("cross_entropy"), tree_nn.SGD(model.parameters(), lr=0.01), None, 0.0)
+    limits, _ = limit_threads(1)
+    with limits:
+        for _ in range(int(count) + 1):
+            run.step(x, y, 1)
+
+
 def trees_section(trees: list[tuple[str, str]], runs: int, threads: int) -> None:
     """Run :func:`tree_child` for every tree, ``runs`` times in rotation, and print the table."""
     import json
@@ -782,7 +814,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads; 0: the libraries' defaults")
     parser.add_argument("--tree", action="append", help="name=directory: compare checkouts (see above)")
     parser.add_argument("--runs", type=int, default=5, help="with --tree: processes per tree")
+    parser.add_argument("--bare", nargs=3, metavar=("TREE", "WORKLOAD", "N"), help="N steps alone (see above)")
     args = parser.parse_args(argv)
+    if args.bare:
+        bare_steps(*args.bare)
+        return
     if args.tree:
         trees_section([(item.split("=", 1)[0], item.split("=", 1)[1]) for item in args.tree], args.runs, args.threads)
         return

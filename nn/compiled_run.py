@@ -320,7 +320,8 @@ class CompiledRun:
         if step == 1 and self.entry not in LOSS_TABLE:
             self._check_mean(batch_x, batch_y)
         try:  # tracing runs the per-sample code on the first sample, so it may overflow as a replay may
-            evaluation = self.compiled.evaluate(batch_x, labels, leaves=self._leaves_of)
+            # PerSample reads only its own model and loss, which kept_compiled checked for this run.
+            evaluation = self.compiled.evaluate(batch_x, labels, leaves=self._leaves_of, same_objects=True)
             plan = evaluation.plan
         except OverflowError as error:
             raise TrainingError.in_step(epoch, step, f"the loss overflowed ({shorten(str(error))})") from error

@@ -168,3 +168,25 @@ def test_a_replayed_plan_serves_another_optimizer_and_a_subset_of_parameters():
     np.testing.assert_allclose([p.data for p in model.parameters()], [p.data for p in reference.parameters()],
                                rtol=1e-10, atol=1e-13)  # fmt: skip
     assert traces(model) == 1
+
+
+def test_same_objects_replays_a_known_plan_without_walking_what_fn_reads(monkeypatch: pytest.MonkeyPatch):
+    # fit vouches for its per-sample step's objects: a known plan is replayed without _bindings; a new
+    # sample shape still traces (and walks them, to keep with the plan).
+    w = ag.Value(0.5)
+    compiled = ag.compile(lambda x: (x[0] * w).tanh())
+    first = compiled.evaluate(np.ones((3, 2)))
+    walks: list[object] = []
+    real = ag.compiler.compiled._bindings
+    def counted(fn: Any) -> tuple[object, ...]:
+        walks.append(fn)
+        return real(fn)
+
+    monkeypatch.setattr(ag.compiler.compiled, "_bindings", counted)
+    again = compiled.evaluate(np.ones((4, 2)), same_objects=True)
+    assert walks == [] and again.plan is first.plan and compiled.traces == 1
+    np.testing.assert_array_equal(again.outputs, np.full((4, 1), np.tanh(0.5)))
+    compiled.evaluate(np.ones((2, 3)), same_objects=True)
+    assert len(walks) == 1 and compiled.traces == 2
+    compiled.evaluate(np.ones((2, 2)))  # without the promise, the walk runs for a known plan too
+    assert len(walks) == 2 and compiled.traces == 2
