@@ -27,7 +27,7 @@ range, and ratios of two figures of one process (compiled / numpy, compiled / to
 --bare TREE WORKLOAD N: in this process, with TREE's ``autograd`` and ``nn``, N + 1 steps of the compiled
 step of (a) (WORKLOAD moons) or (b) (784) and nothing else, for an instruction count that a shared
 machine's load does not change: ``valgrind --tool=callgrind python benchmarks/compiled.py --bare TREE moons N``
-with N = 1 and N = 11, the difference is ten steps.
+with N = 1 and N = 11, the difference is ten steps. TREE ``numpy``: numpy by hand instead, the peer.
 
 Each time is measured --repeats times (steps faster than 50 ms are run in a loop and averaged) with
 the garbage collector on; the tables give min, median and max, and every ratio is of two medians of
@@ -735,7 +735,7 @@ def tree_child() -> dict[str, float | str]:
 
 def bare_steps(tree: str, workload: str, count: str) -> None:
     """``count`` + 1 compiled steps of (a) or (b) with ``tree``'s packages, one BLAS thread, nothing timed."""
-    path = os.path.abspath(tree)
+    path = os.path.abspath("." if tree == "numpy" else tree)
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograd", "nn")]:
         del sys.modules[name]  # imported from this checkout by this script: taken again from the tree's
     sys.path.insert(0, path)
@@ -754,10 +754,15 @@ def bare_steps(tree: str, workload: str, count: str) -> None:
         x, y = rng.random((100, 784)), rng.integers(0, 10, 100)
         model = tree_nn.MLP(784, [300, 100, 10], activation="relu", init="he", seed=0)
         run = TreeRun(model, tree_loss("cross_entropy"), tree_nn.SGD(model.parameters(), lr=0.01), None, 0.0)
+    step: Step = lambda: run.step(x, y, 1)[0]
+    if tree == "numpy":  # the peer: numpy by hand, same sizes and starting weights
+        by_hand = NumpyMLP(layers_of(model), 1.0 if workload == "moons" else 0.01, 1e-4 if workload == "moons" else 0.0)
+        head = hinge_head(y) if workload == "moons" else cross_entropy_head(y)
+        step = lambda: by_hand.step(x, head)
     limits, _ = limit_threads(1)
     with limits:
         for _ in range(int(count) + 1):
-            run.step(x, y, 1)
+            step()
 
 
 def trees_section(trees: list[tuple[str, str]], runs: int, threads: int) -> None:
