@@ -9,6 +9,7 @@ rather than on Fashion-MNIST for minutes (``CHAINRULE_NO_MNIST=0 sphinx-build ..
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,14 +23,31 @@ from sphinx.application import Sphinx
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))  # the packages are imported from the source tree, installed or not
+sys.path.insert(0, str(DOCS))  # live_site: which notebooks run in a browser, and the "try it" links to them
+
+import live_site  # noqa: E402  (found through the path set just above)
+
+
+def with_try_it(notebook: Path, relative: Path) -> bytes:
+    """``notebook`` with a cell under its title that links to its live copy, or says why it has none."""
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    html = live_site.try_it_html(relative.as_posix(), live_site.browser_limits(notebook))
+    cell = live_site.new_cell(data, "markdown", [html], "chainrule-try-it")
+    cells = data["cells"]
+    titled = bool(cells) and cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("#")
+    cells.insert(1 if titled else 0, cell)  # under the title: the page's title stays the notebook's first heading
+    return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def copy_notebooks(source: Path = ROOT / "notebooks", target: Path = DOCS / "notebooks") -> None:
-    """Mirror the tutorial notebooks into the documentation sources, rewriting only changed files."""
+    """Mirror the tutorial notebooks into the documentation sources, rewriting only changed files.
+
+    Each copy gets a "try it" cell under its title (:func:`with_try_it`); the notebooks themselves are untouched.
+    """
     wanted = {path.relative_to(source) for path in source.glob("**/*.ipynb") if ".ipynb_checkpoints" not in path.parts}
     for relative in sorted(wanted):
         copy = target / relative
-        data = (source / relative).read_bytes()
+        data = with_try_it(source / relative, relative)
         if not copy.exists() or copy.read_bytes() != data:
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(data)
@@ -87,7 +105,9 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 html_theme = "furo"
 html_title = "chainrule"
 html_static_path = ["_static"]
-html_css_files = ["wide.css"]
+html_css_files = ["wide.css", "live.css"]
+# The live cell and the "try it" links; they find the live parts (python docs/live_site.py) or say how to build them.
+html_js_files = [("live.js", {"defer": "defer"})]
 html_theme_options = {"source_repository": "", "navigation_with_keys": True}
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 import inspect
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,13 +21,10 @@ def page_text(path: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", "-d", str(out / "doctrees")]
-    result = subprocess.run([*command, str(DOCS), str(out / "html")], capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"the docs build failed:\n{result.stderr[-6000:]}"
-    return out / "html"
+@pytest.fixture
+def site(docs_site: Path) -> Path:
+    """The built site (tests/conftest.py builds it once, for these tests and the live site's)."""
+    return docs_site
 
 
 def test_key_pages_exist(site: Path):

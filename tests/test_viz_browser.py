@@ -13,23 +13,15 @@ Chromium or the packages cannot be had.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import functools
-import http.server
 import json
-import os
 import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import types
-import urllib.request
 import zipfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +32,9 @@ import viz
 import viz.browser
 import viz.graph
 from autograd import Value
+from tests.browser import build_wheel, chromium, headless, npm_packages, served, texts
 from tests.test_viz import sigmoid_graph
 from viz.render import FONT, SVG_FONTS, find_renderer
-
-ROOT = Path(__file__).resolve().parent.parent
-NPM_PACKAGES = ("pyodide@0.29.0", "@viz-js/viz@3.31.0")
 
 
 class FakeVizJs:
@@ -296,46 +286,6 @@ json.dumps(result)
 """
 
 
-def build_wheel(folder: Path) -> Path:
-    """chainrule's wheel, built from a copy of the checkout (no build dependencies fetched: setuptools here)."""
-    source, dist = folder / "source", folder / "dist"
-    left_out = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "docs")
-    shutil.copytree(ROOT, source, ignore=left_out)
-    command = [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(dist)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"the wheel did not build here (setuptools >= 77 is needed): {done.stderr[-300:]}")
-    (wheel,) = dist.glob("chainrule-*.whl")
-    return wheel
-
-
-def npm_packages() -> Path:
-    """node_modules with the pinned pyodide and @viz-js/viz, installed by npm once into a cache; or skip."""
-    cache = Path(os.environ.get("CHAINRULE_NPM_CACHE", Path.home() / ".cache" / "chainrule" / "npm"))
-    modules = cache / "node_modules"
-    wanted = [modules / "pyodide" / "pyodide.mjs", modules / "@viz-js" / "viz" / "dist" / "viz.js"]
-    if not all(path.exists() for path in wanted):
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed (Debian: apt-get install npm); it fetches Pyodide and viz.js once")
-        cache.mkdir(parents=True, exist_ok=True)
-        try:
-            done = subprocess.run(
-                [npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", "--no-save", *NPM_PACKAGES],
-                capture_output=True, text=True, timeout=300, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            pytest.skip("npm install of Pyodide and viz.js took more than 300 s (no registry reachable?)")
-        if done.returncode != 0 or not all(path.exists() for path in wanted):
-            pytest.skip(f"npm could not install {' '.join(NPM_PACKAGES)}: {done.stderr.strip()[-500:]}")
-    return modules
-
-
-def texts(svg: str) -> Counter[str]:
-    """The text of every <text> element: the node and edge labels as drawn."""
-    return Counter(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
-
-
 def run_in_node(folder: Path, code: str, loader: str) -> dict[str, Any]:
     """Run ``code`` under Pyodide in Node with chainrule's wheel installed; return the JSON of its last expression.
 
@@ -407,35 +357,6 @@ try {
 """
 
 
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("no Chromium installed (Debian: apt-get install chromium); it runs the page for this test")
-
-
-def serve(site: Path, results: queue.Queue[dict[str, Any]]) -> http.server.ThreadingHTTPServer:
-    """Serve ``site`` on 127.0.0.1 (a free port); a POST to /result puts its JSON on ``results``."""
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, directory=str(site), **kwargs)
-
-        def do_POST(self) -> None:  # http.server calls it by this name
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            results.put(json.loads(body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (http.server's name)
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 LOAD_RUN = """
 import json
 
@@ -473,36 +394,8 @@ def test_load_viz_under_pyodide_in_node(tmp_path):
     assert "syntax error" in result["rejected"]
 
 
-def screenshot(profile: Path, target: Path) -> Path | None:
-    """A PNG of the page, taken through Chromium's DevTools protocol (port in ``DevToolsActivePort``)."""
-    try:
-        from tornado.websocket import websocket_connect
-    except ImportError:
-        return None
-    try:
-        port = (profile / "DevToolsActivePort").read_text().split()[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
-            pages = [t for t in json.loads(response.read()) if t["type"] == "page"]
-    except (OSError, IndexError, ValueError):
-        return None
-    if not pages:
-        return None
-
-    async def capture() -> bytes:
-        connection = await websocket_connect(pages[0]["webSocketDebuggerUrl"])
-        await connection.write_message(json.dumps({"id": 1, "method": "Page.captureScreenshot"}))
-        while True:
-            message = json.loads(await connection.read_message() or "{}")
-            if message.get("id") == 1:
-                connection.close()
-                return base64.b64decode(message["result"]["data"])
-
-    target.write_bytes(asyncio.run(asyncio.wait_for(capture(), 30)))
-    return target
-
-
 def test_sigmoid_in_headless_chromium_renders_through_viz_js(tmp_path):
-    browser = chromium()
+    chromium()  # first: where there is none, skip before fetching anything
     modules = npm_packages()
     site = tmp_path / "site"
     site.mkdir()
@@ -517,27 +410,15 @@ def test_sigmoid_in_headless_chromium_renders_through_viz_js(tmp_path):
         for path in sorted(folder.rglob("*.py")):
             archive.write(path, f"graphviz/{path.relative_to(folder).as_posix()}")
     results: queue.Queue[dict[str, Any]] = queue.Queue()
-    server = serve(site, results)
-    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-             "--remote-debugging-port=0", "--window-size=900,1000"]  # fmt: skip
-    process = subprocess.Popen([browser, *flags, url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # fmt: skip
-    try:
-        result = results.get(timeout=120)
-        picture = screenshot(tmp_path / "profile", tmp_path / "live-page.png")
-    except queue.Empty:
-        pytest.fail("the page sent no result within 120 s")
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # Chromium and the helpers it started
-        process.wait()
-        server.shutdown()
-        server.server_close()
+    with served(site, results) as url, headless(url + "index.html", tmp_path / "profile") as page:
+        try:
+            result = results.get(timeout=120)
+        except queue.Empty:
+            pytest.fail("the page sent no result within 120 s")
+        picture = page.screenshot(tmp_path / "live-page.png")
     assert "error" not in result, result.get("error")
     print(f"cold start to the rendered sigmoid diagram in headless Chromium: {result['seconds']:.2f} s; "
-          f"the page: {picture or 'no screenshot (no tornado, or no DevTools port)'}")
+          f"the page: {picture}")
     exec_globals: dict[str, Any] = {}
     exec(SIGMOID_RUN, exec_globals)
     desktop = exec_globals["result"]
