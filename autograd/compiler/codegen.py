@@ -204,9 +204,8 @@ class _Writer:
             g = f"d{number}"
             given = [f"operands[{number}][{k}]" for k in range(len(step.operands))]
             if step.kind == "matmul":
-                self.lines.append(f"    w = {self._weights(step)}")
                 if step.operands[0].targets:  # not for a first layer, which reads only the inputs
-                    self._scatter(step.operands[0], f"{g} @ w")
+                    self._scatter(step.operands[0], f"{g} @ {self._weights(step)}")
                 if step.weight_source == LEAVES:
                     self.lines.append(f"    shared = {given[0]}")
                     self.lines.append("    if shared.ndim != 2:")  # all parameters and constants: every sample's
