@@ -156,3 +156,24 @@ def test_a_kept_layout_writes_hostile_labels_as_graphviz_does():
         again = layout.svg(drawn)  # written into the kept layout
         assert "<script" not in again
         assert looks(again) == looks(viz.render(drawn.source, "svg").decode())
+
+
+def test_as_a_callback_the_neuron_shows_the_gradients_of_its_output(output_area: list[str]):
+    # fit does not tell a callback its loss: the neuron's graph then holds d(output)/d(node), which the engine
+    # gives by calling the neuron on the hidden layer's outputs for that sample and running backward from it
+    import autograd as ag
+    from tests.test_fit_live import neuron_rows
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    view = viz.LiveView(model, POINTS, LABELS, seconds=0, grid=4, network=False, neuron=(1, 2), sample=3)
+    nn.fit(model, POINTS, LABELS, epochs=2, callback=view, progress=False)
+    assert "neuron 2 of layer 1 on sample 3: data, and grad = d(the neuron&#x27;s output)/d(node)" in output_area[-1]
+    with ag.no_grad():
+        hidden = [n(POINTS[3].tolist()).data for n in model.layers[0].neurons]
+    neuron = model.layers[1].neurons[2]
+    model.zero_grad()
+    neuron(hidden).backward()
+    rows = neuron_rows(output_area[-1])
+    for i, w in enumerate(neuron.w):
+        assert rows[f"w{i}"] == pytest.approx((w.data, w.grad), abs=5.1e-5)
+    assert rows["b"] == pytest.approx((neuron.b.data, neuron.b.grad), abs=5.1e-5)
