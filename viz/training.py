@@ -288,7 +288,7 @@ def _curve_svg(run: TrainingRecorder, frame: Frame, width: float = 360.0, height
     position = frame.step if unit == "step" and frame.step is not None else frame.epoch
     finite = [v for v in losses if math.isfinite(v)]
     svg = _svg(width, height)
-    left, right, top, bottom = 48.0, width - 12, 14.0, height - 30
+    left, right, top, bottom = 56.0, width - 12, 14.0, height - 30  # room for a loss such as 0.00843
     low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
     if high == low:
         high = low + 1.0
