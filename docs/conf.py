@@ -33,9 +33,7 @@ def with_try_it(notebook: Path, relative: Path) -> bytes:
     data = json.loads(notebook.read_text(encoding="utf-8"))
     html = live_site.try_it_html(relative.as_posix(), live_site.browser_limits(notebook))
     cell = live_site.new_cell(data, "markdown", [html], "chainrule-try-it")
-    cells = data["cells"]
-    titled = bool(cells) and cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("#")
-    cells.insert(1 if titled else 0, cell)  # under the title: the page's title stays the notebook's first heading
+    live_site.insert_under_title(data, cell)
     return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 

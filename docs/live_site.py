@@ -302,14 +302,21 @@ def new_cell(notebook: dict[str, Any], kind: str, source: list[str], name: str) 
     return cell
 
 
+def insert_under_title(notebook: dict[str, Any], cell: dict[str, Any]) -> None:
+    """Insert ``cell`` into ``notebook`` (its JSON) under its title cell, if it starts with one, else first."""
+    cells = notebook["cells"]
+    titled = bool(cells) and cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("#")
+    cells.insert(1 if titled else 0, cell)  # the title stays first: it names the page, and the notebook in Jupyter
+
+
 def lite_copy(notebook: Path, limits: Limits) -> str:
-    """``notebook`` as JupyterLite gets it: the install cell first, outputs and execution counts dropped."""
+    """``notebook`` as JupyterLite gets it: the install cell under the title, outputs and execution counts dropped."""
     data = json.loads(notebook.read_text(encoding="utf-8"))
     for cell in data["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     first = install_cell(limits).splitlines(keepends=True)
-    data["cells"].insert(0, new_cell(data, "code", first, "chainrule-install"))
+    insert_under_title(data, new_cell(data, "code", first, "chainrule-install"))
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import html
 import io
 import json
@@ -96,14 +97,28 @@ def test_every_notebook_page_links_to_its_live_copy_or_says_why_not(live: Path):
         assert Path(target.path) == live / "lite" / "notebooks" / "index.html"
         (opened,) = parse_qs(target.query)["path"]
         assert opened == relative.as_posix()
-        copy = live / "lite" / "files" / opened
-        assert cells(copy)[1:] == cells(ROOT / "notebooks" / relative)  # the notebook, after a cell that installs
-        assert "%pip install chainrule" in cells(copy)[0]
+        copy, source = cells(live / "lite" / "files" / opened), cells(ROOT / "notebooks" / relative)
+        assert copy[:1] + copy[2:] == source  # the notebook, with a cell that installs under its title
+        assert "%pip install chainrule" in copy[1]
         linked.append(opened)
     lite_files = sorted(path.relative_to(live / "lite" / "files").as_posix()
                         for path in (live / "lite" / "files").glob("**/*.ipynb"))  # fmt: skip
     assert lite_files == sorted(linked)
     assert "8x8 digits" in try_it(live / "notebooks" / "08_fashion_mnist.html")[0]  # no MNIST folder in a browser
+
+
+def test_the_kernel_starts_from_the_site(live: Path):
+    pyodide = live / "lite" / "static" / "pyodide"
+    lock = json.loads((pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))["packages"]
+    served = {name: entry for name, entry in lock.items() if "://" not in entry["file_name"]}
+    assert {"micropip", "ipython", "jedi", "traitlets", "pygments"} <= set(served)
+    for name, entry in served.items():
+        assert hashlib.sha256((pyodide / entry["file_name"]).read_bytes()).hexdigest() == entry["sha256"], name
+    assert lock["numpy"]["file_name"].startswith("https://cdn.jsdelivr.net/pyodide/v")  # from the CDN, as it must be
+    assert "sqlite3" not in lock["ipython"]["depends"]
+    config = json.loads((live / "lite" / "jupyter-lite.json").read_text(encoding="utf-8"))["jupyter-config-data"]
+    assert config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]["pyodideUrl"] == (
+        "./static/pyodide/pyodide.mjs")
 
 
 def test_the_live_cell_holds_the_readmes_30_second_example():
@@ -142,7 +157,7 @@ def test_a_folder_that_is_no_site_is_named(tmp_path: Path, capsys: pytest.Captur
         (tmp_path / name).write_text("")
     (tmp_path / "_static").mkdir()
     with pytest.raises(live_site.LiveSiteError, match=r"empty: no notebooks to put into JupyterLite"):
-        live_site.add_lite(tmp_path, [], notebooks=tmp_path / "empty")
+        live_site.add_lite(tmp_path, tmp_path, [], notebooks=tmp_path / "empty")
 
 
 def run_in_cpython(code: str) -> tuple[str, Any]:
@@ -207,3 +222,59 @@ def test_a_site_without_the_live_parts_says_how_to_build_them(docs_site: Path, t
     assert shown["status"].endswith(live_site.HOW_TO_BUILD + "."), shown["status"]
     assert shown["svg"] == ""
     assert said.endswith(live_site.HOW_TO_BUILD + "."), said
+
+
+# Runs ``sources`` one after the other in the notebook's cell ``index`` (as a learner would, through JupyterLite's
+# own run command) and returns each run's outputs in nbformat's JSON.
+RUN_IN_JUPYTERLITE = """
+(async (index, sources) => {
+  const until = async (done) => {
+    let value;
+    while (!(value = done())) await new Promise((wake) => setTimeout(wake, 50));
+    return value;
+  };
+  const app = await until(() => window.jupyterapp);
+  await app.restored;
+  const panel = await until(() => app.shell.currentWidget && app.shell.currentWidget.sessionContext
+                                  && app.shell.currentWidget);
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  const cell = panel.content.widgets[index];
+  const outputs = [];
+  for (const source of sources) {
+    cell.model.sharedModel.setSource(source);
+    panel.content.activeCellIndex = index;
+    await app.commands.execute("notebook:run-cell");
+    outputs.push(cell.model.outputs.toJSON());
+  }
+  return { path: panel.context.path, outputs, seconds: performance.now() / 1000 };
+})
+"""
+
+
+def test_a_notebook_runs_chainrule_in_jupyterlite_offline(live: Path, tmp_path: Path):
+    chromium()
+    config = live / "lite" / "jupyter-lite.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["jupyter-config-data"]["exposeAppInBrowser"] = True  # window.jupyterapp, through which this test drives it
+    config.write_text(json.dumps(data), encoding="utf-8")
+    notebook = "03_two_layer_network.ipynb"
+    index = cells(live / "lite" / "files" / notebook).index(
+        live_site.install_cell(live_site.browser_limits(ROOT / "notebooks" / notebook)))
+    # The notebook's own install cell less numpy and matplotlib, which only Pyodide's CDN has; then the example.
+    install = live_site.install_cell(live_site.Limits(uses_viz=True))
+    code = live_cell_code()
+    run = f"({RUN_IN_JUPYTERLITE})({index}, {json.dumps([install, code])})"
+    with served(live) as url, headless(f"{url}lite/notebooks/index.html?path={notebook}", tmp_path / "profile",
+                                       (1200, 1000)) as page:  # fmt: skip
+        shown = page.evaluate(run, timeout=180)
+        picture = page.screenshot(tmp_path / "jupyterlite.png")
+    print(f"cold start of JupyterLite to the example's diagram in headless Chromium: {shown['seconds']:.2f} s; "
+          f"the page: {picture}")
+    assert shown["path"] == notebook
+    installed, ran = shown["outputs"]
+    assert not [output for output in installed if output["output_type"] == "error"], installed
+    printed, diagram = run_in_cpython(code)
+    assert "".join(output["text"] for output in ran if output["output_type"] == "stream") == printed
+    (result,) = [output for output in ran if output["output_type"] == "execute_result"]
+    assert texts(result["data"]["image/svg+xml"]) == texts(diagram._repr_mimebundle_()["image/svg+xml"])
