@@ -9,8 +9,9 @@ It fetches the pinned npm packages (Pyodide's core and @viz-js/viz) once into a 
 once into the same cache (graphviz, the one dependency the scalar library imports, and what the kernel needs), and
 writes:
 
-- ``_static/live/``: Pyodide's core, viz.js, the two wheels and ``live.json`` naming them. The live cell of
-  Getting started (``_static/live.js``) runs everything from there: no CDN, no network.
+- ``_static/live/``: viz.js, the two wheels and ``live.json`` naming them and Pyodide's core (JupyterLite's copy,
+  or one of its own with ``--no-lite``). The live cell of Getting started (``_static/live.js``) runs everything
+  from the site: no CDN, no network.
 - ``lite/``: a JupyterLite site (``jupyter lite build``) with the tutorials that run in a browser, chainrule's and
   graphviz's wheels in its package index. Its Pyodide kernel starts from the site alone (the same Pyodide, and the
   pure-Python wheels IPython needs, fetched from PyPI once); numpy, matplotlib and scikit-learn, which exist for
@@ -276,18 +277,31 @@ def check_site(site: Path) -> Path:
     return site.resolve()
 
 
-def add_live_cell(site: Path, modules: Path, wheels: list[Path]) -> Path:
-    """Copy Pyodide's core, viz.js and ``wheels`` into the site's ``_static/live`` and describe them in live.json."""
-    live = check_site(site) / LIVE
+def add_live_cell(site: Path, modules: Path, wheels: list[Path], pyodide: Path | None = None) -> Path:
+    """Copy viz.js and ``wheels`` into the site's ``_static/live`` and describe them, and Pyodide, in live.json.
+
+    Pyodide's core is copied there too, unless ``pyodide`` names a folder of the site that has it already (the
+    JupyterLite kernel's: the cell unpacks its wheels itself and needs nothing else of a Pyodide folder).
+    """
+    site = check_site(site)
+    live = site / LIVE
+    if pyodide is not None:
+        missing = [name for name in PYODIDE_FILES if not (pyodide / name).is_file()]
+        if missing or not pyodide.resolve().is_relative_to(site):
+            raise LiveSiteError(f"{pyodide}: not a folder of {site} with Pyodide's core ({', '.join(missing)} missing)")
     if live.exists():
         shutil.rmtree(live)
-    (live / "pyodide").mkdir(parents=True)
-    for name in PYODIDE_FILES:
-        shutil.copy2(modules / "pyodide" / name, live / "pyodide" / name)
+    live.mkdir(parents=True)
+    if pyodide is None:
+        (live / "pyodide").mkdir()
+        for name in PYODIDE_FILES:
+            shutil.copy2(modules / "pyodide" / name, live / "pyodide" / name)
+        pyodide = live / "pyodide"
     shutil.copy2(modules / "@viz-js/viz/dist/viz.js", live / "viz.js")
     for wheel in wheels:
         shutil.copy2(wheel, live / wheel.name)
-    manifest = {"pyodide": "pyodide/", "viz": "viz.js", "wheels": [wheel.name for wheel in wheels]}
+    where = Path(os.path.relpath(pyodide.resolve(), live)).as_posix() + "/"
+    manifest = {"pyodide": where, "viz": "viz.js", "wheels": [wheel.name for wheel in wheels]}
     (live / "live.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return live
 
@@ -362,10 +376,12 @@ def build(site: Path, lite: bool = True) -> dict[str, Path]:
     modules = fetch_npm_packages()
     with tempfile.TemporaryDirectory(prefix="chainrule-wheel-") as scratch:
         wheels = [build_wheel(Path(scratch)), *fetch_wheels({"graphviz": installed_version("graphviz")}).values()]
-        made = {"live cell": add_live_cell(site, modules, wheels)}
-        if lite:
-            kernel = fetch_wheels({name: installed_version(name) for name in KERNEL_WHEELS})
-            made["JupyterLite"] = add_lite(site, modules, [*wheels, *kernel.values()])
+        if not lite:
+            return {"live cell": add_live_cell(site, modules, wheels)}
+        kernel = fetch_wheels({name: installed_version(name) for name in KERNEL_WHEELS})
+        made = {"JupyterLite": add_lite(site, modules, [*wheels, *kernel.values()])}
+        # One Pyodide for both: the cell starts the kernel's copy (12 MB fewer to serve).
+        made["live cell"] = add_live_cell(site, modules, wheels, pyodide=made["JupyterLite"] / "static" / "pyodide")
     return made
 
 

@@ -62,6 +62,7 @@ def test_the_live_cell_files_are_in_the_site(live: Path):
     manifest = json.loads((folder / "live.json").read_text(encoding="utf-8"))
     for name in live_site.PYODIDE_FILES:
         assert (folder / manifest["pyodide"] / name).is_file(), name
+    assert (folder / manifest["pyodide"]).resolve() == live / "lite" / "static" / "pyodide"  # one Pyodide, shared
     assert (folder / manifest["viz"]).read_bytes().startswith(b"/*!\nViz.js ")
     assert [name.split("-")[0] for name in manifest["wheels"]] == ["chainrule", "graphviz"]
     with zipfile.ZipFile(folder / manifest["wheels"][0]) as wheel:
@@ -156,6 +157,8 @@ def test_a_folder_that_is_no_site_is_named(tmp_path: Path, capsys: pytest.Captur
     for name in ("objects.inv", "getting-started.html"):  # a site, as far as check_site can tell
         (tmp_path / name).write_text("")
     (tmp_path / "_static").mkdir()
+    with pytest.raises(live_site.LiveSiteError, match=r"elsewhere: not a folder of .* with Pyodide's core"):
+        live_site.add_live_cell(tmp_path, tmp_path, [], pyodide=tmp_path.parent / "elsewhere")
     with pytest.raises(live_site.LiveSiteError, match=r"empty: no notebooks to put into JupyterLite"):
         live_site.add_lite(tmp_path, tmp_path, [], notebooks=tmp_path / "empty")
 
