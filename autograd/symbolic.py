@@ -15,15 +15,16 @@ import math
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import count, pairwise
 from numbers import Integral
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 from autograd.backward import operand_order
+from autograd.deadline import before
 from autograd.engine import Value
 
 MAX_NODES = 2_000  # larger graphs make expressions too large to read
@@ -37,7 +38,6 @@ SPARE_FRAMES = 100  # for sympy's calls above the recursion, and for printing fr
 MAX_BITS = 65_536  # no formula to read holds a longer exact number (1.01 ** 2000 takes 13,300 bits)
 CONSTANT_NAMES = ("nan", "oo", "zoo")  # how sympy prints NaN and the infinities: no name may look like them
 Step = tuple[str, str, Any]  # d top/d bottom, and its value: the local derivative
-T = TypeVar("T")
 # Text shown literally in LaTeX's math mode, MathJax's and KaTeX's alike.
 LATEX_ESCAPES = str.maketrans({"\\": r"\backslash ", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#", "$": r"\$",
                                "%": r"\%", "&": r"\&", "^": r"\hat{}", "~": r"\sim ", " ": r"\ "})  # fmt: skip
@@ -153,7 +153,7 @@ def _expressions(
     operands = expressions if expand else symbols
     for node in [node for node in order if node.rule is not None]:
         arguments = [operands[x] if isinstance(x, Value) else _constant(sp, x) for x in node.inputs]
-        built = _before(deadline, partial(_apply, sp, node.rule, arguments, caller))  # leaky_relu's doubles
+        built = before(deadline, partial(_apply, sp, node.rule, arguments, caller))  # leaky_relu's doubles
         depth, bits = _measure(built, levels) if built is not None else (0, 0)
         if built is None or depth > deepest or bits > MAX_BITS:  # each squaring of c x doubles c's digits
             reason = (f"sympy took over {SYMPY_SECONDS} s or all the recursion allowed to build the formula"
@@ -240,7 +240,7 @@ class Formula:
     def _repr_latex_(self) -> str | None:
         """The rows as LaTeX, or None (Jupyter then shows the text) where sympy takes over ``LATEX_SECONDS``
         to typeset them: its LaTeX printer simplifies products as it goes, and can take hours on a long one."""
-        return _before(time.perf_counter() + LATEX_SECONDS, self._latex)
+        return before(time.perf_counter() + LATEX_SECONDS, self._latex)
 
     def _latex(self) -> str:
         sp = _sympy()
@@ -290,7 +290,7 @@ def formula(
     path_counts: dict[str, int] = {}
     for leaf in _variables(order, wrt, namer):
         variable = namer.names[leaf]
-        derivative = _before(start + SYMPY_SECONDS, partial(_derivative, sp, expanded[value], symbols[leaf]))
+        derivative = before(start + SYMPY_SECONDS, partial(_derivative, sp, expanded[value], symbols[leaf]))
         if derivative is None:
             reason = f"sympy took over {SYMPY_SECONDS} s or all the recursion allowed to differentiate"
             raise _refused("formula", f"d{namer.names[value]}/d{variable}", reason, max_nodes, len(order))
@@ -361,42 +361,10 @@ def _derivative(sp: Any, expression: Any, symbol: Any) -> Any:
     return sp.diff(expression, symbol)
 
 
-class _OutOfTime(BaseException):
-    """Time is up; a BaseException, so that no ``except Exception`` inside sympy swallows it."""
-
-
-def _in_finalizer(frame: FrameType | None) -> bool:
-    """Whether ``frame`` runs inside a ``__del__`` or a weakref callback, where Python reports an exception
-    as unraisable and goes on, instead of passing it up to the task (the next ordinary call stops it)."""
-    while frame is not None:
-        if frame.f_code.co_name == "__del__" or frame.f_code.co_filename.endswith("weakref.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _before(deadline: float, task: Callable[[], T]) -> T | None:
-    """``task()``, or None if it is still running at ``deadline`` (``time.perf_counter``) or recurses too deep.
-    The clock is read at each Python call it makes: sympy is pure Python, and a thread could not be stopped."""
-
-    def check(frame: FrameType, event: str, arg: Any) -> None:
-        if time.perf_counter() > deadline and not _in_finalizer(frame):
-            raise _OutOfTime
-
-    previous = sys.gettrace()  # a debugger's or coverage's tracer, given back afterwards
-    sys.settrace(check)
-    try:
-        return task()
-    except (_OutOfTime, RecursionError):
-        return None
-    finally:
-        sys.settrace(previous)
-
-
 def _tidy(sp: Any, derivative: Any, deadline: float) -> Any:
     """A simpler form when sympy finds one before ``deadline`` that is shorter and brings in no new
     functions (the sigmoid's derivative stays in exponentials, not 1/(4 cosh²(x/2)))."""
-    if not _before(deadline, lambda: sp.count_ops(derivative) <= SIMPLIFY_OPS):  # too long, or out of time
+    if not before(deadline, lambda: sp.count_ops(derivative) <= SIMPLIFY_OPS):  # too long, or out of time
         return derivative
     functions = {type(f) for f in derivative.atoms(sp.Function)}
 
@@ -404,5 +372,5 @@ def _tidy(sp: Any, derivative: Any, deadline: float) -> Any:
         new = {type(f) for f in e.atoms(sp.Function)} - functions
         return float(sp.count_ops(e)) + (1000.0 if new else 0.0)
 
-    simpler = _before(deadline, lambda: sp.simplify(derivative, measure=measure))
+    simpler = before(deadline, lambda: sp.simplify(derivative, measure=measure))
     return simpler if simpler is not None and measure(simpler) < measure(derivative) else derivative

@@ -366,7 +366,7 @@ def test_the_readme_sigmoid_keeps_its_lines_and_defines_its_steps():
 def test_running_out_of_time_inside_a_finalizer_is_not_an_unraisable_error(monkeypatch: pytest.MonkeyPatch):
     # An object freed while the task runs past its deadline: its __del__ must run to the end, and the task
     # is stopped at its next ordinary call, instead of Python printing an unraisable _OutOfTime.
-    from autograd.symbolic import _before
+    from autograd.deadline import before
 
     unraisable: list[object] = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
@@ -386,6 +386,6 @@ def test_running_out_of_time_inside_a_finalizer_is_not_an_unraisable_error(monke
         note("task")  # an ordinary call: stopped here
         return "done"
 
-    assert _before(time.perf_counter() + 0.01, task) is None
+    assert before(time.perf_counter() + 0.01, task) is None
     assert finished == ["finalizer"]
     assert unraisable == []
