@@ -270,7 +270,8 @@ def kernel_pyodide(target: Path, modules: Path, cache: Path | None = None) -> Pa
 def check_site(site: Path) -> Path:
     """``site`` resolved, if it is a Sphinx HTML build of these docs; a LiveSiteError naming it otherwise."""
     if not site.is_dir():
-        raise LiveSiteError(f"{site}: no such folder; build the site first (sphinx-build -b html docs {site})")
+        what = "not a folder" if site.exists() else "no such folder"
+        raise LiveSiteError(f"{site}: {what}; build the site first (sphinx-build -b html docs {site})")
     missing = [name for name in ("objects.inv", "getting-started.html", "_static") if not (site / name).exists()]
     if missing:
         raise LiveSiteError(f"{site}: not an HTML build of chainrule's docs (no {', '.join(missing)})")

@@ -147,6 +147,8 @@ def test_a_folder_that_is_no_site_is_named(tmp_path: Path, capsys: pytest.Captur
     with pytest.raises(live_site.LiveSiteError, match=r"nowhere: no such folder; build the site first"):
         live_site.check_site(tmp_path / "nowhere")
     (tmp_path / "index.html").write_text("<p>not sphinx</p>")
+    with pytest.raises(live_site.LiveSiteError, match=r"index\.html: not a folder; build the site first"):
+        live_site.check_site(tmp_path / "index.html")
     with pytest.raises(live_site.LiveSiteError, match=r"not an HTML build of chainrule's docs \(no objects\.inv"):
         live_site.add_live_cell(tmp_path, tmp_path, [])
     assert live_site.main([str(tmp_path / "nowhere")]) == 1
