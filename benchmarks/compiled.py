@@ -24,10 +24,11 @@ peers' timings interleaved with the compiled step's. The table shows medians ove
 range, and ratios of two figures of one process (compiled / numpy, compiled / torch) or of one run
 (tree / first tree). Every process prints its first loss to 15 digits, so the trees must agree.
 
---bare TREE WORKLOAD N: in this process, with TREE's ``autograd`` and ``nn``, N + 1 steps of the compiled
-step of (a) (WORKLOAD moons) or (b) (784) and nothing else, for an instruction count that a shared
-machine's load does not change: ``valgrind --tool=callgrind python benchmarks/compiled.py --bare TREE moons N``
-with N = 1 and N = 11, the difference is ten steps. TREE ``numpy``: numpy by hand instead, the peer.
+--bare TREE WORKLOAD N: in this process, with TREE's ``autograd`` and ``nn``, one step then N steps of the
+compiled step of (a) (WORKLOAD moons) or (b) (784) and nothing else, for an instruction count that a
+shared machine's load does not change. The N steps run inside one call of functools.reduce, so that
+``valgrind --tool=callgrind --collect-atstart=no --toggle-collect=functools_reduce python
+benchmarks/compiled.py --bare TREE moons 100`` counts them alone. TREE ``numpy``: numpy by hand, the peer.
 
 Each time is measured --repeats times (steps faster than 50 ms are run in a loop and averaged) with
 the garbage collector on; the tables give min, median and max, and every ratio is of two medians of
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import gc
 import importlib
 import itertools
@@ -761,8 +763,9 @@ def bare_steps(tree: str, workload: str, count: str) -> None:
         step = lambda: by_hand.step(x, head)
     limits, _ = limit_threads(1)
     with limits:
-        for _ in range(int(count) + 1):
-            step()
+        step()  # traces: outside the count
+        # The counted steps run inside one call of a C function, for callgrind's --toggle-collect.
+        functools.reduce(lambda _, __: step(), range(int(count)), 0.0)
 
 
 def trees_section(trees: list[tuple[str, str]], runs: int, threads: int) -> None:
