@@ -2,9 +2,10 @@
 
 The site is built once per session (tests/conftest.py); the live parts are added to a copy of it, with Pyodide and
 viz.js from npm (pinned, fetched once into a cache) and chainrule's wheel built from this checkout. The Chromium
-tests serve the site on 127.0.0.1 and drive a headless Chromium through the DevTools protocol: the live cell runs
-the README's 30-second example and shows what CPython prints and draws, and a site built without the live parts
-says how to build them. They skip where Chromium or the npm packages cannot be had.
+tests serve the site on 127.0.0.1 and drive a headless Chromium through the DevTools protocol, with no network: the
+live cell runs the README's 30-second example and shows what CPython prints and draws, a notebook opened in JupyterLite
+runs it in the Pyodide kernel, and a site built without the live parts says how to build them. They skip where
+Chromium or the npm packages cannot be had.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def live(docs_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     npm_packages()  # skips, saying why, where npm or its registry cannot be had
     site = tmp_path_factory.mktemp("live") / "html"
     shutil.copytree(docs_site, site)
-    assert live_site.main([str(site)]) == 0
+    try:
+        live_site.build(site)
+    except live_site.LiveSiteError as error:
+        pytest.fail(f"python docs/live_site.py {site} failed: {error}")
     return site
 
 
