@@ -166,83 +166,83 @@ class Value:
     # -- ops: each line hands over to the rule table ------------------------------------------
 
     def __add__(self, other: Operand | Number) -> Value:
-        return apply(ADD, (self, other))
+        return apply(rules.ADD, (self, other))
 
     def __radd__(self, other: Number) -> Value:
-        return apply(ADD, (other, self))
+        return apply(rules.ADD, (other, self))
 
     def __sub__(self, other: Operand | Number) -> Value:
-        return apply(SUB, (self, other))
+        return apply(rules.SUB, (self, other))
 
     def __rsub__(self, other: Number) -> Value:
-        return apply(SUB, (other, self))
+        return apply(rules.SUB, (other, self))
 
     def __mul__(self, other: Operand | Number) -> Value:
-        return apply(MUL, (self, other))
+        return apply(rules.MUL, (self, other))
 
     def __rmul__(self, other: Number) -> Value:
-        return apply(MUL, (other, self))
+        return apply(rules.MUL, (other, self))
 
     def __truediv__(self, other: Operand | Number) -> Value:
-        return apply(DIV, (self, other))
+        return apply(rules.DIV, (self, other))
 
     def __rtruediv__(self, other: Number) -> Value:
-        return apply(DIV, (other, self))
+        return apply(rules.DIV, (other, self))
 
     def __pow__(self, other: Operand | Number) -> Value:
-        return apply(POW if isinstance(other, Value) else POW_CONST, (self, other))
+        return apply(rules.POW if isinstance(other, Value) else rules.POW_CONST, (self, other))
 
     def __rpow__(self, other: Number) -> Value:
-        return apply(RPOW, (self, other))  # c ** x is recorded as rpow(x, c): the exponent first
+        return apply(rules.RPOW, (self, other))  # c ** x is recorded as rpow(x, c): the exponent first
 
     def __neg__(self) -> Value:
-        return apply(NEG, (self,))
+        return apply(rules.NEG, (self,))
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return apply(ABS, (self,))
+        return apply(rules.ABS, (self,))
 
     def exp(self) -> Value:
         """e**x; d/dx = e**x."""
-        return apply(EXP, (self,))
+        return apply(rules.EXP, (self,))
 
     def log(self) -> Value:
         """Natural log; d/dx = 1/x. Raises ValueError for x <= 0."""
-        return apply(LOG, (self,))
+        return apply(rules.LOG, (self,))
 
     def sqrt(self) -> Value:
         """Square root; d/dx = 1/(2 sqrt x). Raises ValueError for x < 0."""
-        return apply(SQRT, (self,))
+        return apply(rules.SQRT, (self,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent; d/dx = 1 - tanh(x)**2."""
-        return apply(TANH, (self,))
+        return apply(rules.TANH, (self,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + e**-x); d/dx = s(x) (1 - s(x))."""
-        return apply(SIGMOID, (self,))
+        return apply(rules.SIGMOID, (self,))
 
     def relu(self) -> Value:
         """max(x, 0); d/dx = 1 for x > 0, else 0 (0 at the kink)."""
-        return apply(RELU, (self,))
+        return apply(rules.RELU, (self,))
 
     def leaky_relu(self, slope: Number = 0.01) -> Value:
         """x for x > 0, else slope * x; d/dx = 1 or slope."""
-        return apply(LEAKY_RELU, (self, leaky_slope(slope)))
+        return apply(rules.LEAKY_RELU, (self, leaky_slope(slope)))
 
     def softplus(self) -> Value:
         """log(1 + e**x), computed without overflow; d/dx = sigmoid(x)."""
-        return apply(SOFTPLUS, (self,))
+        return apply(rules.SOFTPLUS, (self,))
 
     def sin(self) -> Value:
         """Sine; d/dx = cos x."""
-        return apply(SIN, (self,))
+        return apply(rules.SIN, (self,))
 
     def cos(self) -> Value:
         """Cosine; d/dx = -sin x."""
-        return apply(COS, (self,))
+        return apply(rules.COS, (self,))
 
     # -- comparisons and conversions --------------------------------------------------------
 
@@ -392,24 +392,4 @@ def _compare(relation: Callable[[float, float], bool], x: Value, y: object) -> b
 
 # Value's operators are the rule table's ops, which build on the classes above, so they come last (the
 # package imports this module before any other).
-from autograd.rules import (  # noqa: E402
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    EXP,
-    LEAKY_RELU,
-    LOG,
-    MUL,
-    NEG,
-    POW,
-    POW_CONST,
-    RELU,
-    RPOW,
-    SIGMOID,
-    SIN,
-    SOFTPLUS,
-    SQRT,
-    SUB,
-    TANH,
-)
+from autograd import rules  # noqa: E402
