@@ -8,8 +8,12 @@ kind of warning, at most once a run.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
+from pathlib import Path
 from time import perf_counter
+from types import FrameType
 
 import numpy as np
 
@@ -24,6 +28,8 @@ EXPLOSION = 1000.0
 
 PLATEAU = 0.02
 """Two epochs within this fraction of the loss of guessing, with one output for all samples, are stuck there."""
+
+_PACKAGE = os.path.join(Path(__file__).resolve().parent, "")  # with the separator: nn/, not nn_other/
 
 
 class Monitor:
@@ -43,28 +49,34 @@ class Monitor:
         if estimate is not None:
             self.bar.set_postfix_str(f"epoch 1/{epochs}, about {duration(estimate)} in all", refresh=True)
         self.pace = Pace(samples, epochs, batch_size, compiled, estimate)
-        self._warn(self.pace.line(), stacklevel=4)  # this, Monitor(), fit, the line that called fit
+        self._warn(self.pace.line())
 
     def after_step(self, loss: float, scores: np.ndarray | None, samples: int, epoch: int) -> None:
         """A step is done: move the bar, and warn if its loss exploded or the run turns out slow."""
         self.steps += 1  # counted over the whole run, as TrainingError counts them
         self.bar.update(samples)
         for message in (self.watch.after_step(loss, scores, epoch, self.steps), self.pace.after_step()):
-            self._warn(message, stacklevel=5)  # this, after_step, fit's _epoch, fit, the caller
+            self._warn(message)
 
     def after_epoch(self, epoch: int, logs: dict[str, float]) -> None:
         """An epoch is done: show its figures, and warn if the loss has settled at guessing."""
         shown = {"epoch": f"{epoch}/{self.epochs}", **{key: f"{value:.4f}" for key, value in logs.items()}}
         self.bar.set_postfix(shown, refresh=False)  # at tqdm's pace
-        self._warn(self.watch.after_epoch(logs["loss"], epoch), stacklevel=4)
+        self._warn(self.watch.after_epoch(logs["loss"], epoch))
 
     def close(self) -> None:
         self.bar.close()
 
     @staticmethod
-    def _warn(message: str | None, stacklevel: int) -> None:
-        if message is not None:
-            warnings.warn(message, TrainingWarning, stacklevel=stacklevel)
+    def _warn(message: str | None) -> None:
+        """Warn at the line that called ``fit``: the first frame outside nn, however deep fit's own calls go."""
+        if message is None:
+            return
+        frame: FrameType | None = sys._getframe(1)
+        level = 2  # level 1 is this function's own line
+        while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+            frame, level = frame.f_back, level + 1
+        warnings.warn(message, TrainingWarning, stacklevel=level)
 
 
 class LossWatch:

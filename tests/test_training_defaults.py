@@ -179,3 +179,21 @@ def test_a_slow_compiled_run_on_the_full_data_is_told_of_batch_size_only(monkeyp
     assert said[0].startswith("fit: at these settings the run takes about 2 min (100 epochs of 300 samples, "
                               "one step an epoch on all of them, compiled)")  # fmt: skip
     assert "batch_size=100 takes 3 steps" in said[0] and "compile=True runs" not in said[0]
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_training_warnings_point_at_the_line_that_called_fit(live: bool):
+    # However deep fit's own calls go (a live view adds one around each step), the warning names this file.
+    import viz
+
+    model = nn.MLP(2, [16, 16, 2], seed=0)
+    optimizer = nn.SGD(model.parameters(), lr=10.0)
+    view = viz.LiveView(model, display=lambda html: None, every=1000) if live else False
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.fit(model, MOONS, MOON_LABELS, loss="cross_entropy", optimizer=optimizer, epochs=5, batch_size=10,
+               progress=False, live=view)  # fmt: skip
+    places = {(Path(w.filename).name, w.lineno) for w in caught if w.category is nn.TrainingWarning}
+    assert places, "the run gave no TrainingWarning"
+    line = test_training_warnings_point_at_the_line_that_called_fit.__code__.co_firstlineno + 10
+    assert places == {(Path(__file__).name, line)}, places
