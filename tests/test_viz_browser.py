@@ -32,7 +32,7 @@ import viz
 import viz.browser
 import viz.graph
 from autograd import Value
-from tests.browser import build_wheel, chromium, headless, npm_packages, served, texts
+from tests.browser import build_wheel, chromium, headless, node, npm_packages, served, texts
 from tests.test_viz import sigmoid_graph
 from viz.render import FONT, SVG_FONTS, find_renderer
 
@@ -291,9 +291,7 @@ def run_in_node(folder: Path, code: str, loader: str) -> dict[str, Any]:
 
     ``loader`` "page": viz.js is at globalThis.chainruleViz before the code runs; "python": the code loads it.
     """
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node is not installed (Debian: apt-get install nodejs); it runs Pyodide for this test")
+    program = node()
     modules = npm_packages()
     wheel = build_wheel(folder)
     packages = folder / "packages"  # the one dependency imported: graphviz, pure Python, from this environment
@@ -301,7 +299,7 @@ def run_in_node(folder: Path, code: str, loader: str) -> dict[str, Any]:
     (folder / "run.mjs").write_text(NODE_SCRIPT)
     (folder / "code.py").write_text(code.replace("VIZ_JS_URL", (modules / "@viz-js/viz/dist/viz.js").as_uri()))
     done = subprocess.run(
-        [node, str(folder / "run.mjs"), str(modules), str(packages), str(wheel), str(folder / "code.py"), loader],
+        [program, str(folder / "run.mjs"), str(modules), str(packages), str(wheel), str(folder / "code.py"), loader],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, "\n".join(line for line in done.stderr.splitlines() if len(line) < 500)[-3000:]
