@@ -106,8 +106,10 @@ class _Writer:
     def _columns(self, piece: Piece) -> str:
         """``take`` of the piece's source: the whole source where that is every column of a step's output."""
         source = self._source(piece.source)
+        if piece.source == CONSTANTS:  # the plan's own numbers: their columns are taken once, when the code is made
+            return self._name("k", self.plan.constants[piece.take])
         if piece.source < 0:
-            return f"{source}[{self._index(piece.take)}]"  # leaves and constants are 1-D
+            return f"{source}[{self._index(piece.take)}]"  # the leaves are 1-D
         whole = isinstance(piece.take, slice) and piece.take == slice(0, self.plan.steps[piece.source].width)
         return source if whole else f"{source}[:, {self._index(piece.take)}]"
 
@@ -148,6 +150,9 @@ class _Writer:
             out = f"v{number}"
             if step.kind == "matmul":
                 self.lines.append(f"    {out} = {names[0]} @ {self._weights(step)}.T")
+                if any(piece.source >= 0 for piece in step.operands[0].pieces) or not step.operands[0].whole:
+                    continue  # a (batch, n) operand: the product is (batch, width) already
+
             else:
                 assert step.op is not None and step.op.arrays is not None
                 rule = step.op.arrays

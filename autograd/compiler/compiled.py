@@ -78,7 +78,7 @@ class Compiled:
             leaves = leaves(plan)
         if leaves is None:
             leaves = np.fromiter(map(_read_data, plan.leaves), dtype=float, count=len(plan.leaves))
-        elif not isinstance(leaves, np.ndarray) or leaves.shape != (len(plan.leaves),) or leaves.dtype != float:
+        elif not isinstance(leaves, np.ndarray) or leaves.shape != (len(plan.leaves),) or leaves.dtype != _FLOAT:
             got = f"{type(leaves).__name__} {getattr(leaves, 'shape', '')}".strip()
             raise ValueError(f"compile: leaves must be a float array of shape ({len(plan.leaves)},), one per leaf of "
                              f"the plan, got {got}")  # fmt: skip
@@ -184,6 +184,7 @@ def compile(fn: Callable[..., Any], reduce: str | None = "mean") -> Compiled:  #
 
 
 _read_data = attrgetter("data")
+_FLOAT = np.dtype(float)  # compared with as it is: ``dtype != float`` makes a dtype of float at every call
 
 
 def _batched(args: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:

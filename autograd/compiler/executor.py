@@ -44,7 +44,7 @@ class Evaluation:
         """d(sum of seed * outputs)/d(node) for every leaf of the plan, in ``plan.leaves`` order, then for
         every node of ``plan.outer``."""
         shape = self.outputs.shape
-        return _backward(self, seed if np.shape(seed) == shape else np.broadcast_to(seed, shape))
+        return _backward(self, seed if getattr(seed, "shape", None) == shape else np.broadcast_to(seed, shape))
 
 
 def rule_for(op: Op) -> ArrayRule:
