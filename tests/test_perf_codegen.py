@@ -125,6 +125,18 @@ def test_a_non_finite_result_is_judged_by_the_interpreter():
     assert np.isnan(nan_in.outputs[1])
 
 
+def test_a_backward_the_scalar_rule_refuses_is_worded_by_the_interpreter():
+    # sqrt's vjp at 0 divides by zero in the scalar rule: the code's sum of the partial is not finite, the
+    # interpreter runs the backward again and raises the scalar rule's error naming sample #1; no .grad moves.
+    loss = ag.compile(lambda x: (x * W).sqrt())
+    result = loss(np.array([1.0, 0.0, 4.0]))
+    assert loss.plan is not None and generated(loss.plan).backward is not None
+    before = W.grad
+    with pytest.raises(ZeroDivisionError, match="sample #1"):
+        result.backward()
+    assert W.grad == before
+
+
 def test_under_detect_anomaly_the_interpreter_checks_every_step():
     loss = ag.compile(lambda x: (x * W).relu() * np.inf)
     assert loss(np.array([1.0])).data == np.inf
@@ -196,3 +208,23 @@ def test_the_loss_of_one_sample_is_its_term_to_the_bit(loss):
     by_hand.backward()
     assert result.data == by_hand.data and s_grad == s.grad
     assert result.rule is not None and result.rule.name not in ("div", "sum")
+
+
+def test_a_weight_also_read_elementwise_is_added_into_not_written_over():
+    # The first layer's weight gradient is the only one for its leaves, except the weight that a product
+    # outside the layer reads too: that layer's block is added into zeros, the others written in place.
+    model = nn.MLP(3, [4, 2], seed=4)
+    shared = model.layers[0].neurons[1].w[2]
+    extra = Value(0.7)  # a leaf no layer reads: the gradient array cannot start uninitialised
+
+    def fn(x: list[Value]) -> list[Value]:
+        scores = model(x)
+        assert isinstance(scores, list)
+        return [scores[0] + shared * x[0] * extra, scores[1]]
+
+    compiled = ag.compile(fn, reduce=None)
+    compiled.evaluate(np.ones((2, 3)))
+    assert compiled.plan is not None
+    source = generated(compiled.plan).backward_source
+    assert "leaf_grads = zeros(" in source and "out=leaf_grads[" in source and "] += block" in source
+    both_ways(fn, [np.random.default_rng(3).normal(size=(5, 3))])
