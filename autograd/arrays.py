@@ -295,7 +295,10 @@ def pick(*xs_then_i: Array) -> Array:
     *xs, i = xs_then_i
     index = _pick_index(i, len(xs))
     if all(np.ndim(x) <= 1 for x in xs):  # values every sample shares (a table of labels): a lookup per column
-        table = np.stack(np.broadcast_arrays(*xs), axis=-1).reshape(-1, len(xs))  # (k, n)
+        try:  # (k, n): the columns side by side; of one shape (the usual case), without broadcasting them first
+            table = np.array(xs, dtype=float).T.reshape(-1, len(xs))
+        except ValueError:  # a number beside a column of k
+            table = np.stack(np.broadcast_arrays(*xs), axis=-1).reshape(-1, len(xs))
         return table[np.arange(len(table)), index] if np.ndim(index) else table[:, index]
     # Values per sample: the index broadcasts with them ((k,) against (batch, k)).
     *values, index = np.broadcast_arrays(*xs, index)

@@ -228,3 +228,17 @@ def test_a_weight_also_read_elementwise_is_added_into_not_written_over():
     source = generated(compiled.plan).backward_source
     assert "leaf_grads = zeros(" in source and "out=leaf_grads[" in source and "] += block" in source
     both_ways(fn, [np.random.default_rng(3).normal(size=(5, 3))])
+
+
+@pytest.mark.parametrize("shapes", [[(1,)] * 3, [(4,)] * 3, [()] * 3, [(), (4,), (4,)], [(1,), (4,), ()]])
+def test_pick_from_a_shared_table_looks_up_each_nodes_column(shapes):
+    # pick's table of values every sample shares, columns of one shape or not: entry [node, index of the sample].
+    from autograd import arrays
+
+    width = max((s[0] for s in shapes if s), default=1)
+    columns = [np.arange(width, dtype=float) * 10 + j if s else np.float64(j) for j, s in enumerate(shapes)]
+    labels = np.array([[2.0] * width, [0.0] * width, [1.0] * width])  # (batch, width): 3 samples
+    got = arrays.pick(*columns, labels)
+    expected = [[float(np.broadcast_to(columns[int(labels[b, k])], (width,))[k]) for k in range(width)]
+                for b in range(3)]  # fmt: skip
+    assert got.tolist() == expected
