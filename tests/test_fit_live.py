@@ -100,8 +100,9 @@ def test_live_true_outside_jupyter_says_so_once_and_bad_arguments_are_named():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         nn.fit(nn.MLP(2, [4, 1], seed=0), POINTS, LABELS, epochs=3, progress=False, live=True)
-    said = [str(w.message) for w in caught if "LiveView" in str(w.message)]
-    assert len(said) == 1 and said[0].startswith("LiveView: not in a Jupyter notebook, so nothing is drawn")
+    said = [w for w in caught if "LiveView" in str(w.message)]
+    assert len(said) == 1 and str(said[0].message).startswith("LiveView: not in a Jupyter notebook, so nothing is")
+    assert said[0].filename == __file__  # the line that called fit, not a line inside nn or viz
     model = nn.MLP(2, [4, 1], seed=0)
     for bad in ("yes", 3, 1):
         with pytest.raises(TypeError, match=r"fit: live must be True, False or a viz.LiveView, got"):

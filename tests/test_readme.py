@@ -57,9 +57,10 @@ def test_guide_examples_run_and_print_what_the_guide_shows(page: Path, tmp_path:
 
 
 def test_the_readme_is_a_front_door():
-    # What it is, installing, 30 seconds, the two commands, a section per package, and links for the rest.
+    # What it is, installing, 30 seconds, the two commands, a section per package, performance, and links for
+    # the rest: a page a newcomer reads through, so every addition has to earn its lines.
     text = README.read_text(encoding="utf-8")
-    assert len(text.splitlines()) <= 300
+    assert len(text.splitlines()) <= 320
     assert "<the repository URL>" not in text
     for page in ["guide/autograd.md", "guide/testing.md", "guide/nn.md", "guide/compile.md", "guide/viz.md"]:
         assert f"docs/{page}" in text and (ROOT / "docs" / page).is_file()

@@ -39,8 +39,9 @@ def test_outside_jupyter_it_says_so_once_and_draws_nothing():
         warnings.simplefilter("always")  # so that a second warning would be seen, not deduplicated
         history = nn.fit(model, POINTS, LABELS, epochs=4, callback=view, progress=False)
         view.show()
-    said = [str(w.message) for w in caught if "LiveView" in str(w.message)]
-    assert len(said) == 1 and said[0].startswith("LiveView: not in a Jupyter notebook, so nothing is drawn")
+    said = [w for w in caught if "LiveView" in str(w.message)]
+    assert len(said) == 1 and str(said[0].message).startswith("LiveView: not in a Jupyter notebook, so nothing is")
+    assert said[0].filename == __file__  # the line that called fit, not a line inside nn or viz
     assert seen == [1, 2, 3, 4] and view.updates == 0 and view.frames == []
     assert view.losses == history["loss"]
 

@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import autograd as ag
@@ -37,6 +41,7 @@ from viz.render import SVG_FONTS
 from viz.training import Predict, TrainingRecorder, frame_html, training_data
 
 Update = Callable[[str], None]
+_DRIVERS = tuple(os.path.join(Path(__file__).resolve().parent.parent, name, "") for name in ("viz", "nn"))
 Loss = Callable[[list[Any], list[Any]], Value]
 
 _STYLE = """<style>
@@ -47,6 +52,16 @@ _STYLE = """<style>
 .chainrule-live .neuron { max-height: 460px; max-width: 920px; overflow: auto; }
 .chainrule-live .status { font-variant-numeric: tabular-nums; margin: 4px 0; }
 </style>"""  # scoped to the view's own block: a notebook's other outputs keep their look
+
+
+def _callers_level() -> int:
+    """The stacklevel of the first frame outside viz and nn: the user's line, whether it called ``fit(live=...)``
+    or the view itself, at whatever depth fit calls the view from."""
+    frame: FrameType | None = sys._getframe(2)  # the caller of the function that warns
+    level = 2
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_DRIVERS):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _jupyter_display() -> Update | None:
@@ -228,7 +243,8 @@ class LiveView(TrainingRecorder):
             self._update = _jupyter_display()
             if self._update is None:
                 message = "LiveView: not in a Jupyter notebook, so nothing is drawn; record with viz.TrainingRecorder"
-                warnings.warn(f"{message} and write viz.save_training_page, or pass display=", stacklevel=4)
+                message += " and write viz.save_training_page, or pass display="
+                warnings.warn(message, stacklevel=_callers_level())
         return self._update
 
     def _draw(self) -> None:
