@@ -112,8 +112,9 @@ class ArrayRule:
 
     Arrays are (batch, k) for k nodes side by side, or (k,) for what every sample shares. ``vjp`` left
     out means the op's scalar vjp, for rules written with operators that work on arrays as they are.
-    ``ieee``: the op may give inf or NaN from finite numbers, as + - * do; for any other op a result
-    that is not finite makes the executor rerun the scalar rule, which raises its error for the sample.
+    ``ieee``: the op may give inf or NaN from finite numbers, as + - * do, or its scalar rules never raise
+    (relu: there is no error to find); for any other op a result that is not finite makes the executor
+    rerun the scalar rule, which raises its error for the sample.
 
     ``forward`` or ``vjp`` may be a :class:`NumpyFunction` (``numpy_function.exp``): it is looked up the
     first time either is read, and from then on the attribute is numpy's function itself, read as fast
@@ -324,7 +325,9 @@ def softplus_vjp(g: Array, x: Array, out: Array) -> tuple[Array]:
 
 
 def relu(x: Array) -> Array:
-    return np.where(x <= 0.0, 0.0, x)
+    """max(x, 0): NaN stays NaN (np.maximum propagates it), one pass and no mask. At -0.0 numpy may give
+    either zero, equal in value to the float rule's 0.0."""
+    return np.maximum(x, 0.0)
 
 
 def leaky_relu(x: Array, a: Array) -> Array:

@@ -224,8 +224,10 @@ TANH = Rule("tanh", math.tanh, lambda g, x, out: (g * (1.0 - out * out),),
             arrays=ArrayRule(np.tanh), complex_forward=cmath.tanh, formula=lambda sp, x: sp.tanh(x))
 SIGMOID = Rule("sigmoid", _sigmoid, lambda g, x, out: (g * out * (1.0 - out),), "σ",
                arrays=ArrayRule(arrays.sigmoid), complex_forward=cx.sigmoid, formula=lambda sp, x: 1 / (1 + sp.exp(-x)))
+# relu's array rule is "ieee": its float rules raise for nothing, so its results need no finiteness check.
 RELU = Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda g, x, out: (g if x > 0.0 else 0.0 if x <= 0.0 else math.nan,), "ReLU", kinks=[0.0],  # noqa: E501
-            arrays=ArrayRule(arrays.relu, arrays.relu_vjp), complex_forward=cx.relu, formula=lambda sp, x: sp.Max(x, 0))
+            arrays=ArrayRule(arrays.relu, arrays.relu_vjp, ieee=True), complex_forward=cx.relu,
+            formula=lambda sp, x: sp.Max(x, 0))
 LEAKY_RELU = Rule("leaky_relu", lambda x, a: x if x > 0.0 else a * x, lambda g, x, a, out: (g if x > 0.0 else g * a if x <= 0.0 else math.nan,), kinks=[0.0],  # noqa: E501
                   constants=1, arrays=ArrayRule(arrays.leaky_relu, arrays.leaky_relu_vjp), complex_forward=cx.leaky_relu,  # noqa: E501
                   formula=lambda sp, x, a: sp.Piecewise((x, x > 0), (a * x, True)))

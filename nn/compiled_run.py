@@ -41,7 +41,7 @@ from nn import loss_table
 from nn.checks import shorten
 from nn.loss_table import LOSS_TABLE, LossEntry
 from nn.module import Module
-from nn.optim import Optimizer, TrainingError
+from nn.optim import SGD, Optimizer, TrainingError
 from nn.run import Schedule, Step, guarded_step
 
 __all__ = ["CompiledRun", "Signature", "blas_threads", "choose_threads", "forget_plans", "kept_compiled", "traces"]
@@ -297,6 +297,11 @@ class CompiledRun:
         trained = optimizer.parameters if self.native else []
         self.values = np.array([p.data for p in trained], dtype=float)
         self.grads = np.zeros(len(self.values))
+        # nn's SGD (its own update rule, not a subclass's) writes the new values into this array, the values of
+        # the step before last, which only this run holds: no new array of every parameter each step.
+        self.spare: np.ndarray | None = None
+        if self.native and type(optimizer).update is SGD.update:
+            self.spare = np.empty_like(self.values)
         self.row_of = {id(p): i for i, p in enumerate(trained)}  # by id: a parameter's row in ``values``
         self.model_rows = np.array([self.row_of.get(id(p), -1) for p in self.parameters], dtype=np.intp)
         self.trained_rows = self.model_rows[self.model_rows >= 0]  # the rows l2 pulls towards 0
@@ -419,8 +424,12 @@ class CompiledRun:
                 rows = self.trained_rows
                 grads = grads.copy()
                 grads[rows] += 2.0 * self.l2 * self.values[rows]
+        spare = self.spare
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is refused just below
-            new, state = self.optimizer.update(self.values, grads)
+            if spare is not None and spare is not self.values and spare is not grads:
+                new, state = self.optimizer.update(self.values, grads, out=spare)  # type: ignore[call-arg]
+            else:
+                new, state = self.optimizer.update(self.values, grads)
             # The sum is finite where every value is (one pass, no array of flags); only a sum that is not, which
             # finite values that overflow it can also make, has the values looked at one by one.
             finite = math.isfinite(np.add.reduce(new)) or bool(np.isfinite(new).all())
@@ -432,6 +441,8 @@ class CompiledRun:
                 "no parameter was changed",
                 epoch, step,
             )  # fmt: skip
+        if new is spare:  # the values before this step are the next one's spare (checked above not to alias)
+            self.spare = self.values
         self.values, self.grads = new, grads  # one assignment each: an interrupt leaves the last whole step
         self.optimizer.commit(state)
 

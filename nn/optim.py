@@ -145,12 +145,22 @@ class SGD(Optimizer):
         self.weight_decay = check_number(weight_decay, "SGD: weight_decay", minimum=0.0)
         self.velocity = np.zeros(len(self.parameters))
 
-    def update(self, values: np.ndarray, grads: np.ndarray) -> tuple[np.ndarray, object]:
-        """p - lr * v for every parameter, and the new velocities."""
+    def update(
+        self, values: np.ndarray, grads: np.ndarray, out: np.ndarray | None = None
+    ) -> tuple[np.ndarray, object]:
+        """p - lr * v for every parameter, and the new velocities.
+
+        ``out``: an array of the values' shape, neither ``values`` nor ``grads``, to write the new values
+        into (``fit(compile=True)`` passes the array of the step before last, which it owns): the same
+        numbers as a new array, p - (lr * v), without allocating two arrays of every parameter each step.
+        """
         velocity = grads if self.momentum == 0.0 else self.momentum * self.velocity + grads
         if self.weight_decay:  # skipped when 0, as adding 0 * p would change nothing but the time
             velocity = velocity + self.weight_decay * values
-        return values - self.lr * velocity, velocity
+        if out is None:
+            return values - self.lr * velocity, velocity
+        np.multiply(velocity, self.lr, out=out)  # lr * v, as above (a product is the same either way round)
+        return np.subtract(values, out, out=out), velocity
 
     def commit(self, state: object) -> None:
         """Keep the new velocities."""

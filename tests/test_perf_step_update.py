@@ -1,0 +1,130 @@
+"""relu's array rule (np.maximum, no finiteness check) and nn.SGD writing a compiled run's new parameters into the
+run's spare array: the same numbers as the float rules and as a new array, and no array handed out that changes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import nn
+from autograd import Value, rules
+from autograd.compiler.codegen import generated
+from nn.compiled_run import CompiledRun
+from nn.loss_table import find_loss
+
+SPECIAL = [-2.5, -0.0, 0.0, 1e-300, 3.0, np.inf, -np.inf, np.nan, -1e308, 1e308]
+
+
+def test_relu_array_rule_is_the_float_rule_at_special_numbers():
+    x = np.array(SPECIAL)
+    g = np.array([1.5, -2.0, 3.0, -np.inf, np.inf, -1.0, 2.0, 4.0, np.nan, -7.0])
+    rule = rules.RELU.arrays
+    assert rule is not None and rule.vjp is not None and rule.ieee  # no check: relu's float rules raise for nothing
+    forward = rule.forward(x)
+    (partial,) = rule.vjp(g, x, forward)
+    for i, (xi, gi) in enumerate(zip(SPECIAL, g.tolist(), strict=True)):
+        want = rules.RELU.forward(xi)
+        assert forward[i] == want or (math.isnan(want) and math.isnan(forward[i])), (xi, forward[i])
+        (want_g,) = rules.RELU.vjp(gi, xi, want)
+        assert partial[i] == want_g or (math.isnan(want_g) and math.isnan(partial[i])), (xi, gi, partial[i])
+
+
+def test_relu_of_nan_and_inf_in_generated_code_is_the_scalar_engines():
+    # relu's results are no longer checked: NaN and inf pass through to the outputs and gradients as the
+    # scalar engine gives them, without an error.
+    w = Value(0.5)
+    compiled = ag.compile(lambda x: (x * w).relu() * 2.0 + (x - 1.0).relu())
+    data = [1.0, np.nan, np.inf, -np.inf, -3.0, 0.0]
+    result = compiled(np.array(data))
+    assert compiled.plan is not None and generated(compiled.plan).forward is not None
+    w.grad = 0.0
+    result.backward()
+    compiled_grad = w.grad
+    want_grad = 0.0
+    for i, xi in enumerate(data):
+        w.grad = 0.0
+        out = (Value(xi) * w).relu() * 2.0 + (Value(xi) - 1.0).relu()
+        out.backward()
+        want_grad += w.grad / len(data)
+        got = result.outputs[i]
+        assert got == out.data or (math.isnan(got) and math.isnan(out.data))
+    assert math.isnan(compiled_grad) and math.isnan(want_grad)  # NaN in, NaN out, as the scalar engine
+
+
+@pytest.mark.parametrize(("momentum", "weight_decay"), [(0.0, 0.0), (0.9, 0.0), (0.5, 1e-3)])
+def test_sgd_update_into_an_array_is_the_new_arrays_numbers(momentum: float, weight_decay: float):
+    rng = np.random.default_rng(4)
+    params = [Value(float(v)) for v in rng.normal(size=50)]
+    sgd = nn.SGD(params, lr=0.03, momentum=momentum, weight_decay=weight_decay)
+    sgd.velocity = rng.normal(size=50)
+    values, grads = rng.normal(size=50), rng.normal(size=50)
+    out = np.full(50, np.nan)
+    new, velocity = sgd.update(values, grads, out=out)
+    assert new is out
+    # Written out independently: v = momentum v + g + weight_decay p; p - lr v.
+    want_velocity = (momentum * sgd.velocity + grads if momentum else grads) + weight_decay * values
+    np.testing.assert_array_equal(velocity, want_velocity)
+    np.testing.assert_array_equal(new, values - 0.03 * want_velocity)
+
+
+def _runs(seed: int) -> tuple[nn.MLP, CompiledRun]:
+    model = nn.MLP(4, [6, 3], activation="relu", seed=seed)
+    return model, CompiledRun(model, find_loss("cross_entropy"), nn.SGD(model.parameters(), lr=0.1), None, 1e-3)
+
+
+def test_a_compiled_run_with_sgd_steps_as_with_new_arrays_and_never_aliases():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
+    model, run = _runs(2)
+    _, fresh = _runs(2)
+    fresh.spare = None  # the update makes a new array each step
+    assert run.spare is not None
+    seen = []
+    for _ in range(5):
+        before = run.values.copy()
+        kept = run.values
+        loss, _ = run.step(x, y, 1)
+        fresh_loss, _ = fresh.step(x, y, 1)
+        assert loss == fresh_loss
+        np.testing.assert_array_equal(run.values, fresh.values)
+        np.testing.assert_array_equal(run.grads, fresh.grads)
+        assert run.values is not run.spare and run.values is not run.grads and run.spare is not run.grads
+        np.testing.assert_array_equal(kept, before)  # the last step's values are the next spare, not yet written
+        seen.append(id(run.values))
+    assert len(set(seen)) == 2  # two arrays take turns
+    run.sync_model()
+    fresh.sync_model()
+    assert [p.data for p in model.parameters()] == fresh.values.tolist()
+
+
+def test_an_interrupted_swap_does_not_write_into_the_values():
+    # Were the spare left as the values themselves, the update would read what it writes: it makes a new array.
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
+    _, run = _runs(3)
+    _, fresh = _runs(3)
+    fresh.spare = None
+    run.step(x, y, 1)
+    fresh.step(x, y, 1)
+    run.spare = run.values
+    run.step(x, y, 1)
+    fresh.step(x, y, 1)
+    np.testing.assert_array_equal(run.values, fresh.values)
+
+
+def test_a_refused_sgd_step_into_the_spare_keeps_the_values():
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
+    _, run = _runs(4)
+    run.step(x, y, 1)
+    before = run.values.copy()
+    run.optimizer.lr = 1e308
+    with pytest.raises(nn.TrainingError, match="no parameter was changed"):
+        run.step(x * 1e200, y, 1)
+    np.testing.assert_array_equal(run.values, before)
+    run.optimizer.lr = 0.1
+    run.step(x, y, 1)  # and the run goes on
+    assert np.isfinite(run.values).all()
