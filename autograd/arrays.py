@@ -271,8 +271,12 @@ def dot(*ws_then_xs: Array) -> Array:
 
 
 def logsumexp(*xs: Array) -> Array:
+    """log sum_i e^(x_i) = m + log sum_i e^(x_i - m), m = max_i x_i (no overflow); m itself where m is ±inf, NaN
+    where an x is NaN."""
     stacked = _stack(xs)
     m = stacked.max(axis=-1)
+    if math.isfinite(np.add.reduce(m, axis=None)):  # every m finite (the usual case): no shift to choose
+        return m + np.log(np.exp(stacked - m[..., None]).sum(axis=-1))
     finite = np.isfinite(m)
     shift = np.where(finite, m, 0.0)
     with np.errstate(divide="ignore"):
@@ -281,7 +285,10 @@ def logsumexp(*xs: Array) -> Array:
 
 
 def logsumexp_vjp(g: Array, *xs_then_out: Array) -> list[Array]:
-    return [g * np.exp(x - xs_then_out[-1]) for x in xs_then_out[:-1]]  # the softmax
+    """g e^(x_i - lse) for each x_i (g times the softmax), all columns in one pass, each handed out as a view."""
+    *xs, out = xs_then_out
+    partials = np.asarray(g)[..., None] * np.exp(_stack(xs) - np.asarray(out)[..., None])
+    return [partials[..., j] for j in range(len(xs))]
 
 
 def _pick_index(i: Array, n: int) -> Array:
@@ -307,8 +314,10 @@ def pick(*xs_then_i: Array) -> Array:
 
 
 def pick_vjp(g: Array, *xs_then_i_then_out: Array) -> list[Array]:
-    i = xs_then_i_then_out[-2]
-    return [np.where(i == j, g, 0.0) for j in range(len(xs_then_i_then_out) - 2)]
+    """g for the x picked, 0 for the others: every column in one pass, each handed out as a view."""
+    n, i = len(xs_then_i_then_out) - 2, xs_then_i_then_out[-2]
+    partials = np.where(np.asarray(i)[..., None] == np.arange(n), np.asarray(g)[..., None], 0.0)
+    return [partials[..., j] for j in range(n)]
 
 
 def softplus(x: Array) -> Array:
