@@ -16,25 +16,27 @@ class OutOfTime(BaseException):
     """Time is up; a BaseException, so that no ``except Exception`` inside sympy swallows it."""
 
 
-def in_finalizer(frame: FrameType | None) -> bool:
-    """Whether ``frame`` runs inside a ``__del__`` or a weakref callback, where Python reports an exception
-    as unraisable and goes on, instead of passing it up to the task (the next ordinary call stops it)."""
-    while frame is not None:
-        if frame.f_code.co_name == "__del__" or frame.f_code.co_filename.endswith("weakref.py"):
-            return True
-        frame = frame.f_back
-    return False
-
-
 def before(deadline: float, task: Callable[[], T]) -> T | None:
     """``task()``, or None if it is still running at ``deadline`` (``time.perf_counter``) or recurses too deep.
-    The clock is read at each Python call it makes: sympy is pure Python, and a thread could not be stopped."""
+
+    The clock is read at each Python call the task makes: sympy is pure Python, and a thread could not be
+    stopped. Python unsets a tracer that raises; when the raise lands in a finalizer (a ``__del__``, a
+    generator closed by the collector), Python reports it as unraisable and goes on, so the report sets the
+    tracer again and the task's next call stops it.
+    """
 
     def check(frame: FrameType, event: str, arg: Any) -> None:
-        if time.perf_counter() > deadline and not in_finalizer(frame):
+        if time.perf_counter() > deadline:
             raise OutOfTime
 
-    previous = sys.gettrace()  # a debugger's or coverage's tracer, given back afterwards
+    def unraisable(report: Any) -> None:
+        if isinstance(report.exc_value, OutOfTime):
+            sys.settrace(check)
+        else:
+            previous_hook(report)
+
+    previous, previous_hook = sys.gettrace(), sys.unraisablehook  # a debugger's or coverage's, given back
+    sys.unraisablehook = unraisable
     sys.settrace(check)
     try:
         return task()
@@ -42,3 +44,4 @@ def before(deadline: float, task: Callable[[], T]) -> T | None:
         return None
     finally:
         sys.settrace(previous)
+        sys.unraisablehook = previous_hook

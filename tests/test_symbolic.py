@@ -7,6 +7,7 @@ import math
 import re
 import sys
 import time
+from typing import Any
 
 import pytest
 import sympy as sp
@@ -363,9 +364,11 @@ def test_the_readme_sigmoid_keeps_its_lines_and_defines_its_steps():
     ]
 
 
-def test_running_out_of_time_inside_a_finalizer_is_not_an_unraisable_error(monkeypatch: pytest.MonkeyPatch):
-    # An object freed while the task runs past its deadline: its __del__ must run to the end, and the task
-    # is stopped at its next ordinary call, instead of Python printing an unraisable _OutOfTime.
+@pytest.mark.parametrize("finalizer", ["__del__", "generator"])
+def test_running_out_of_time_inside_a_finalizer_still_stops_the_task(finalizer: str, monkeypatch: pytest.MonkeyPatch):
+    # Past the deadline, the collector runs a finalizer; time runs out inside it, where Python reports the raise
+    # as unraisable, unsets the tracer and goes on. The task must still stop at its next call, with nothing
+    # reported, and the tracer and the hook must be given back.
     from autograd.deadline import before
 
     unraisable: list[object] = []
@@ -379,13 +382,24 @@ def test_running_out_of_time_inside_a_finalizer_is_not_an_unraisable_error(monke
         def __del__(self) -> None:
             note("finalizer")
 
+    def suspended() -> Any:
+        try:
+            yield 1
+        finally:
+            note("finalizer")
+
     def task() -> str:
-        held = Held()
+        held: Any = Held() if finalizer == "__del__" else suspended()
+        if finalizer == "generator":
+            next(held)  # started, so that dropping it runs its finally
         time.sleep(0.02)  # past the deadline from here on
-        del held  # the finalizer runs now, past the deadline
-        note("task")  # an ordinary call: stopped here
+        del held  # the finalizer runs now, and time runs out inside it
+        note("task")
         return "done"
 
+    tracer = sys.gettrace()
     assert before(time.perf_counter() + 0.01, task) is None
-    assert finished == ["finalizer"]
+    assert "task" not in finished
     assert unraisable == []
+    assert sys.gettrace() is tracer and sys.unraisablehook == unraisable.append
+    assert before(time.perf_counter() + 60, lambda: "quick") == "quick"  # an unexpired task runs as it is
