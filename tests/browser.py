@@ -10,7 +10,6 @@ import asyncio
 import base64
 import contextlib
 import http.server
-import importlib.util
 import json
 import os
 import queue
@@ -18,32 +17,22 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _live_site() -> ModuleType:
-    """docs/live_site.py, imported by path (docs/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("live_site", ROOT / "docs" / "live_site.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["live_site"] = module  # its dataclass looks its own module up while it is made
-    spec.loader.exec_module(module)
-    return module
-
-
-live_site = _live_site()
+live_site = load_script("docs/live_site.py")
 
 
 def npm_packages() -> Path:

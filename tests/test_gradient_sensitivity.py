@@ -7,7 +7,6 @@ one run: their rows must then be left out, not break it.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import random
@@ -19,22 +18,14 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, rules
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "gradient_sensitivity.py"
 CHAINRULE_ROWS = ["| chainrule complex step", "| chainrule finite diff."]
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("gradient_sensitivity", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gradient_sensitivity"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark()
+bench = load_script("benchmarks/gradient_sensitivity.py")
 
 
 def run_smoke(tmp_path: Path, *paths: Path, extra: tuple[str, ...] = ()) -> str:

@@ -7,10 +7,8 @@ plan is read only to see what was fused, never for the numbers.
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,24 +18,15 @@ from hypothesis import strategies as st
 import autograd as ag
 from autograd import Value
 from autograd.compiler import Plan
+from tests.scripts import load_script
 from tests.test_compile import assert_same_as_scalar
 
 rng = np.random.default_rng(7)
 
 
-def _micrograd_code() -> Any:
-    """benchmarks/micrograd_code.py, which holds micrograd's nn.py as micrograd writes it (on chainrule's
-    Values): the tests compile the very code the benchmark times. Loaded by path: benchmarks/ is a folder of
-    scripts, not a package."""
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "micrograd_code.py"
-    spec = importlib.util.spec_from_file_location("micrograd_code", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MLP = _micrograd_code().MLP
+# benchmarks/micrograd_code.py holds micrograd's nn.py as micrograd writes it (on chainrule's Values): the
+# tests compile the very code the benchmark times.
+MLP = load_script("benchmarks/micrograd_code.py").MLP
 
 
 def plan_of(fn: Callable[..., Any], *args: np.ndarray) -> Plan:

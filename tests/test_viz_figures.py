@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import re
-import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
@@ -25,16 +24,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 PENDING: set[tuple[str, str]] = set()  # (page, picture) pairs whose page does not show the block yet
 
 
-def make_figures() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "make_figures.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_figures"] = module  # its dataclass looks its own module up while it is made
-    spec.loader.exec_module(module)
-    return module
-
-
-FIGURES = make_figures()
+FIGURES = load_script("docs/make_figures.py")
 
 
 def svg_texts(svg: bytes) -> Counter[str]:
