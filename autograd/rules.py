@@ -247,10 +247,14 @@ DOT = Rule("dot", _dot, _dot_vjp, "w·x",
            formula=lambda sp, *ws_xs: sp.Add(*[w * x for w, x in _halves(ws_xs)]))
 IDENTITY = Rule("identity", lambda x: x, lambda g, x, out: (g,), "id",
                 arrays=ArrayRule(lambda x: x, ieee=True), complex_forward=lambda x: x, formula=lambda sp, x: x)
+# logsumexp's array rule is "ieee": its float forward raises for nothing, and its vjp's exp(x_i - lse) cannot
+# overflow, as no x_i exceeds lse.
 LOGSUMEXP = Rule("logsumexp", _logsumexp, _logsumexp_vjp, "lse",
-                 arrays=ArrayRule(arrays.logsumexp, arrays.logsumexp_vjp), complex_forward=cx.logsumexp,
+                 arrays=ArrayRule(arrays.logsumexp, arrays.logsumexp_vjp, ieee=True), complex_forward=cx.logsumexp,
                  formula=lambda sp, *xs: sp.log(sp.Add(*[sp.exp(x) for x in xs])))
-PICK = Rule("pick", _pick, _pick_vjp, "[i]",  # not ieee: a bad index is located, so its sample is named
-            constants=1, arrays=ArrayRule(arrays.pick, arrays.pick_vjp), complex_forward=cx.pick,
+# pick's array rule is "ieee": its float rules raise only for a bad index, and so does its array forward (IndexError,
+# which has the executor name the sample); a result that is not finite is a picked number that came in so.
+PICK = Rule("pick", _pick, _pick_vjp, "[i]",
+            constants=1, arrays=ArrayRule(arrays.pick, arrays.pick_vjp, ieee=True), complex_forward=cx.pick,
             formula=lambda sp, *xs_i: sp.Piecewise(*[(x, sp.Eq(xs_i[-1], j)) for j, x in enumerate(xs_i[:-1])]))
 # fmt: on
