@@ -258,6 +258,11 @@ def rpow(x: Array, c: Array) -> Array:
 
 
 def _stack(xs: Sequence[Array]) -> Array:
+    """The operands broadcast to one shape and laid side by side on a new last axis."""
+    shape = np.shape(xs[0])
+    # Columns (batch, 1) of one shape, as a classifier's scores: joined by one C call, without broadcasting.
+    if shape[-1:] == (1,) and all(getattr(x, "shape", None) == shape for x in xs):
+        return np.concatenate(xs, axis=-1).reshape(*shape, len(xs))
     return np.stack(np.broadcast_arrays(*xs), axis=-1)
 
 
@@ -309,8 +314,11 @@ def pick(*xs_then_i: Array) -> Array:
             table = np.stack(np.broadcast_arrays(*xs), axis=-1).reshape(-1, len(xs))
         return table[np.arange(len(table)), index] if np.ndim(index) else table[:, index]
     # Values per sample: the index broadcasts with them ((k,) against (batch, k)).
-    *values, index = np.broadcast_arrays(*xs, index)
-    return np.take_along_axis(np.stack(values, axis=-1), index[..., None], axis=-1)[..., 0]
+    stacked = _stack(xs)
+    if index.shape != stacked.shape[:-1]:
+        *values, index = np.broadcast_arrays(*xs, index)
+        stacked = np.stack(values, axis=-1)
+    return np.take_along_axis(stacked, index[..., None], axis=-1)[..., 0]
 
 
 def pick_vjp(g: Array, *xs_then_i_then_out: Array) -> list[Array]:

@@ -134,18 +134,19 @@ def _close(got: float, want: float) -> bool:
     return (math.isnan(got) and math.isnan(want)) or got == want or math.isclose(got, want, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("shared", [False, True])
-def test_logsumexp_and_pick_rules_in_one_pass_are_the_float_rules_column_by_column(shared: bool):
-    # Four operands (batch 6, 2 nodes): random, with rows of ±inf, NaN and large numbers; with ``shared`` the
-    # second operand is one (2,) row every sample shares. Each element against the float rules.
+@pytest.mark.parametrize(("shared", "width"), [(False, 1), (False, 2), (True, 2)])
+def test_logsumexp_and_pick_rules_in_one_pass_are_the_float_rules_column_by_column(shared: bool, width: int):
+    # Four operands (batch 6, ``width`` nodes; a width of 1 is a classifier's columns, joined in one call): random,
+    # with rows of ±inf, NaN and large numbers; with ``shared`` the second operand is one (2,) row every sample
+    # shares. Each element against the float rules.
     rng = np.random.default_rng(8)
-    xs = [rng.normal(scale=3.0, size=(6, 2)) for _ in range(4)]
+    xs = [rng.normal(scale=3.0, size=(6, width)) for _ in range(4)]
     xs[0][1], xs[1][2], xs[2][3], xs[3][4] = np.inf, -np.inf, np.nan, 800.0
     xs[0][5] = xs[1][5] = xs[2][5] = xs[3][5] = -np.inf
     if shared:
         xs[1] = np.array([0.5, -1.5])
-    index = rng.integers(0, 4, size=(6, 2)).astype(float)
-    g = rng.normal(size=(6, 2))
+    index = rng.integers(0, 4, size=(6, width)).astype(float)
+    g = rng.normal(size=(6, width))
     lse, pick = rules.LOGSUMEXP.arrays, rules.PICK.arrays
     assert lse is not None and lse.vjp is not None and pick is not None and pick.vjp is not None
     with np.errstate(all="ignore"):  # as compile runs the rules: inf - inf is NaN here, as in the float rule
@@ -153,19 +154,19 @@ def test_logsumexp_and_pick_rules_in_one_pass_are_the_float_rules_column_by_colu
         partials = lse.vjp(g, *xs, out)
         picked = pick.forward(*xs, index)
         pick_partials = pick.vjp(g, *xs, index, picked)
-    columns = [np.broadcast_to(x, (6, 2)) for x in xs]
+    columns = [np.broadcast_to(x, (6, width)) for x in xs]
     for b in range(6):
-        for k in range(2):
+        for k in range(width):
             row = [float(c[b, k]) for c in columns]
             want = rules.LOGSUMEXP.forward(*row)
             assert _close(float(out[b, k]), want), (b, k)
             for partial, want_partial in zip(partials, rules.LOGSUMEXP.vjp(float(g[b, k]), *row, want), strict=True):
-                assert _close(float(np.broadcast_to(partial, (6, 2))[b, k]), float(want_partial)), (b, k)
+                assert _close(float(np.broadcast_to(partial, (6, width))[b, k]), float(want_partial)), (b, k)
             chosen = rules.PICK.forward(*row, float(index[b, k]))
             assert _close(float(picked[b, k]), chosen)
             wanted = rules.PICK.vjp(float(g[b, k]), *row, float(index[b, k]), chosen)
             for partial, want_partial in zip(pick_partials, wanted, strict=True):
-                assert float(np.broadcast_to(partial, (6, 2))[b, k]) == want_partial
+                assert float(np.broadcast_to(partial, (6, width))[b, k]) == want_partial
 
 
 def test_a_cross_entropy_head_of_non_finite_scores_is_the_scalar_engines_without_an_error():
@@ -195,3 +196,16 @@ def test_a_cross_entropy_head_of_non_finite_scores_is_the_scalar_engines_without
         head([Value(v) for v in row], Value(label)).backward()
         want_grad += w.grad
     assert math.isclose(got, want_grad, rel_tol=1e-12)
+
+
+def test_pick_of_columns_per_sample_by_an_index_every_sample_shares():
+    # The index (2,) broadcasts with the values (5, 2): the path that lays them out again.
+    rng = np.random.default_rng(9)
+    xs = [rng.normal(size=(5, 2)) for _ in range(3)]
+    index = np.array([2.0, 0.0])
+    pick = rules.PICK.arrays
+    assert pick is not None
+    got = pick.forward(*xs, index)
+    for b in range(5):
+        for k in range(2):
+            assert got[b, k] == rules.PICK.forward(*(float(x[b, k]) for x in xs), float(index[k]))
