@@ -29,8 +29,9 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"commit {BASELINE} is not in this checkout")
     archive = subprocess.run(["git", "archive", BASELINE, "autograd", "nn"], cwd=ROOT, capture_output=True, check=True)
     target = tmp_path_factory.mktemp("baseline")
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(target, filter="data")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:  # git's own archive of this checkout
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # filters came in 3.11.4 and 3.10.12
+        tar.extractall(target, **safe)  # type: ignore[arg-type]
     return target
 
 

@@ -97,6 +97,11 @@ def test_kept_frames_make_a_page_and_bad_arguments_are_named(tmp_path: Path):
 Look = tuple[list[str], list[tuple[str | None, ...]], list[str | None]]
 
 
+def _opacity(text: str | None) -> str | None:
+    """An opacity to five places: Graphviz writes alpha/255 to six, and graphviz-pure rounds the sixth otherwise."""
+    return None if text is None else f"{float(text):.5f}"
+
+
 def looks(svg: str) -> dict[str, list[Look]]:
     """Per node and edge (by title): its texts, each shape's colours and widths, and its tooltips."""
     import xml.etree.ElementTree as ET
@@ -108,7 +113,8 @@ def looks(svg: str) -> dict[str, list[Look]]:
             continue
         title = "".join(group.find(f"{ns}title").itertext())  # type: ignore[union-attr]
         shapes: list[tuple[str | None, ...]] = [
-            tuple(e.get(name) for name in ("fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity"))
+            tuple(_opacity(e.get(name)) if name.endswith("opacity") else e.get(name)
+                  for name in ("fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity"))
             for e in group.iter() if e.tag in (f"{ns}path", f"{ns}polygon", f"{ns}ellipse")
         ]  # fmt: skip
         tips = [e.get("{http://www.w3.org/1999/xlink}title") for e in group.iter(f"{ns}a")]

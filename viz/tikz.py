@@ -164,6 +164,8 @@ def graphviz_layout(source: str, *, caller: str = "to_tikz") -> dict[str, Any]:
         raise TikzError(f"{caller}: {Path(program).name} wrote a layout that is not a JSON object")
     if _beziers_swapped(program):
         _swap_beziers(layout)
+    if _texts_left_escaped(program):
+        _unescape_texts(layout)
     return layout
 
 
@@ -181,6 +183,32 @@ def _beziers_swapped(program: str) -> bool:
         return any(op.get("op") == "b" for op in edge["_draw_"])
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError, TypeError):
         return False
+
+
+@functools.cache
+def _texts_left_escaped(program: str) -> bool:
+    """Whether ``program``'s JSON gives a label's text with DOT's escaped backslashes left in: graphviz-pure
+    writes ``x\\\\y`` where Graphviz writes the ``x\\y`` the label shows (its SVG is right). One label tells."""
+    try:
+        done = subprocess.run([program, "-Tjson"], input=b'digraph { a [label="x\\\\y"] }', capture_output=True,
+                              timeout=LAYOUT_TIMEOUT, check=False)  # fmt: skip
+        node = json.loads(done.stdout.decode("utf-8", "replace"))["objects"][0]
+        return any(op.get("op") == "T" and op.get("text") == "x\\\\y" for op in node["_ldraw_"])
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError, IndexError, TypeError):
+        return False
+
+
+def _unescape_texts(layout: Any) -> None:
+    """Every text operation's text as the label shows it: DOT's escaped backslash read as one backslash."""
+    stack = [layout]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("op") == "T" and isinstance(item.get("text"), str):
+                item["text"] = item["text"].replace("\\\\", "\\")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _swap_beziers(layout: Any) -> None:
