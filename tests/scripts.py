@@ -24,3 +24,12 @@ def load_script(relative: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def hiding(folder: Path, *packages: str) -> Path:
+    """A folder to put first on a script's PYTHONPATH so that importing each of ``packages`` raises ImportError,
+    as on a machine without them."""
+    for name in packages:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text('raise ImportError("hidden by the test")\n', encoding="utf-8")
+    return folder

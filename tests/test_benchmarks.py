@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.scripts import hiding
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "compiled.py"
 ROWS = [
@@ -41,11 +43,7 @@ def run_smoke(tmp_path: Path, *paths: Path) -> str:
 
 
 def test_the_compiled_benchmark_runs_without_micrograd_and_torch(tmp_path):
-    hidden = tmp_path / "hidden"
-    for name in ("micrograd", "torch"):
-        (hidden / name).mkdir(parents=True)
-        (hidden / name / "__init__.py").write_text('raise ImportError("hidden by the test")\n', encoding="utf-8")
-    out = run_smoke(tmp_path, hidden)
+    out = run_smoke(tmp_path, hiding(tmp_path / "hidden", "micrograd", "torch"))
     assert "not installed, rows left out: micrograd, torch" in out
     assert "| micrograd | - | - | - | not installed |" in out
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, rules
-from tests.scripts import load_script
+from tests.scripts import hiding, load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "gradient_sensitivity.py"
@@ -42,11 +42,7 @@ def run_smoke(tmp_path: Path, *paths: Path, extra: tuple[str, ...] = ()) -> str:
 
 
 def test_the_benchmark_runs_without_torch_and_jax(tmp_path):
-    hidden = tmp_path / "hidden"
-    for name in ("torch", "jax"):
-        (hidden / name).mkdir(parents=True)
-        (hidden / name / "__init__.py").write_text('raise ImportError("hidden by the test")\n', encoding="utf-8")
-    out = run_smoke(tmp_path, hidden)
+    out = run_smoke(tmp_path, hiding(tmp_path / "hidden", "torch", "jax"))
     assert "not installed, rows left out: torch, jax" in out
     for fn in bench.FUNCTIONS:
         for row in CHAINRULE_ROWS:
